@@ -1,0 +1,396 @@
+"""The credit ledger: accounts, lots and immutable entries.
+
+Design
+------
+Credits live in **accounts**: one per seat, and one pool per team that holds pooled seats
+(SPEC R1). Every credit an account holds belongs to a **lot**: a batch with a source (grant,
+refund, purchase, bonus, adjustment), the instant it was granted, the instant it expires (or
+never) and how many of its credits remain. Spending takes credits out of lots in SPEC R6 order;
+moving credits between a pool and a seat splits lots and keeps their expiry.
+
+Every movement is an **entry**: one row, one lot, a signed amount, the instant it took effect
+(`at`) and the account's balance after it. Entries are never edited or deleted (on PostgreSQL a
+trigger refuses it); a correction is a new entry. For every lot and account these hold, and
+`manage.py ledger_check` proves them:
+
+    lot.remaining      == sum(entry.amount for the lot's entries)       >= 0
+    account.balance    == sum(lot.remaining) == sum(entry.amount)      >= 0
+    entry.balance_after == running sum of the account's entries ordered by (at, id)
+
+`Account.balance` is a cache for speed; the entries are the truth, so a balance at any past
+instant is the sum of the entries up to it.
+
+Time. Refreshes, expiries and response-window closures are *due* at known instants. An account
+records how far it has been brought (`synced_until`) and when it next has something due
+(`next_due_at`). Any operation on an account first applies, in time order, everything due up to
+now, each entry dated at the instant it was due (SPEC R17); so entries of one account are always
+appended in non-decreasing `at` order, and a late job can never make a balance wrong. At one
+instant, expiries apply before refreshes.
+
+Concurrency. Every write to an account holds that account's row lock (`SELECT ... FOR UPDATE`),
+taken for all accounts involved at once in ascending id order, so two writers never deadlock and
+`balance_after` is a true running balance. Constraints hold what the database can: remaining and
+balances are never negative, one refund per InMail, one refresh per account and period, one
+activation grant per seat, one idempotency record per key and scope, one pending InMail per seat
+and recipient.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from teams.models import Seat, Team
+
+
+class AccountKind(models.TextChoices):
+    SEAT = "seat", "Seat"
+    POOL = "pool", "Team pool"
+
+
+class AccountRefresh(models.TextChoices):
+    """How an account receives monthly credits by itself."""
+
+    BILLING_DAY = "billing_day", "Billing day"
+    MONTH_START = "month_start", "1st of month"
+    # Pooled seats: their monthly credits go to the pool, which refreshes instead.
+    NONE = "none", "None"
+
+
+class Account(models.Model):
+    kind = models.CharField(max_length=8, choices=AccountKind.choices)
+    seat = models.OneToOneField(
+        Seat, on_delete=models.PROTECT, null=True, blank=True, related_name="account"
+    )
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="accounts")
+    # Refresh schedule: the first date of the schedule and how it repeats (SPEC R3).
+    anchor_on = models.DateField()
+    refresh = models.CharField(max_length=16, choices=AccountRefresh.choices)
+    # Cached: sum of the account's entries (== sum of its lots' remaining).
+    balance = models.IntegerField(default=0)
+    # Everything due up to this instant has been applied.
+    synced_until = models.DateTimeField()
+    # The earliest instant at which a refresh or lot expiry is due; null when nothing is.
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    is_open = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["next_due_at"], name="account_due_idx", condition=Q(is_open=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="account_balance_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="seat") & Q(seat__isnull=False))
+                | (Q(kind="pool") & Q(seat__isnull=True)),
+                name="account_kind_matches_seat",
+            ),
+            models.UniqueConstraint(
+                fields=["team"], condition=Q(kind="pool"), name="one_pool_per_team"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind == AccountKind.POOL:
+            return f"Pool of {self.team}"
+        return f"Seat #{self.seat_id}"
+
+
+class LotSource(models.TextChoices):
+    GRANT = "grant", "Monthly grant"
+    REFUND = "refund", "Refund"
+    PURCHASE = "purchase", "Purchase"
+    BONUS = "bonus", "Bonus"
+    ADJUSTMENT = "adjustment", "Adjustment"
+
+
+# Spend order within an account (SPEC R6): soonest expiry first, then oldest; lots that never
+# expire last.
+SPEND_ORDER = (models.F("expires_at").asc(nulls_last=True), "granted_at", "id")
+
+
+class Lot(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lots")
+    source = models.CharField(max_length=16, choices=LotSource.choices)
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    initial = models.PositiveIntegerField()
+    remaining = models.IntegerField()
+    # A lot moved between a pool and a seat keeps source, grant and expiry of its parent.
+    moved_from = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="moved_to"
+    )
+    # The refund lot of an InMail: at most one per InMail.
+    refund_of = models.OneToOneField(
+        "InMail", on_delete=models.PROTECT, null=True, blank=True, related_name="refund_lot"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # Spend order and expiry scans touch only lots with credits left, however long
+            # the history is.
+            models.Index(
+                fields=["account", "expires_at", "granted_at", "id"],
+                name="lot_spendable_idx",
+                condition=Q(remaining__gt=0),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(remaining__gte=0) & Q(remaining__lte=models.F("initial")),
+                name="lot_remaining_within_initial",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("granted_at")),
+                name="lot_expires_after_grant",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lot #{self.pk} ({self.source}, {self.remaining}/{self.initial})"
+
+    @property
+    def is_capped(self) -> bool:
+        """Purchased credits are outside the cap (SPEC R4); all others count towards it."""
+        return self.source != LotSource.PURCHASE
+
+
+class EntryKind(models.TextChoices):
+    GRANT = "grant", "Grant"
+    LOST_TO_CAP = "lost_to_cap", "Lost to cap"
+    EXPIRY = "expiry", "Expiry"
+    SPEND = "spend", "Spend"
+    REFUND = "refund", "Refund"
+    PURCHASE = "purchase", "Purchase"
+    BONUS = "bonus", "Bonus"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    FORFEIT = "forfeit", "Forfeit"
+    ALLOCATION = "allocation", "Allocation"
+    TRANSFER = "transfer", "Transfer"
+
+
+class Entry(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=16, choices=EntryKind.choices)
+    amount = models.IntegerField()
+    balance_after = models.IntegerField()
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="entries")
+    inmail = models.ForeignKey(
+        "InMail", on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+    )
+    refresh = models.ForeignKey(
+        "Refresh", on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+    )
+    # Who caused it: a person, or nobody for the scheduled jobs (then `cause` says which).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+    )
+    cause = models.CharField(max_length=32)
+    memo = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "entries"
+        indexes = [
+            models.Index(fields=["account", "at", "id"], name="entry_account_at_idx"),
+            models.Index(fields=["kind", "at"], name="entry_kind_at_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="entry_amount_not_zero"),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="entry_balance_after_not_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["inmail"], condition=Q(kind="refund"), name="one_refund_entry_per_inmail"
+            ),
+            models.UniqueConstraint(
+                fields=["inmail", "account"],
+                condition=Q(kind="spend"),
+                name="one_spend_entry_per_inmail",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.amount:+d}"
+
+
+class RefreshKind(models.TextChoices):
+    ACTIVATION = "activation", "Activation grant"
+    REFRESH = "refresh", "Monthly refresh"
+
+
+class Refresh(models.Model):
+    """One monthly grant to an account, with what the cap kept back (SPEC R2, R4, R14)."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="refreshes")
+    kind = models.CharField(max_length=16, choices=RefreshKind.choices)
+    # The refresh date (org time zone) for refreshes; the activation date for activations.
+    period_on = models.DateField()
+    due_at = models.DateTimeField()
+    # The seat whose activation this grant is (activation grants only).
+    seat = models.ForeignKey(
+        Seat, on_delete=models.PROTECT, null=True, blank=True, related_name="activation_grants"
+    )
+    monthly = models.PositiveIntegerField()
+    cap = models.PositiveIntegerField()
+    capped_before = models.PositiveIntegerField()
+    granted = models.PositiveIntegerField()
+    # Credits not granted plus capped credits trimmed above the cap.
+    lost_to_cap = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["due_at"], name="refresh_due_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "period_on"],
+                condition=Q(kind="refresh"),
+                name="one_refresh_per_account_period",
+            ),
+            models.UniqueConstraint(
+                fields=["seat"], condition=Q(kind="activation"), name="one_activation_per_seat"
+            ),
+            models.CheckConstraint(
+                condition=Q(granted__lte=models.F("monthly")), name="refresh_grant_within_monthly"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period_on}: {self.granted} of {self.monthly}"
+
+
+class InMailStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    REPLIED = "replied", "Replied"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    NO_RESPONSE = "no_response", "No response"
+
+
+RESPONSE_STATUSES = (InMailStatus.ACCEPTED, InMailStatus.DECLINED, InMailStatus.REPLIED)
+
+
+class PaidFrom(models.TextChoices):
+    SEAT = "seat", "Seat"
+    POOL = "pool", "Pool"
+
+
+class InMail(models.Model):
+    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="inmails")
+    recipient = models.CharField(max_length=255)
+    # The recipient normalised (profile URL reduced to its member path, lower case), so the
+    # same person is recognised however the URL was pasted.
+    recipient_key = models.CharField(max_length=255)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(max_length=1900)
+    open_profile = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=16, choices=InMailStatus.choices, default=InMailStatus.PENDING
+    )
+    sent_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    reminder_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    credit_cost = models.PositiveSmallIntegerField(default=0)
+    # Null (not blank) for free InMails: the API answers `paid_from: null`.
+    paid_from = models.CharField(  # noqa: DJ001
+        max_length=8, choices=PaidFrom.choices, null=True, blank=True
+    )
+    paid_account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, null=True, blank=True, related_name="paid_inmails"
+    )
+    refunded = models.BooleanField(default=False)
+    # History imported from CSV counts in analytics but was never charged here.
+    imported = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="logged_inmails",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [
+            models.Index(fields=["seat", "sent_at"], name="inmail_seat_sent_idx"),
+            models.Index(fields=["recipient_key", "sent_at"], name="inmail_recipient_idx"),
+            models.Index(
+                fields=["sent_at"], name="inmail_pending_idx", condition=Q(status="pending")
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seat", "recipient_key"],
+                condition=Q(status="pending"),
+                name="one_pending_inmail_per_recipient",
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_cost__in=[0, 1]), name="inmail_credit_cost_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(credit_cost=0) & Q(paid_from__isnull=True))
+                | (Q(credit_cost=1) & Q(paid_from__isnull=False)),
+                name="inmail_paid_from_matches_cost",
+            ),
+            models.CheckConstraint(
+                condition=Q(responded_at__isnull=True) | Q(responded_at__gte=models.F("sent_at")),
+                name="inmail_response_after_send",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"InMail #{self.pk} to {self.recipient}"
+
+
+class Purchase(models.Model):
+    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="purchases")
+    lot = models.OneToOneField(Lot, on_delete=models.PROTECT, related_name="purchase")
+    credits = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["seat", "at"], name="purchase_seat_at_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(credits__gte=1), name="purchase_credits_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credits} credits at {self.unit_price} for seat #{self.seat_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a write, kept so a retry with the same key replays it (SPEC R16)."""
+
+    scope = models.CharField(max_length=64)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="one_idempotency_record_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

@@ -1,0 +1,379 @@
+"""Reads of the ledger: balances now and at any past instant, lots, entries, what is at risk.
+
+Balances shown "now" first bring the accounts up to date (SPEC R17: a balance shown is never
+wrong because a job ran late), which is the one write a read does. A balance at a past instant
+is the sum of the account's entries up to that instant; expired credits never count because
+their expiry entry is dated at the instant they expired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import F, Q, QuerySet, Sum, Window
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ledger import schedule
+from ledger.exceptions import LedgerValidationError
+from ledger.models import (
+    SPEND_ORDER,
+    Account,
+    AccountKind,
+    AccountRefresh,
+    Entry,
+    Lot,
+    LotSource,
+    Refresh,
+    RefreshKind,
+)
+from teams.models import Seat, SeatStatus, Team
+
+# --------------------------------------------------------------------------------------------
+# Building blocks shared with the services
+# --------------------------------------------------------------------------------------------
+
+
+def spendable_lots(account: Account, at: datetime) -> QuerySet[Lot]:
+    """Lots with credits that can still be spent at `at`, in spend order (R6)."""
+    return (
+        Lot.objects.filter(account=account, remaining__gt=0)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
+        .order_by(*SPEND_ORDER)
+    )
+
+
+def capped_balance(account: Account, *, surviving_past: datetime | None = None) -> int:
+    """Credits that count towards the cap: all but purchased ones (R4).
+
+    With `surviving_past`, only credits still alive at that instant (expiring after it).
+    """
+    lots = Lot.objects.filter(account=account, remaining__gt=0).exclude(source=LotSource.PURCHASE)
+    if surviving_past is not None:
+        lots = lots.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=surviving_past))
+    return int(lots.aggregate(total=Sum("remaining"))["total"] or 0)
+
+
+def last_refresh_at(account: Account) -> datetime:
+    """The instant of the last refresh applied to the account (or its schedule's start)."""
+    last = (
+        Refresh.objects.filter(account=account, kind=RefreshKind.REFRESH)
+        .order_by("-period_on")
+        .values_list("period_on", flat=True)
+        .first()
+    )
+    return schedule.start_of_day(last or account.anchor_on)
+
+
+def refresh_due_at(account: Account) -> datetime | None:
+    """When the account's next monthly refresh is due; None for accounts that don't refresh."""
+    if not account.is_open or account.refresh == AccountRefresh.NONE:
+        return None
+    return schedule.next_refresh_at(account.anchor_on, account.refresh, last_refresh_at(account))
+
+
+def pool_of(team_id: int) -> Account | None:
+    return Account.objects.filter(kind=AccountKind.POOL, team_id=team_id).first()
+
+
+def active_pooled_seat_accounts(team_id: int) -> list[Account]:
+    return list(
+        Account.objects.filter(
+            team_id=team_id,
+            kind=AccountKind.SEAT,
+            refresh=AccountRefresh.NONE,
+            is_open=True,
+            seat__status=SeatStatus.ACTIVE,
+        )
+        .select_related("seat__plan", "seat__holder")
+        .order_by("seat_id")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Balances
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LotBalance:
+    id: int
+    source: str
+    granted_at: datetime
+    expires_at: datetime | None
+    remaining: int
+
+
+@dataclass(frozen=True)
+class SeatBalance:
+    seat: Seat
+    as_of: datetime
+    own: int
+    pool_available: int
+    available: int
+    lots: list[LotBalance]
+    next_refresh_on: date | None
+    next_refresh_credits: int
+    expiring_7d: int
+    expiring_30d: int
+    lost_to_cap_next_refresh: int
+
+
+@dataclass(frozen=True)
+class PoolSeat:
+    seat: Seat
+    monthly_allocation: int | None
+    own: int
+
+
+@dataclass(frozen=True)
+class PoolBalance:
+    team: Team
+    as_of: datetime
+    available: int
+    cap: int
+    lots: list[LotBalance]
+    seats: list[PoolSeat]
+    next_refresh_on: date | None
+    next_refresh_credits: int
+    lost_to_cap_next_refresh: int
+
+
+def _resolve_as_of(accounts: list[Account], as_of: datetime | None) -> datetime:
+    """Bring the accounts up to now (R17) and check the instant asked about is not ahead."""
+    from ledger.services import accounts_bring_up_to_date
+
+    now = timezone.now()
+    if as_of is not None and as_of > now:
+        raise LedgerValidationError("as_of", "A balance can't be read in the future.")
+    accounts_bring_up_to_date(accounts, until=now)
+    for account in accounts:
+        account.refresh_from_db()
+    return now if as_of is None else as_of
+
+
+def account_balance_as_of(account: Account, at: datetime) -> int:
+    """The balance at `at`, from the entries alone."""
+    total = Entry.objects.filter(account=account, at__lte=at).aggregate(total=Sum("amount"))
+    return int(total["total"] or 0)
+
+
+def account_lots_as_of(account: Account, at: datetime, *, current: bool) -> list[LotBalance]:
+    """Lots holding credits at `at`, in spend order. `current` reads `remaining` directly."""
+    if current:
+        lots = spendable_lots(account, at)
+        return [
+            LotBalance(lot.pk, lot.source, lot.granted_at, lot.expires_at, lot.remaining)
+            for lot in lots
+        ]
+    held = dict(
+        Entry.objects.filter(account=account, at__lte=at)
+        .values("lot")
+        .annotate(held=Sum("amount"))
+        .filter(held__gt=0)
+        .values_list("lot", "held")
+    )
+    lots = Lot.objects.filter(pk__in=held).order_by(*SPEND_ORDER)
+    return [
+        LotBalance(lot.pk, lot.source, lot.granted_at, lot.expires_at, int(held[lot.pk]))
+        for lot in lots
+    ]
+
+
+def _expiring(lots: list[LotBalance], start: datetime, days: int) -> int:
+    end = schedule.add_days(start, days)
+    return sum(lot.remaining for lot in lots if lot.expires_at and start < lot.expires_at <= end)
+
+
+@dataclass(frozen=True)
+class NextRefresh:
+    on: date | None
+    credits: int
+    lost_to_cap: int
+
+
+def next_refresh_of_seat_account(account: Account) -> NextRefresh:
+    """What the next refresh of a non-pooled seat grants, and what the cap will keep back.
+
+    Credits that expire by the refresh don't count: they will be gone when it happens.
+    """
+    due = refresh_due_at(account)
+    if due is None or account.seat is None:
+        return NextRefresh(None, 0, 0)
+    plan = account.seat.plan
+    capped = capped_balance(account, surviving_past=due)
+    credits = min(plan.monthly_credits, max(0, plan.max_balance - capped))
+    return NextRefresh(
+        schedule.local_date(due),
+        credits,
+        plan.monthly_credits - credits + max(0, capped - plan.max_balance),
+    )
+
+
+def next_refresh_of_pool(pool: Account) -> NextRefresh:
+    due = refresh_due_at(pool)
+    if due is None:
+        return NextRefresh(None, 0, 0)
+    seats = active_pooled_seat_accounts(pool.team_id)
+    plans = [account.seat.plan for account in seats if account.seat is not None]
+    monthly = sum(plan.monthly_credits for plan in plans)
+    cap = sum(plan.max_balance for plan in plans)
+    capped = sum(capped_balance(a, surviving_past=due) for a in [pool, *seats])
+    credits = min(monthly, max(0, cap - capped))
+    return NextRefresh(schedule.local_date(due), credits, monthly - credits + max(0, capped - cap))
+
+
+def seat_balance(seat: Seat, *, as_of: datetime | None = None) -> SeatBalance:
+    """A seat's credits: its own, what it may draw from its pool, and what is at risk."""
+    account = Account.objects.select_related("seat__plan").get(seat=seat)
+    pool = pool_of(seat.team_id) if account.refresh == AccountRefresh.NONE else None
+    at = _resolve_as_of([account], as_of)
+    current = as_of is None
+    if current:
+        own = account.balance
+        pool_balance_now = pool.balance if pool is not None else 0
+    else:
+        own = account_balance_as_of(account, at)
+        pool_balance_now = account_balance_as_of(pool, at) if pool is not None else 0
+    may_draw = seat.pool_access and seat.status == SeatStatus.ACTIVE and pool is not None
+    pool_available = pool_balance_now if may_draw else 0
+    lots = account_lots_as_of(account, at, current=current)
+    if seat.status != SeatStatus.ACTIVE:
+        upcoming = NextRefresh(None, 0, 0)
+    elif pool is not None:
+        pool_refresh = next_refresh_of_pool(pool)
+        upcoming = NextRefresh(
+            pool_refresh.on, seat.monthly_allocation or 0, pool_refresh.lost_to_cap
+        )
+    else:
+        upcoming = next_refresh_of_seat_account(account)
+    return SeatBalance(
+        seat=seat,
+        as_of=at,
+        own=own,
+        pool_available=pool_available,
+        available=own + pool_available,
+        lots=lots,
+        next_refresh_on=upcoming.on,
+        next_refresh_credits=upcoming.credits,
+        expiring_7d=_expiring(lots, at, 7),
+        expiring_30d=_expiring(lots, at, 30),
+        lost_to_cap_next_refresh=upcoming.lost_to_cap,
+    )
+
+
+def pool_balance(team: Team, *, as_of: datetime | None = None) -> PoolBalance | None:
+    """A team pool's credits, its cap and its pooled seats; None when the team has no pool."""
+    pool = pool_of(team.pk)
+    if pool is None:
+        return None
+    at = _resolve_as_of([pool], as_of)
+    current = as_of is None
+    seats = active_pooled_seat_accounts(team.pk)
+    pool_seats = [
+        PoolSeat(
+            seat=account.seat,
+            monthly_allocation=account.seat.monthly_allocation,
+            own=account.balance if current else account_balance_as_of(account, at),
+        )
+        for account in seats
+        if account.seat is not None
+    ]
+    upcoming = next_refresh_of_pool(pool)
+    return PoolBalance(
+        team=team,
+        as_of=at,
+        available=pool.balance if current else account_balance_as_of(pool, at),
+        cap=sum(account.seat.plan.max_balance for account in seats if account.seat is not None),
+        lots=account_lots_as_of(pool, at, current=current),
+        seats=pool_seats,
+        next_refresh_on=upcoming.on,
+        next_refresh_credits=upcoming.credits,
+        lost_to_cap_next_refresh=upcoming.lost_to_cap,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Entries
+# --------------------------------------------------------------------------------------------
+
+
+def seat_entries(
+    seat: Seat,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kind: str | None = None,
+) -> QuerySet[Entry]:
+    """A seat's own ledger, oldest first: every movement of its account."""
+    entries = Entry.objects.filter(account__seat=seat).select_related("actor", "lot")
+    if since is not None:
+        entries = entries.filter(at__gte=since)
+    if until is not None:
+        entries = entries.filter(at__lte=until)
+    if kind:
+        entries = entries.filter(kind=kind)
+    return entries.order_by("at", "id")
+
+
+# --------------------------------------------------------------------------------------------
+# Audit
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    what: str
+    expected: int
+    found: int
+
+    def __str__(self) -> str:
+        return f"{self.what}: the entries say {self.expected}, the cache says {self.found}"
+
+
+def ledger_discrepancies() -> list[Discrepancy]:
+    """Recompute every balance from the entries and list each place the cache disagrees.
+
+    Checks, in SQL so it scales with the table: each account's cached balance against the sum
+    of its entries and of its lots; each lot's remaining against the sum of its entries; each
+    entry's balance_after against the running sum of its account in (at, id) order; and that
+    an entry never books credits against another account's lot.
+    """
+    found: list[Discrepancy] = []
+    entry_sums = dict(
+        Entry.objects.values("account")
+        .annotate(total=Sum("amount"))
+        .values_list("account", "total")
+    )
+    lot_sums = dict(
+        Lot.objects.values("account")
+        .annotate(total=Sum("remaining"))
+        .values_list("account", "total")
+    )
+    for account_id, balance in Account.objects.values_list("pk", "balance").iterator():
+        from_entries = int(entry_sums.get(account_id) or 0)
+        from_lots = int(lot_sums.get(account_id) or 0)
+        if balance != from_entries:
+            found.append(Discrepancy(f"account #{account_id} balance", from_entries, balance))
+        if from_lots != from_entries:
+            found.append(Discrepancy(f"account #{account_id} lots", from_entries, from_lots))
+    lot_entry_sums = (
+        Lot.objects.annotate(booked=Sum("entries__amount"))
+        .exclude(remaining=Coalesce(F("booked"), 0))
+        .values_list("pk", "booked", "remaining")
+    )
+    for lot_id, booked, remaining in lot_entry_sums.iterator():
+        found.append(Discrepancy(f"lot #{lot_id} remaining", int(booked or 0), remaining))
+    running = Entry.objects.annotate(
+        running=Window(
+            Sum("amount"), partition_by=[F("account_id")], order_by=[F("at").asc(), F("id").asc()]
+        )
+    ).values_list("pk", "running", "balance_after")
+    for entry_id, total, balance_after in running.iterator():
+        if total != balance_after:
+            found.append(Discrepancy(f"entry #{entry_id} balance_after", int(total), balance_after))
+    misbooked = Entry.objects.exclude(account_id=F("lot__account_id")).values_list("pk", flat=True)
+    for entry_id in misbooked:
+        found.append(Discrepancy(f"entry #{entry_id} is booked on another account's lot", 0, 1))
+    return found
