@@ -152,15 +152,42 @@ class LockedGroup:
         self.eventful.clear()
 
 
+    def add(self, other: LockedGroup) -> None:
+        self.accounts.update(other.accounts)
+        self._loaded.update(other._loaded)
+
+
 def _lock(ids: Iterable[int]) -> LockedGroup:
     """Lock accounts in ascending id order (the one order every writer uses)."""
     accounts = (
         Account.objects.select_for_update(of=("self",))
         .filter(pk__in=sorted(set(ids)))
-        .select_related("seat__plan")
+        .select_related("seat__plan", "seat__holder")
         .order_by("pk")
     )
     return LockedGroup(accounts)
+
+
+def _lock_groups(*accounts: Account) -> LockedGroup:
+    """Lock the groups of these accounts.
+
+    A pool is created before any of its pooled seats' accounts, so it has the lowest id of its
+    group and is locked first; a pooled seat's account is only created while its activation
+    holds the pool's lock. So once the pool is locked the group can't change, but it may have
+    grown between reading its ids and taking the locks: take the newcomers too (their ids are
+    higher than any we hold, so the ascending order is kept).
+    """
+    ids: set[int] = set()
+    for account in accounts:
+        ids.update(_group_ids(account))
+    group = _lock(ids)
+    if group.pool is not None:
+        fresh: set[int] = set()
+        for account in accounts:
+            fresh.update(_group_ids(account))
+        if fresh - ids:
+            group.add(_lock(fresh - ids))
+    return group
 
 
 def _post(
@@ -545,11 +572,8 @@ def accounts_bring_up_to_date(
 ) -> None:
     """Apply everything due up to `until` (default now) on these accounts and their groups."""
     until = until or timezone.now()
-    ids: set[int] = set()
-    for account in accounts:
-        ids.update(_group_ids(account))
     with transaction.atomic():
-        _bring_up_to_date(_lock(ids), until)
+        _bring_up_to_date(_lock_groups(*accounts), until)
 
 
 def seat_bring_up_to_date(seat: Seat, *, until: datetime | None = None) -> None:
@@ -578,7 +602,7 @@ def ledger_bring_all_up_to_date(*, until: datetime | None = None, batch_size: in
         for _, account_id in batch:
             account = Account.objects.get(pk=account_id)
             with transaction.atomic():
-                _bring_up_to_date(_lock(_group_ids(account)), until)
+                _bring_up_to_date(_lock_groups(account), until)
             applied += 1
         last_due, last_pk = batch[-1]
         after = (last_due or until, last_pk)
@@ -662,15 +686,22 @@ def seat_activate(
 
 
 def _activate_pooled(seat: Seat, *, activation_at: datetime, now: datetime, cause: Cause) -> None:
-    pool = pool_of(seat.team_id)
-    if pool is None:
-        pool = _open_account(
-            kind=AccountKind.POOL,
-            team=seat.team,
-            anchor_on=seat.activated_on,
-            refresh=seat.plan.refresh,
-            synced_until=activation_at,
-        )
+    # Two first pooled seats activated at once both try to create the pool: the unique
+    # constraint makes the second wait for the first and then use its pool.
+    pool, created = Account.objects.get_or_create(
+        kind=AccountKind.POOL,
+        team=seat.team,
+        defaults={
+            "anchor_on": seat.activated_on,
+            "refresh": seat.plan.refresh,
+            "synced_until": activation_at,
+        },
+    )
+    if created:
+        pool.next_due_at = refresh_due_at(pool)
+        pool.save(update_fields=["next_due_at"])
+    # Hold the pool's lock before this seat's account exists (see `_lock_groups`).
+    list(Account.objects.select_for_update().filter(pk=pool.pk))
     account = _open_account(
         kind=AccountKind.SEAT,
         seat=seat,
@@ -679,7 +710,7 @@ def _activate_pooled(seat: Seat, *, activation_at: datetime, now: datetime, caus
         refresh=AccountRefresh.NONE,
         synced_until=activation_at,
     )
-    group = _lock(_group_ids(account))
+    group = _lock_groups(account)
     pool = group[pool.pk]
     if Refresh.objects.filter(
         account=pool, kind=RefreshKind.REFRESH, due_at__gte=activation_at
@@ -709,10 +740,11 @@ def _activate_pooled(seat: Seat, *, activation_at: datetime, now: datetime, caus
 
 
 def _locked_seat(seat: Seat) -> tuple[Seat, Account, LockedGroup]:
-    seat = Seat.objects.select_related("plan", "team", "holder").get(pk=seat.pk)
-    account = Account.objects.get(seat=seat)
-    group = _lock(_group_ids(account))
-    return seat, group[account.pk], group
+    """Lock a seat's account group; the seat is read after the lock, so its status is current."""
+    group = _lock_groups(Account.objects.get(seat_id=seat.pk))
+    account = next(a for a in group.values() if a.seat_id == seat.pk)
+    assert account.seat is not None
+    return account.seat, account, group
 
 
 def _require_active(seat: Seat) -> None:
@@ -958,7 +990,7 @@ def inmail_record_response(
         # Accounts before the InMail row: the order a send takes them in, so the two never
         # wait on each other in a cycle.
         payer_id = InMail.objects.filter(pk=inmail.pk).values_list("paid_account", flat=True).get()
-        group = _lock(_group_ids(Account.objects.get(pk=payer_id))) if payer_id else None
+        group = _lock_groups(Account.objects.get(pk=payer_id)) if payer_id else None
         inmail = InMail.objects.select_for_update().get(pk=inmail.pk)
         if responded_at < inmail.sent_at:
             raise LedgerValidationError("responded_at", "A response can't come before the InMail.")
