@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import django_stubs_ext
 import environ
+
+# Lets the code subscript Django's generic classes (ModelAdmin[Seat], QuerySet[Lot]) at run
+# time, as the type stubs do.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -84,6 +89,8 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "teams.User"
+# Admins (`is_staff`) may do everything (SPEC), including in Django's admin site.
+AUTHENTICATION_BACKENDS = ["teams.backends.AdminsMayDoEverythingBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -133,9 +133,19 @@ class LockedGroup:
     def values(self) -> list[Account]:
         return list(self.accounts.values())
 
+    def pool_of_team(self, team_id: int) -> Account | None:
+        return next(
+            (
+                a
+                for a in self.accounts.values()
+                if a.kind == AccountKind.POOL and a.team_id == team_id
+            ),
+            None,
+        )
+
     @property
-    def pool(self) -> Account | None:
-        return next((a for a in self.accounts.values() if a.kind == AccountKind.POOL), None)
+    def has_pool(self) -> bool:
+        return any(a.kind == AccountKind.POOL for a in self.accounts.values())
 
     def update_next_due(self) -> None:
         """Recompute when each account changed by this service next has something due."""
@@ -150,7 +160,6 @@ class LockedGroup:
                 account.save(update_fields=["balance", "synced_until", "next_due_at", "is_open"])
                 self._loaded[pk] = self._state(account)
         self.eventful.clear()
-
 
     def add(self, other: LockedGroup) -> None:
         self.accounts.update(other.accounts)
@@ -181,7 +190,7 @@ def _lock_groups(*accounts: Account) -> LockedGroup:
     for account in accounts:
         ids.update(_group_ids(account))
     group = _lock(ids)
-    if group.pool is not None:
+    if group.has_pool:
         fresh: set[int] = set()
         for account in accounts:
             fresh.update(_group_ids(account))
@@ -351,11 +360,19 @@ def _seat_activation_at(seat: Seat) -> datetime:
     return schedule.start_of_day(seat.activated_on)
 
 
-def _pooled_seats_active_at(group: LockedGroup, at: datetime) -> list[Account]:
-    """Seat accounts of a pool group whose seat was active at `at` (activated strictly before)."""
+def _pooled_seats_active_at(group: LockedGroup, pool: Account, at: datetime) -> list[Account]:
+    """The pool's seat accounts whose seat was active at `at` (activated strictly before).
+
+    A locked group may hold several teams' accounts, so membership is checked, not assumed.
+    """
     active = []
     for account in group.values():
-        if account.kind != AccountKind.SEAT or account.seat is None:
+        if (
+            account.kind != AccountKind.SEAT
+            or account.refresh != AccountRefresh.NONE
+            or account.team_id != pool.team_id
+            or account.seat is None
+        ):
             continue
         seat = account.seat
         if _seat_activation_at(seat) >= at:
@@ -487,7 +504,7 @@ def _refresh_pool(pool: Account, group: LockedGroup, at: datetime) -> None:
     The cap is the sum of the active pooled seats' caps, counted over the pool and those seats'
     own balances; credits above it are trimmed across all of them, earliest-expiring first.
     """
-    seats = _pooled_seats_active_at(group, at)
+    seats = _pooled_seats_active_at(group, pool, at)
     members = [pool, *seats]
     plans = [account.seat.plan for account in seats if account.seat is not None]
     cap = sum(plan.max_balance for plan in plans)
@@ -722,7 +739,7 @@ def _activate_pooled(seat: Seat, *, activation_at: datetime, now: datetime, caus
         )
     # Everything due before the activation happens without this seat.
     _bring_up_to_date(group, activation_at)
-    members = [pool, *_pooled_seats_active_at(group, activation_at), account]
+    members = [pool, *_pooled_seats_active_at(group, pool, activation_at), account]
     plans = [member.seat.plan for member in members if member.seat is not None]
     _grant(
         pool,
@@ -960,7 +977,7 @@ def _payer(seat: Seat, account: Account, group: LockedGroup, now: datetime) -> t
     lot = spendable_lots(account, now).first()
     if lot is not None:
         return account, lot
-    pool = group.pool
+    pool = group.pool_of_team(seat.team_id)
     if seat.pool_access and pool is not None:
         lot = spendable_lots(pool, now).first()
         if lot is not None:
@@ -1329,3 +1346,32 @@ def idempotency_records_purge(*, older_than_hours: int = 48) -> int:
     cutoff = timezone.now() - timedelta(hours=older_than_hours)
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+# --------------------------------------------------------------------------------------------
+# The periodic job (R17, R18)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TickReport:
+    until: datetime
+    groups: int
+    closed: int
+    reminders: int
+
+
+def ledger_tick(*, until: datetime | None = None) -> TickReport:
+    """Apply every refresh, expiry, reminder and response-window closure due up to `until`.
+
+    Safe to run late (everything is dated when it was due), twice, or on two workers at once
+    (each step is claimed under a lock or by a conditional update).
+    """
+    now = timezone.now()
+    until = until or now
+    if until > now:
+        raise LedgerValidationError("until", "The ledger can't be moved into the future.")
+    groups = ledger_bring_all_up_to_date(until=until)
+    reminders = inmails_record_reminders(until=until)
+    closed = inmails_close_response_windows(until=until)
+    return TickReport(until=until, groups=groups, closed=closed, reminders=reminders)

@@ -1,0 +1,158 @@
+"""R17: a ledger brought up to date once after months equals one kept up to date every day."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from ledger.models import Account, Entry, InMail
+from ledger.selectors import ledger_discrepancies
+from ledger.services import (
+    Cause,
+    accounts_bring_up_to_date,
+    bonus_grant,
+    inmail_record_response,
+    inmail_send,
+    ledger_tick,
+    pool_transfer,
+    purchase_record,
+    seat_update_settings,
+)
+from teams.models import Seat, Team
+from tests.factories import TeamFactory, UserFactory, make_seat
+
+START = datetime(2025, 1, 31, 9, 0, tzinfo=UTC)
+CAUSE = Cause.system("test")
+
+
+def _organisation(prefix: str) -> tuple[list[Seat], Team]:
+    solo = TeamFactory(name=f"{prefix} solo")
+    seats = [
+        make_seat(plan_code="recruiter_lite", team=solo, activated_on=date(2025, 1, 31)),
+        make_seat(plan_code="premium_career", team=solo, activated_on=date(2025, 1, 15)),
+        make_seat(plan_code="sales_navigator_core", team=solo, activated_on=date(2025, 1, 20)),
+    ]
+    corporate = TeamFactory(name=f"{prefix} corporate")
+    for activated_on in (date(2025, 1, 5), date(2025, 1, 10), date(2025, 1, 30)):
+        seats.append(
+            make_seat(
+                plan_code="recruiter_corporate",
+                team=corporate,
+                holder=UserFactory(),
+                activated_on=activated_on,
+            )
+        )
+    seat_update_settings(seat=seats[3], cause=CAUSE, monthly_allocation=40)
+    return seats, corporate
+
+
+def _activity(day: int, seats: list[Seat], corporate: Team, tag: str) -> None:
+    """The same business on both organisations: sends, answers, a bonus, a purchase, moves."""
+    for index, seat in enumerate(seats):
+        if (day + index) % 3 == 0:
+            try:
+                inmail_send(
+                    seat=seat,
+                    recipient=f"member-{tag}-{day}-{index}",
+                    subject="A role you may like",
+                    body="Hello, would this be worth a conversation?",
+                    cause=CAUSE,
+                )
+            except Exception as error:  # noqa: BLE001 - refusals are part of the scenario
+                assert getattr(error, "code", None) == "insufficient_credits", error
+    if day % 7 == 0:
+        pending = InMail.objects.filter(seat__in=seats, status="pending").order_by("id")
+        for inmail in pending[:2]:
+            inmail_record_response(inmail=inmail, outcome="accepted", cause=CAUSE)
+    if day == 20:
+        bonus_grant(seat=seats[0], credits=50, memo="Campaign bonus", cause=CAUSE)
+    if day == 45:
+        purchase_record(seat=seats[1], credits=5, cause=CAUSE)
+    if day in (10, 70):
+        pool_transfer(team=corporate, seat=seats[4], credits=25, cause=CAUSE)
+
+
+def _history(seats: list[Seat], corporate: Team) -> list[tuple[object, ...]]:
+    accounts = [Account.objects.get(seat=seat) for seat in seats]
+    accounts.append(Account.objects.get(kind="pool", team=corporate))
+    rows: list[tuple[object, ...]] = []
+    for position, account in enumerate(accounts):
+        for entry in Entry.objects.filter(account=account).select_related("lot").order_by("at", "id"):
+            rows.append(
+                (
+                    position,
+                    entry.at,
+                    entry.kind,
+                    entry.amount,
+                    entry.balance_after,
+                    entry.lot.source,
+                    entry.lot.granted_at,
+                    entry.lot.expires_at,
+                )
+            )
+    return rows
+
+
+@pytest.mark.django_db
+def test_one_late_catch_up_equals_daily_catch_ups() -> None:
+    with time_machine.travel(START, tick=False) as traveller:
+        daily_seats, daily_pool_team = _organisation("daily")
+        late_seats, late_pool_team = _organisation("late")
+        for day in range(1, 200):
+            traveller.move_to(START + timedelta(days=day))
+            accounts = [Account.objects.get(seat=seat) for seat in daily_seats]
+            accounts_bring_up_to_date(accounts)
+            _activity(day, daily_seats, daily_pool_team, "daily")
+            _activity(day, late_seats, late_pool_team, "late")
+        ledger_tick()
+
+        assert _history(late_seats, late_pool_team) == _history(daily_seats, daily_pool_team)
+        kinds = {row[2] for row in _history(late_seats, late_pool_team)}
+        assert {"grant", "expiry", "spend", "refund", "allocation", "transfer"} <= kinds
+        assert ledger_discrepancies() == []
+
+
+@pytest.mark.django_db
+def test_tick_after_three_idle_months_dates_every_refresh_when_it_was_due() -> None:
+    with time_machine.travel(datetime(2024, 1, 31, 12, 0, tzinfo=UTC), tick=False) as traveller:
+        seat = make_seat(plan_code="recruiter_lite", activated_on=date(2024, 1, 31))
+        traveller.move_to(datetime(2024, 5, 2, 8, 0, tzinfo=UTC))
+        call_command("ledger_tick")
+
+        entries = Entry.objects.filter(account__seat=seat).order_by("at", "id")
+        assert [(e.at, e.kind, e.amount, e.balance_after) for e in entries] == [
+            (datetime(2024, 1, 31, tzinfo=UTC), "grant", 30, 30),
+            (datetime(2024, 2, 29, tzinfo=UTC), "grant", 30, 60),
+            (datetime(2024, 3, 31, tzinfo=UTC), "grant", 30, 90),
+            # Jan 31 + 90 days = Apr 30: the first grant expires at the very instant of the
+            # April refresh, and expiries apply first.
+            (datetime(2024, 4, 30, tzinfo=UTC), "expiry", -30, 60),
+            (datetime(2024, 4, 30, tzinfo=UTC), "grant", 30, 90),
+        ]
+
+
+@pytest.mark.django_db
+def test_tick_twice_changes_nothing_the_second_time() -> None:
+    with time_machine.travel(datetime(2025, 3, 1, tzinfo=UTC), tick=False) as traveller:
+        make_seat(plan_code="premium_business", activated_on=date(2025, 3, 1))
+        traveller.move_to(datetime(2025, 9, 1, tzinfo=UTC))
+        first = ledger_tick()
+        entries = Entry.objects.count()
+        second = ledger_tick()
+
+        assert first.groups == 1
+        assert second.groups == 0
+        assert Entry.objects.count() == entries
+
+
+@pytest.mark.django_db
+def test_tick_refuses_to_move_the_ledger_into_the_future() -> None:
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="future"):
+        call_command("ledger_tick", "--until", "2999-01-01T00:00:00+00:00")
+    with pytest.raises(CommandError, match="ISO 8601"):
+        call_command("ledger_tick", "--until", "next tuesday")
