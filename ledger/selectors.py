@@ -227,8 +227,9 @@ def next_refresh_of_pool(pool: Account) -> NextRefresh:
 def seat_balance(seat: Seat, *, as_of: datetime | None = None) -> SeatBalance:
     """A seat's credits: its own, what it may draw from its pool, and what is at risk."""
     account = Account.objects.select_related("seat__plan").get(seat=seat)
-    pool = pool_of(seat.team_id) if account.refresh == AccountRefresh.NONE else None
     at = _resolve_as_of([account], as_of)
+    # Read the pool only now: bringing the seat up to date may have refreshed it.
+    pool = pool_of(seat.team_id) if account.refresh == AccountRefresh.NONE else None
     current = as_of is None
     if current:
         own = account.balance

@@ -729,12 +729,14 @@ def _activate_pooled(seat: Seat, *, activation_at: datetime, now: datetime, caus
     )
     group = _lock_groups(account)
     pool = group[pool.pk]
+    # A refresh at the activation instant itself doesn't count the seat (it counts seats
+    # activated strictly before), so only a later one would have had to include it.
     if Refresh.objects.filter(
-        account=pool, kind=RefreshKind.REFRESH, due_at__gte=activation_at
+        account=pool, kind=RefreshKind.REFRESH, due_at__gt=activation_at
     ).exists():
         raise LedgerValidationError(
             "activated_on",
-            "The team pool already refreshed on or after this date; a pooled seat can't be "
+            "The team pool already refreshed after this date; a pooled seat can't be "
             "activated before the pool's last refresh.",
         )
     # Everything due before the activation happens without this seat.
