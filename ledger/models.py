@@ -394,3 +394,84 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class AlertKind(models.TextChoices):
+    LOW_BALANCE = "low_balance", "Balance running low"
+    EXPIRING = "expiring", "Credits expiring within 7 days"
+    LOST_TO_CAP = "lost_to_cap", "Credits lost to the cap at the next refresh"
+    POOL_LOW = "pool_low", "Team pool running low"
+    QUALITY = "quality", "Response rate quality warning"
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", "To send"
+    SENT = "sent", "Sent"
+    OFF = "off", "Not wanted"
+    FAILED = "failed", "Failed"
+
+
+class NotificationPreference(models.Model):
+    """What a person wants to hear about, and how."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email = models.BooleanField(default=True, help_text="Also send alerts by email.")
+    low_balance_threshold = models.PositiveIntegerField(
+        default=10, help_text="Alert when a seat's available credits fall below this."
+    )
+    low_balance = models.BooleanField(default=True)
+    expiring = models.BooleanField(default=True)
+    lost_to_cap = models.BooleanField(default=True)
+    pool_low = models.BooleanField(default=True)
+    quality = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"Notification preferences of {self.user}"
+
+    def wants(self, kind: str) -> bool:
+        return bool(getattr(self, kind))
+
+
+class Notification(models.Model):
+    """One alert for one person. Raised once per condition and period: `key` names both."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=16, choices=AlertKind.choices)
+    key = models.CharField(max_length=120)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    seat = models.ForeignKey(
+        Seat, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_status = models.CharField(
+        max_length=8, choices=EmailStatus.choices, default=EmailStatus.PENDING
+    )
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_unread_idx"),
+            models.Index(
+                fields=["created_at"],
+                name="notification_email_due_idx",
+                condition=Q(email_status="pending"),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "key"], name="one_notification_per_condition_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.user}: {self.title}"

@@ -971,6 +971,11 @@ def inmail_send(
             )
         _bring_up_to_date(group, now)
         warnings = _teammate_warnings(seat, recipient_key, now)
+        if payer is not None:
+            # The balance went down: tell the holder now, not at the next scheduled run.
+            from ledger.tasks import enqueue_after_commit, send_alerts
+
+            enqueue_after_commit(send_alerts, seat_id=seat.pk)
     return SentInMail(inmail=inmail, warnings=warnings)
 
 

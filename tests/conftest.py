@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -56,3 +57,9 @@ def org(db: None) -> Org:
     MembershipFactory(user=teammate, team=team, role=Role.RECRUITER)
     MembershipFactory(user=outsider, team=other_team, role=Role.RECRUITER)
     return Org(admin, lead, recruiter, teammate, outsider, nobody, team, other_team)
+
+
+@pytest.fixture(autouse=True)
+def _no_task_publishing(settings: Any) -> None:
+    """Services publish follow-up tasks after commit; tests that want that turn it back on."""
+    settings.LEDGER_PUBLISH_TASKS = False

@@ -1,0 +1,377 @@
+"""Alerts: conditions the `send_alerts` job looks for, each raised once per condition and period.
+
+| kind | condition | to whom | once per |
+|---|---|---|---|
+| low_balance | a seat's available credits below the holder's threshold | holder | refresh period |
+| expiring | credits expiring within 7 days | holder (pool: leads) | expiry date |
+| lost_to_cap | credits the cap keeps back at the next refresh | holder (pool: leads) | refresh |
+| pool_low | a team pool below 10% of its cap | leads | pool refresh period |
+| quality | under 13% response rate, 100+ InMails in 14 days | holder and leads | 14 days |
+
+"Once" is held by the database: a notification is unique per (person, kind, key) and the key
+names the condition and its period, so running the job every minute, twice, or on two workers
+at once raises each alert once. Email is claimed by a conditional update before it is sent.
+
+The quality warning reads SPEC's "response rate" over the InMails sent in the last 14 days
+(answered ÷ sent): none of them is 30 days old yet, so the 30-day definition could not apply.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from ledger import schedule
+from ledger.models import (
+    RESPONSE_STATUSES,
+    Account,
+    AccountKind,
+    AccountRefresh,
+    AlertKind,
+    EmailStatus,
+    InMail,
+    Lot,
+    Notification,
+    NotificationPreference,
+)
+from ledger.selectors import (
+    last_refresh_at,
+    next_refresh_of_pool,
+    next_refresh_of_seat_account,
+)
+from ledger.services import accounts_bring_up_to_date, ledger_bring_all_up_to_date
+from teams.models import Membership, Role, Seat, SeatStatus, Team, User
+
+logger = logging.getLogger(__name__)
+
+EXPIRING_WITHIN_DAYS = 7
+POOL_LOW_SHARE = 0.10
+QUALITY_WINDOW_DAYS = 14
+QUALITY_MIN_INMAILS = 100
+QUALITY_MIN_RATE = 0.13
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str
+    key: str
+    title: str
+    body: str
+    recipients: tuple[User, ...]
+    seat: Seat | None = None
+    team: Team | None = None
+
+
+@dataclass(frozen=True)
+class AlertReport:
+    raised: int
+    emailed: int
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _preferences(users: Iterable[User]) -> dict[int, NotificationPreference]:
+    """Each user's preferences; the defaults for people who never changed them."""
+    ids = {user.pk for user in users}
+    saved = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=ids)}
+    return {pk: saved.get(pk) or NotificationPreference(user_id=pk) for pk in ids}
+
+
+def _leads_by_team() -> dict[int, list[User]]:
+    leads: dict[int, list[User]] = defaultdict(list)
+    memberships = Membership.objects.filter(role=Role.LEAD, user__is_active=True).select_related(
+        "user"
+    )
+    for membership in memberships:
+        leads[membership.team_id].append(membership.user)
+    return leads
+
+
+def _spendable_by_account(now: datetime) -> dict[int, int]:
+    rows = (
+        Lot.objects.filter(remaining__gt=0)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .values("account")
+        .annotate(total=Sum("remaining"))
+        .values_list("account", "total")
+    )
+    return {account: int(total) for account, total in rows}
+
+
+def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = None) -> list[Alert]:
+    """Every alert condition that holds at `now` (whether or not it was raised already).
+
+    With `seat_ids`, only those seats and their teams' pools are looked at.
+    """
+    now = now or timezone.now()
+    spendable = _spendable_by_account(now)
+    leads = _leads_by_team()
+    accounts_qs = Account.objects.filter(is_open=True)
+    if seat_ids is not None:
+        teams = Seat.objects.filter(pk__in=seat_ids).values("team_id")
+        accounts_qs = accounts_qs.filter(
+            Q(seat_id__in=seat_ids) | Q(kind=AccountKind.POOL, team_id__in=teams)
+        )
+    accounts = list(accounts_qs.select_related("seat__plan", "seat__holder", "team"))
+    pools = {a.team_id: a for a in accounts if a.kind == AccountKind.POOL}
+    seat_accounts = [a for a in accounts if a.kind == AccountKind.SEAT and a.seat is not None]
+    holders = [a.seat.holder for a in seat_accounts if a.seat is not None]
+    preferences = _preferences(holders)
+    alerts: list[Alert] = []
+
+    for account in seat_accounts:
+        seat = account.seat
+        assert seat is not None
+        if seat.status != SeatStatus.ACTIVE:
+            continue
+        pool = pools.get(seat.team_id)
+        available = spendable.get(account.pk, 0)
+        if seat.pool_access and pool is not None:
+            available += spendable.get(pool.pk, 0)
+        threshold = preferences[seat.holder_id].low_balance_threshold
+        if available < threshold:
+            period_account = pool if account.refresh == AccountRefresh.NONE and pool else account
+            period = schedule.local_date(last_refresh_at(period_account))
+            alerts.append(
+                Alert(
+                    kind=AlertKind.LOW_BALANCE,
+                    key=f"seat:{seat.pk}:period:{period}",
+                    title=f"{_plural(available, 'credit')} left on your {seat.plan.name} seat",
+                    body=(
+                        f"Your {seat.plan.name} seat in {account.team.name} has "
+                        f"{_plural(available, 'InMail credit')} available, below your alert "
+                        f"threshold of {threshold}."
+                    ),
+                    recipients=(seat.holder,),
+                    seat=seat,
+                    team=account.team,
+                )
+            )
+        if account.refresh != AccountRefresh.NONE:
+            plan = seat.plan
+            if account.balance + plan.monthly_credits > plan.max_balance:
+                upcoming = next_refresh_of_seat_account(account)
+                if upcoming.lost_to_cap > 0 and upcoming.on is not None:
+                    alerts.append(
+                        Alert(
+                            kind=AlertKind.LOST_TO_CAP,
+                            key=f"seat:{seat.pk}:refresh:{upcoming.on}",
+                            title=(
+                                f"{_plural(upcoming.lost_to_cap, 'credit')} will be lost to the "
+                                f"cap on {upcoming.on}"
+                            ),
+                            body=(
+                                f"Your {plan.name} seat is near its cap of {plan.max_balance}: "
+                                f"at the refresh on {upcoming.on} "
+                                f"{_plural(upcoming.lost_to_cap, 'credit')} won't be granted. "
+                                "Spend credits before then to keep them."
+                            ),
+                            recipients=(seat.holder,),
+                            seat=seat,
+                            team=account.team,
+                        )
+                    )
+
+    for pool in pools.values():
+        team_leads = tuple(leads.get(pool.team_id, []))
+        if not team_leads:
+            continue
+        upcoming = next_refresh_of_pool(pool)
+        if upcoming.lost_to_cap > 0 and upcoming.on is not None:
+            alerts.append(
+                Alert(
+                    kind=AlertKind.LOST_TO_CAP,
+                    key=f"pool:{pool.pk}:refresh:{upcoming.on}",
+                    title=(
+                        f"{pool.team.name}: {_plural(upcoming.lost_to_cap, 'credit')} will be "
+                        f"lost to the cap on {upcoming.on}"
+                    ),
+                    body=(
+                        f"The {pool.team.name} pool and its seats are near their cap: at the "
+                        f"refresh on {upcoming.on} {_plural(upcoming.lost_to_cap, 'credit')} "
+                        "won't be granted."
+                    ),
+                    recipients=team_leads,
+                    team=pool.team,
+                )
+            )
+        cap = sum(
+            a.seat.plan.max_balance
+            for a in seat_accounts
+            if a.seat is not None
+            and a.team_id == pool.team_id
+            and a.refresh == AccountRefresh.NONE
+            and a.seat.status == SeatStatus.ACTIVE
+        )
+        available = spendable.get(pool.pk, 0)
+        if cap and available < cap * POOL_LOW_SHARE:
+            period = schedule.local_date(last_refresh_at(pool))
+            alerts.append(
+                Alert(
+                    kind=AlertKind.POOL_LOW,
+                    key=f"pool:{pool.pk}:period:{period}",
+                    title=f"{pool.team.name} pool is down to {_plural(available, 'credit')}",
+                    body=(
+                        f"The {pool.team.name} pool holds {_plural(available, 'credit')}, "
+                        f"under {POOL_LOW_SHARE:.0%} of its cap of {cap}."
+                    ),
+                    recipients=team_leads,
+                    team=pool.team,
+                )
+            )
+
+    alerts.extend(_expiring_alerts(now, {a.pk: a for a in accounts}, leads))
+    alerts.extend(_quality_alerts(now, leads, seat_ids))
+    return alerts
+
+
+def _expiring_alerts(
+    now: datetime, accounts: dict[int, Account], leads: dict[int, list[User]]
+) -> list[Alert]:
+    until = schedule.add_days(now, EXPIRING_WITHIN_DAYS)
+    expiring: dict[tuple[int, str], int] = defaultdict(int)
+    lots = Lot.objects.filter(
+        account_id__in=accounts, remaining__gt=0, expires_at__gt=now, expires_at__lte=until
+    ).values_list("account_id", "expires_at", "remaining")
+    for account_id, expires_at, remaining in lots:
+        assert expires_at is not None
+        expiring[(account_id, str(schedule.local_date(expires_at)))] += remaining
+    alerts = []
+    for (account_id, day), credits in sorted(expiring.items()):
+        account = accounts.get(account_id)
+        if account is None:
+            continue
+        if account.kind == AccountKind.POOL:
+            recipients = tuple(leads.get(account.team_id, []))
+            owner = f"The {account.team.name} pool"
+            seat = None
+        else:
+            assert account.seat is not None
+            recipients = (account.seat.holder,)
+            owner = f"Your {account.seat.plan.name} seat"
+            seat = account.seat
+        if not recipients:
+            continue
+        alerts.append(
+            Alert(
+                kind=AlertKind.EXPIRING,
+                key=f"account:{account_id}:expires:{day}",
+                title=f"{_plural(credits, 'credit')} expire on {day}",
+                body=f"{owner} has {_plural(credits, 'InMail credit')} expiring on {day}.",
+                recipients=recipients,
+                seat=seat,
+                team=account.team,
+            )
+        )
+    return alerts
+
+
+def _quality_alerts(
+    now: datetime, leads: dict[int, list[User]], seat_ids: set[int] | None
+) -> list[Alert]:
+    since = schedule.add_days(now, -QUALITY_WINDOW_DAYS)
+    period = schedule.local_date(now).toordinal() // QUALITY_WINDOW_DAYS
+    inmails = InMail.objects.filter(sent_at__gt=since, sent_at__lte=now, imported=False)
+    if seat_ids is not None:
+        inmails = inmails.filter(seat_id__in=seat_ids)
+    rows = (
+        inmails.values("seat")
+        .annotate(sent=Count("id"), answered=Count("id", filter=Q(status__in=RESPONSE_STATUSES)))
+        .filter(sent__gte=QUALITY_MIN_INMAILS)
+    )
+    low = {row["seat"]: row for row in rows if row["answered"] / row["sent"] < QUALITY_MIN_RATE}
+    alerts = []
+    for seat in Seat.objects.filter(pk__in=low).select_related("holder", "team", "plan"):
+        row = low[seat.pk]
+        rate = row["answered"] / row["sent"]
+        recipients = tuple(dict.fromkeys([seat.holder, *leads.get(seat.team_id, [])]))
+        alerts.append(
+            Alert(
+                kind=AlertKind.QUALITY,
+                key=f"seat:{seat.pk}:window:{period}",
+                title=f"Response rate {rate:.0%} on {seat.holder}'s last {row['sent']} InMails",
+                body=(
+                    f"{seat.holder}'s {seat.plan.name} seat had {row['answered']} answers to "
+                    f"{row['sent']} InMails in the last {QUALITY_WINDOW_DAYS} days "
+                    f"({rate:.1%}). LinkedIn may restrict sending under "
+                    f"{QUALITY_MIN_RATE:.0%} on {QUALITY_MIN_INMAILS} InMails or more."
+                ),
+                recipients=recipients,
+                seat=seat,
+                team=seat.team,
+            )
+        )
+    return alerts
+
+
+def alerts_raise(*, now: datetime | None = None, seat_ids: set[int] | None = None) -> AlertReport:
+    """Store every alert that holds now as notifications (once each), then email them."""
+    now = now or timezone.now()
+    # Alerts speak of balances, so the ledger must be up to date first (R17).
+    if seat_ids is None:
+        ledger_bring_all_up_to_date(until=now)
+    else:
+        accounts_bring_up_to_date(Account.objects.filter(seat_id__in=seat_ids), until=now)
+    alerts = pending_alerts(now=now, seat_ids=seat_ids)
+    preferences = _preferences(user for alert in alerts for user in alert.recipients)
+    notifications = []
+    for alert in alerts:
+        for user in alert.recipients:
+            preference = preferences[user.pk]
+            if not preference.wants(alert.kind):
+                continue
+            wants_email = preference.email and bool(user.email)
+            notifications.append(
+                Notification(
+                    user=user,
+                    kind=alert.kind,
+                    key=alert.key,
+                    title=alert.title[:200],
+                    body=alert.body,
+                    seat=alert.seat,
+                    team=alert.team,
+                    created_at=now,
+                    email_status=EmailStatus.PENDING if wants_email else EmailStatus.OFF,
+                )
+            )
+    before = Notification.objects.count()
+    # The unique (user, kind, key) constraint drops every alert raised before.
+    Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+    raised = Notification.objects.count() - before
+    return AlertReport(raised=raised, emailed=notifications_email_pending())
+
+
+def notifications_email_pending() -> int:
+    """Email every notification waiting for it, each at most once."""
+    sent = 0
+    pending = Notification.objects.filter(email_status=EmailStatus.PENDING).select_related("user")
+    for notification in pending.iterator():
+        # Claim it first: a second worker finds it claimed and moves on.
+        claimed = Notification.objects.filter(
+            pk=notification.pk, email_status=EmailStatus.PENDING
+        ).update(email_status=EmailStatus.SENT, emailed_at=timezone.now())
+        if not claimed:
+            continue
+        try:
+            send_mail(
+                subject=f"[InMail ledger] {notification.title}",
+                message=notification.body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[notification.user.email],
+            )
+        except Exception:  # the mail server is outside our control; the alert stays in-app
+            logger.exception("Could not email notification %s", notification.pk)
+            Notification.objects.filter(pk=notification.pk).update(email_status=EmailStatus.FAILED)
+            continue
+        sent += 1
+    return sent

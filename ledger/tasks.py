@@ -1,0 +1,66 @@
+"""Celery tasks (names fixed by API.md). Thin: each calls one service.
+
+All three are idempotent — a tick claims its work under row locks, alerts are unique per
+condition and period, the check only reads — so they acknowledge late: a worker killed half-way
+leaves the message to be run again, and running it again is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils.dateparse import parse_datetime
+
+from ledger.alerts import alerts_raise
+from ledger.selectors import ledger_discrepancies
+from ledger.services import ledger_tick
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="ledger.tasks.tick", acks_late=True, ignore_result=True)
+def tick(until: str | None = None) -> dict[str, Any]:
+    report = ledger_tick(until=parse_datetime(until) if until else None)
+    return {
+        "until": report.until.isoformat(),
+        "groups": report.groups,
+        "reminders": report.reminders,
+        "closed": report.closed,
+    }
+
+
+@shared_task(name="ledger.tasks.send_alerts", acks_late=True, ignore_result=True)
+def send_alerts(seat_id: int | None = None) -> dict[str, int]:
+    report = alerts_raise(seat_ids={seat_id} if seat_id is not None else None)
+    return {"raised": report.raised, "emailed": report.emailed}
+
+
+@shared_task(name="ledger.tasks.check_ledger", acks_late=True, ignore_result=True)
+def check_ledger() -> int:
+    differences = ledger_discrepancies()
+    for difference in differences:
+        logger.error("ledger_check: %s", difference)
+    return len(differences)
+
+
+def enqueue_after_commit(task: Task, **kwargs: Any) -> None:
+    """Publish a task once the current transaction commits, without ever failing the caller.
+
+    A web request must not block or fail because the broker is down: the broker connection
+    has short timeouts (settings), publishing is not retried, and a failure is only logged —
+    the periodic jobs pick up whatever a lost message would have done.
+    """
+    if not settings.LEDGER_PUBLISH_TASKS:
+        return
+
+    def publish() -> None:
+        try:
+            task.apply_async(kwargs=kwargs, retry=False)
+        except Exception:  # any broker failure; the next scheduled run covers it
+            logger.warning("Could not publish %s; the next scheduled run covers it", task.name)
+
+    transaction.on_commit(publish)
