@@ -228,6 +228,8 @@ def seat_balance(seat: Seat, *, as_of: datetime | None = None) -> SeatBalance:
     """A seat's credits: its own, what it may draw from its pool, and what is at risk."""
     account = Account.objects.select_related("seat__plan").get(seat=seat)
     at = _resolve_as_of([account], as_of)
+    # The caller's object may predate a settings change or a cancellation: read it afresh.
+    seat = Seat.objects.select_related("plan", "team", "holder").get(pk=seat.pk)
     # Read the pool only now: bringing the seat up to date may have refreshed it.
     pool = pool_of(seat.team_id) if account.refresh == AccountRefresh.NONE else None
     current = as_of is None

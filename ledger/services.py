@@ -1089,20 +1089,30 @@ def inmails_close_response_windows(*, until: datetime | None = None) -> int:
 
 
 def inmails_record_reminders(*, until: datetime | None = None) -> int:
-    """Record the reminder 3 days after sending on InMails still pending then (R10)."""
+    """Record the reminder 3 days after sending on InMails still pending then (R10).
+
+    "Then" is the reminder's due instant, not the job's run: a late job still records the
+    reminder of an InMail answered after day 3 (R17).
+    """
     until = until or timezone.now()
-    candidates = InMail.objects.filter(
-        status=InMailStatus.PENDING,
-        reminder_at__isnull=True,
-        sent_at__lte=schedule.add_days(until, -REMINDER_AFTER_DAYS + 1),
-    ).values_list("pk", "sent_at")
+    # A day of slack covers the wall-clock arithmetic; the exact instants are checked per row.
+    slack = timedelta(days=REMINDER_AFTER_DAYS - 1)
+    candidates = (
+        InMail.objects.filter(
+            reminder_at__isnull=True,
+            sent_at__lte=schedule.add_days(until, -REMINDER_AFTER_DAYS + 1),
+        )
+        .filter(Q(status=InMailStatus.PENDING) | Q(closed_at__gt=F("sent_at") + slack))
+        .values_list("pk", "sent_at", "status", "closed_at")
+    )
     recorded = 0
-    for pk, sent_at in candidates.iterator():
+    for pk, sent_at, status, closed_at in candidates.iterator():
         due = schedule.add_days(sent_at, REMINDER_AFTER_DAYS)
-        if due <= until:
-            recorded += InMail.objects.filter(
-                pk=pk, status=InMailStatus.PENDING, reminder_at__isnull=True
-            ).update(reminder_at=due)
+        pending_then = status == InMailStatus.PENDING or (closed_at is not None and closed_at > due)
+        if due <= until and pending_then:
+            recorded += InMail.objects.filter(pk=pk, reminder_at__isnull=True).update(
+                reminder_at=due
+            )
     return recorded
 
 

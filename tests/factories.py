@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 import factory
 
@@ -55,8 +56,8 @@ def make_seat(
 ) -> Seat:
     """Activate a seat through the ledger, as an admin would."""
     return seat_activate(
-        holder=holder or UserFactory(),
-        team=team or TeamFactory(),
+        holder=holder if holder is not None else cast(User, UserFactory()),
+        team=team if team is not None else cast(Team, TeamFactory()),
         plan=plan(plan_code),
         activated_on=activated_on,
         pool_access=pool_access,

@@ -61,7 +61,7 @@ def _activity(day: int, seats: list[Seat], corporate: Team, tag: str) -> None:
                     body="Hello, would this be worth a conversation?",
                     cause=CAUSE,
                 )
-            except Exception as error:  # noqa: BLE001 - refusals are part of the scenario
+            except Exception as error:
                 assert getattr(error, "code", None) == "insufficient_credits", error
     if day % 7 == 0:
         pending = InMail.objects.filter(seat__in=seats, status="pending").order_by("id")
