@@ -11,16 +11,17 @@ scope is simply absent (a 404 in views, never a 403):
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from teams.models import Membership, Plan, Role, Seat, Team, User
 
 
-def user_is_admin(user: User) -> bool:
+def user_is_admin(user: User | AnonymousUser) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_staff)
 
 
-def teams_visible_to(user: User) -> QuerySet[Team]:
+def teams_visible_to(user: User | AnonymousUser) -> QuerySet[Team]:
     """Teams the user belongs to (any role); all teams for an admin."""
     if not (user.is_authenticated and user.is_active):
         return Team.objects.none()
@@ -29,7 +30,7 @@ def teams_visible_to(user: User) -> QuerySet[Team]:
     return Team.objects.filter(memberships__user=user).distinct()
 
 
-def teams_led_by(user: User) -> QuerySet[Team]:
+def teams_led_by(user: User | AnonymousUser) -> QuerySet[Team]:
     """Teams whose seats, InMails and ledgers the user may see and manage."""
     if not (user.is_authenticated and user.is_active):
         return Team.objects.none()
@@ -38,7 +39,7 @@ def teams_led_by(user: User) -> QuerySet[Team]:
     return Team.objects.filter(memberships__user=user, memberships__role=Role.LEAD).distinct()
 
 
-def seats_visible_to(user: User) -> QuerySet[Seat]:
+def seats_visible_to(user: User | AnonymousUser) -> QuerySet[Seat]:
     """Seats whose balance, lots, entries and InMails the user may see."""
     seats = Seat.objects.select_related("holder", "team", "plan")
     if not (user.is_authenticated and user.is_active):
@@ -49,7 +50,7 @@ def seats_visible_to(user: User) -> QuerySet[Seat]:
     return seats.filter(Q(holder=user) | Q(team_id__in=led))
 
 
-def team_totals_visible_to(user: User, team: Team) -> bool:
+def team_totals_visible_to(user: User | AnonymousUser, team: Team) -> bool:
     """Whether the user may see a team's totals (pool balance, team analytics)."""
     if not (user.is_authenticated and user.is_active):
         return False
@@ -61,7 +62,7 @@ def team_totals_visible_to(user: User, team: Team) -> bool:
     return role == Role.RECRUITER and team.share_usage
 
 
-def teams_with_totals_visible_to(user: User) -> QuerySet[Team]:
+def teams_with_totals_visible_to(user: User | AnonymousUser) -> QuerySet[Team]:
     """The teams whose totals the user may see: led teams, and sharing teams they belong to."""
     if not (user.is_authenticated and user.is_active):
         return Team.objects.none()
@@ -73,19 +74,19 @@ def teams_with_totals_visible_to(user: User) -> QuerySet[Team]:
     ).distinct()
 
 
-def user_can_manage_team(user: User, team: Team) -> bool:
+def user_can_manage_team(user: User | AnonymousUser, team: Team) -> bool:
     """Set allocations and move credits inside the team: its leads and admins."""
     return teams_led_by(user).filter(pk=team.pk).exists()
 
 
-def user_can_act_on_seat(user: User, seat: Seat) -> bool:
+def user_can_act_on_seat(user: User | AnonymousUser, seat: Seat) -> bool:
     """Log InMails and responses for a seat: its holder, a lead of its team, an admin."""
     if not (user.is_authenticated and user.is_active):
         return False
     return seat.holder_id == user.pk or user_can_manage_team(user, seat.team)
 
 
-def plans_visible_to(user: User) -> QuerySet[Plan]:
+def plans_visible_to(user: User | AnonymousUser) -> QuerySet[Plan]:
     """The catalog is visible to every signed-in user."""
     if not (user.is_authenticated and user.is_active):
         return Plan.objects.none()

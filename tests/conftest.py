@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,19 +45,35 @@ class Org:
 
 @pytest.fixture
 def org(db: None) -> Org:
-    team = TeamFactory(name="Talent North")
-    other_team = TeamFactory(name="Talent South")
-    admin = UserFactory(username="admin", is_staff=True)
-    lead = UserFactory(username="lead")
-    recruiter = UserFactory(username="recruiter")
-    teammate = UserFactory(username="teammate")
-    outsider = UserFactory(username="outsider")
-    nobody = UserFactory(username="nobody")
-    MembershipFactory(user=lead, team=team, role=Role.LEAD)
-    MembershipFactory(user=recruiter, team=team, role=Role.RECRUITER)
-    MembershipFactory(user=teammate, team=team, role=Role.RECRUITER)
-    MembershipFactory(user=outsider, team=other_team, role=Role.RECRUITER)
+    team = TeamFactory.create(name="Talent North")
+    other_team = TeamFactory.create(name="Talent South")
+    admin = UserFactory.create(username="admin", is_staff=True)
+    lead = UserFactory.create(username="lead")
+    recruiter = UserFactory.create(username="recruiter")
+    teammate = UserFactory.create(username="teammate")
+    outsider = UserFactory.create(username="outsider")
+    nobody = UserFactory.create(username="nobody")
+    MembershipFactory.create(user=lead, team=team, role=Role.LEAD)
+    MembershipFactory.create(user=recruiter, team=team, role=Role.RECRUITER)
+    MembershipFactory.create(user=teammate, team=team, role=Role.RECRUITER)
+    MembershipFactory.create(user=outsider, team=other_team, role=Role.RECRUITER)
     return Org(admin, lead, recruiter, teammate, outsider, nobody, team, other_team)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """The production hasher is slow on purpose; every fixture user would pay for it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def plain_static_storage(settings: Any, tmp_path: Path) -> None:
+    """Render pages without collected static files (production serves collected ones)."""
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import cast
 
 import factory
 
@@ -11,7 +10,7 @@ from ledger.services import Cause, seat_activate
 from teams.models import Membership, Plan, Role, Seat, Team, User
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -23,7 +22,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
-class TeamFactory(factory.django.DjangoModelFactory):
+class TeamFactory(factory.django.DjangoModelFactory[Team]):
     class Meta:
         model = Team
         django_get_or_create = ("name",)
@@ -32,7 +31,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
     share_usage = True
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
 
@@ -56,8 +55,8 @@ def make_seat(
 ) -> Seat:
     """Activate a seat through the ledger, as an admin would."""
     return seat_activate(
-        holder=holder if holder is not None else cast(User, UserFactory()),
-        team=team if team is not None else cast(Team, TeamFactory()),
+        holder=holder if holder is not None else UserFactory.create(),
+        team=team if team is not None else TeamFactory.create(),
         plan=plan(plan_code),
         activated_on=activated_on,
         pool_access=pool_access,

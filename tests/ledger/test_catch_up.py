@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
 from django.core.management import call_command
 
+from ledger.exceptions import InsufficientCredits
 from ledger.models import Account, Entry, InMail
 from ledger.selectors import ledger_discrepancies
 from ledger.services import (
@@ -29,19 +31,19 @@ CAUSE = Cause.system("test")
 
 
 def _organisation(prefix: str) -> tuple[list[Seat], Team]:
-    solo = TeamFactory(name=f"{prefix} solo")
+    solo = TeamFactory.create(name=f"{prefix} solo")
     seats = [
         make_seat(plan_code="recruiter_lite", team=solo, activated_on=date(2025, 1, 31)),
         make_seat(plan_code="premium_career", team=solo, activated_on=date(2025, 1, 15)),
         make_seat(plan_code="sales_navigator_core", team=solo, activated_on=date(2025, 1, 20)),
     ]
-    corporate = TeamFactory(name=f"{prefix} corporate")
+    corporate = TeamFactory.create(name=f"{prefix} corporate")
     for activated_on in (date(2025, 1, 5), date(2025, 1, 10), date(2025, 1, 30)):
         seats.append(
             make_seat(
                 plan_code="recruiter_corporate",
                 team=corporate,
-                holder=UserFactory(),
+                holder=UserFactory.create(),
                 activated_on=activated_on,
             )
         )
@@ -53,7 +55,8 @@ def _activity(day: int, seats: list[Seat], corporate: Team, tag: str) -> None:
     """The same business on both organisations: sends, answers, a bonus, a purchase, moves."""
     for index, seat in enumerate(seats):
         if (day + index) % 3 == 0:
-            try:
+            # Running out of credits is part of the scenario; any other refusal is a failure.
+            with contextlib.suppress(InsufficientCredits):
                 inmail_send(
                     seat=seat,
                     recipient=f"member-{tag}-{day}-{index}",
@@ -61,8 +64,6 @@ def _activity(day: int, seats: list[Seat], corporate: Team, tag: str) -> None:
                     body="Hello, would this be worth a conversation?",
                     cause=CAUSE,
                 )
-            except Exception as error:
-                assert getattr(error, "code", None) == "insufficient_credits", error
     if day % 7 == 0:
         pending = InMail.objects.filter(seat__in=seats, status="pending").order_by("id")
         for inmail in pending[:2]:
@@ -80,7 +81,8 @@ def _history(seats: list[Seat], corporate: Team) -> list[tuple[object, ...]]:
     accounts.append(Account.objects.get(kind="pool", team=corporate))
     rows: list[tuple[object, ...]] = []
     for position, account in enumerate(accounts):
-        for entry in Entry.objects.filter(account=account).select_related("lot").order_by("at", "id"):
+        entries = Entry.objects.filter(account=account).select_related("lot").order_by("at", "id")
+        for entry in entries:
             rows.append(
                 (
                     position,
