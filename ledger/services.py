@@ -360,10 +360,15 @@ def _seat_activation_at(seat: Seat) -> datetime:
     return schedule.start_of_day(seat.activated_on)
 
 
-def _pooled_seats_active_at(group: LockedGroup, pool: Account, at: datetime) -> list[Account]:
-    """The pool's seat accounts whose seat was active at `at` (activated strictly before).
+def _pooled_seats_active_at(
+    group: LockedGroup, pool: Account, at: datetime, *, activated_at_instant: bool = False
+) -> list[Account]:
+    """The pool's seat accounts whose seat was active at `at`.
 
-    A locked group may hold several teams' accounts, so membership is checked, not assumed.
+    A refresh counts seats activated strictly before it (a seat activated at that very instant
+    got its credits from its own activation); an activation's cap also counts the seats
+    activated at the same instant. A locked group may hold several teams' accounts, so
+    membership is checked, not assumed.
     """
     active = []
     for account in group.values():
@@ -375,7 +380,8 @@ def _pooled_seats_active_at(group: LockedGroup, pool: Account, at: datetime) -> 
         ):
             continue
         seat = account.seat
-        if _seat_activation_at(seat) >= at:
+        activation = _seat_activation_at(seat)
+        if activation > at or (activation == at and not activated_at_instant):
             continue
         if seat.cancelled_at is not None and seat.cancelled_at <= at:
             continue
@@ -741,7 +747,8 @@ def _activate_pooled(seat: Seat, *, activation_at: datetime, now: datetime, caus
         )
     # Everything due before the activation happens without this seat.
     _bring_up_to_date(group, activation_at)
-    members = [pool, *_pooled_seats_active_at(group, pool, activation_at), account]
+    others = _pooled_seats_active_at(group, pool, activation_at, activated_at_instant=True)
+    members = [pool, *(other for other in others if other.pk != account.pk), account]
     plans = [member.seat.plan for member in members if member.seat is not None]
     _grant(
         pool,
@@ -820,10 +827,17 @@ _UNSET: Any = object()
 def seat_update_settings(
     *, seat: Seat, cause: Cause, pool_access: Any = _UNSET, monthly_allocation: Any = _UNSET
 ) -> Seat:
-    """Set a pooled seat's pool access and monthly allocation (R14)."""
+    """Set a pooled seat's pool access and monthly allocation (R14).
+
+    A refresh already due is applied first, with the allocation that was in force then (R17).
+    """
+    now = timezone.now()
     with transaction.atomic():
-        seat = Seat.objects.select_for_update().select_related("plan").get(pk=seat.pk)
+        # The accounts' locks (taken before the seat row, as every writer does) also keep a
+        # concurrent refresh from reading the allocation half-way.
+        seat, _, group = _locked_seat(seat)
         _require_active(seat)
+        _bring_up_to_date(group, now)
         if not seat.plan.pooled and (
             pool_access is True or monthly_allocation not in (_UNSET, None, 0)
         ):
@@ -936,6 +950,7 @@ def inmail_send(
         seat, account, group = _locked_seat(seat)
         _require_active(seat)
         _bring_up_to_date(group, now)
+        inmails_close_response_windows(until=now, seat=seat)
         if InMail.objects.filter(
             seat=seat, recipient_key=recipient_key, status=InMailStatus.PENDING
         ).exists():
@@ -1068,16 +1083,24 @@ def inmail_withdraw(*, inmail: InMail, cause: Cause) -> InMail:
     return inmail
 
 
-def inmails_close_response_windows(*, until: datetime | None = None) -> int:
-    """Close pending InMails unanswered for 90 days as `no_response`, dated when due (R10)."""
+def inmails_close_response_windows(
+    *, until: datetime | None = None, seat: Seat | None = None
+) -> int:
+    """Close pending InMails unanswered for 90 days as `no_response`, dated when due (R10).
+
+    With `seat`, only that seat's: a send closes them first, so a late job never turns a send
+    into `duplicate_pending` (R17).
+    """
     until = until or timezone.now()
     # A day of slack covers the wall-clock arithmetic; the exact deadline is checked per row.
     candidates = InMail.objects.filter(
         status=InMailStatus.PENDING,
         sent_at__lte=schedule.add_days(until, -RESPONSE_WINDOW_DAYS + 1),
-    ).values_list("pk", "sent_at")
+    )
+    if seat is not None:
+        candidates = candidates.filter(seat=seat)
     closed = 0
-    for pk, sent_at in candidates.iterator():
+    for pk, sent_at in candidates.values_list("pk", "sent_at").iterator():
         deadline = schedule.add_days(sent_at, RESPONSE_WINDOW_DAYS)
         if deadline <= until:
             # Conditional update: a concurrent response or a second job run wins or loses
