@@ -287,7 +287,9 @@ class PaidFrom(models.TextChoices):
 
 
 class InMail(models.Model):
-    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="inmails")
+    # No index of its own: (seat, sent_at) serves every per-seat lookup, and a bare seat index
+    # tempts the planner into reading a seat's whole history.
+    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="inmails", db_index=False)
     recipient = models.CharField(max_length=255)
     # The recipient normalised (profile URL reduced to its member path, lower case), so the
     # same person is recognised however the URL was pasted.
@@ -329,6 +331,11 @@ class InMail(models.Model):
             models.Index(fields=["recipient_key", "sent_at"], name="inmail_recipient_idx"),
             models.Index(
                 fields=["sent_at"], name="inmail_pending_idx", condition=Q(status="pending")
+            ),
+            models.Index(
+                fields=["seat", "sent_at"],
+                name="inmail_seat_pending_idx",
+                condition=Q(status="pending"),
             ),
         ]
         constraints = [

@@ -167,13 +167,20 @@ class LockedGroup:
 
 
 def _lock(ids: Iterable[int]) -> LockedGroup:
-    """Lock accounts in ascending id order (the one order every writer uses)."""
-    accounts = (
-        Account.objects.select_for_update(of=("self",))
-        .filter(pk__in=sorted(set(ids)))
-        .select_related("seat__plan", "seat__holder")
-        .order_by("pk")
+    """Lock accounts in ascending id order (the one order every writer uses).
+
+    Their seats are read after the lock (so a seat's status and settings are current) by
+    primary key: a join here would let the planner scan the seats table on every send.
+    """
+    accounts = list(
+        Account.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk")
     )
+    seats = Seat.objects.select_related("plan", "holder").in_bulk(
+        [account.seat_id for account in accounts if account.seat_id is not None]
+    )
+    for account in accounts:
+        if account.seat_id is not None:
+            account.seat = seats[account.seat_id]
     return LockedGroup(accounts)
 
 
@@ -1070,6 +1077,9 @@ def inmail_withdraw(*, inmail: InMail, cause: Cause) -> InMail:
     """Withdraw a pending InMail; its credit is not given back (R9)."""
     now = timezone.now()
     with transaction.atomic():
+        # A window that ended is closed first, so the answer doesn't depend on whether the
+        # closing job has run yet (R17).
+        inmails_close_response_windows(until=now, seat=inmail.seat)
         inmail = InMail.objects.select_for_update().get(pk=inmail.pk)
         if inmail.status in RESPONSE_STATUSES:
             raise AlreadyAnswered(f"This InMail was already answered ({inmail.status}).")

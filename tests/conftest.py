@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def _seed_migration_data() -> None:
+    """Re-run the data migrations' seeders (they only create what is missing)."""
+    from django.apps import apps
+
+    for module in (
+        "teams.migrations.0002_seed_plan_catalog",
+        "ledger.migrations.0004_beat_schedule",
+    ):
+        seeder = importlib.import_module(module)
+        for name in ("seed_catalog", "schedule_jobs"):
+            if hasattr(seeder, name):
+                getattr(seeder, name)(apps, None)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """A reused test database may have been flushed by the last run's transactional tests."""
+    with django_db_blocker.unblock():
+        _seed_migration_data()
+
+
+@pytest.fixture(autouse=True)
+def _migration_data(request: pytest.FixtureRequest) -> None:
+    """Tests with `transaction=True` flush every table when they end, the rows the data
+    migrations seeded included; put them back before each such test."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        _seed_migration_data()
 
 
 @pytest.fixture
