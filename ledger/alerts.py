@@ -280,7 +280,13 @@ def _quality_alerts(
     now: datetime, leads: dict[int, list[User]], seat_ids: set[int] | None
 ) -> list[Alert]:
     since = schedule.add_days(now, -QUALITY_WINDOW_DAYS)
-    period = schedule.local_date(now).toordinal() // QUALITY_WINDOW_DAYS
+    # Once per 14 days per seat: a warning raised in the last 14 days covers the InMails that
+    # are still in the window, so the next one can only come when they have all moved out.
+    warned = set(
+        Notification.objects.filter(
+            kind=AlertKind.QUALITY, created_at__gt=since, seat__isnull=False
+        ).values_list("seat_id", flat=True)
+    )
     inmails = InMail.objects.filter(sent_at__gt=since, sent_at__lte=now, imported=False)
     if seat_ids is not None:
         inmails = inmails.filter(seat_id__in=seat_ids)
@@ -289,7 +295,11 @@ def _quality_alerts(
         .annotate(sent=Count("id"), answered=Count("id", filter=Q(status__in=RESPONSE_STATUSES)))
         .filter(sent__gte=QUALITY_MIN_INMAILS)
     )
-    low = {row["seat"]: row for row in rows if row["answered"] / row["sent"] < QUALITY_MIN_RATE}
+    low = {
+        row["seat"]: row
+        for row in rows
+        if row["answered"] / row["sent"] < QUALITY_MIN_RATE and row["seat"] not in warned
+    }
     alerts = []
     for seat in Seat.objects.filter(pk__in=low).select_related("holder", "team", "plan"):
         row = low[seat.pk]
@@ -298,7 +308,7 @@ def _quality_alerts(
         alerts.append(
             Alert(
                 kind=AlertKind.QUALITY,
-                key=f"seat:{seat.pk}:window:{period}",
+                key=f"seat:{seat.pk}:from:{schedule.local_date(now)}",
                 title=f"Response rate {rate:.0%} on {seat.holder}'s last {row['sent']} InMails",
                 body=(
                     f"{seat.holder}'s {seat.plan.name} seat had {row['answered']} answers to "
