@@ -69,7 +69,8 @@ class Account(models.Model):
     refresh = models.CharField(max_length=16, choices=AccountRefresh.choices)
     # Cached: sum of the account's entries (== sum of its lots' remaining).
     balance = models.IntegerField(default=0)
-    # Everything due up to this instant has been applied.
+    # Everything due up to at least this instant has been applied, and no entry of the account
+    # is dated after it (an account with nothing due is not rewritten just to move it on).
     synced_until = models.DateTimeField()
     # The earliest instant at which a refresh or lot expiry is due; null when nothing is.
     next_due_at = models.DateTimeField(null=True, blank=True)

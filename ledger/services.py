@@ -579,20 +579,26 @@ def _bring_up_to_date(group: LockedGroup, until: datetime) -> None:
         if not due:
             break
         at = min(due)
-        for account in accounts:
+        # Only accounts with something due at this instant have work; a pool refresh may also
+        # move credits into (or trim) its seats, whose balances then change.
+        due_now = [a for a in accounts if a.next_due_at is not None and a.next_due_at <= at]
+        balances = {a.pk: a.balance for a in accounts}
+        for account in due_now:
             _expire(account, at)
-        for account in accounts:
+        for account in due_now:
             if refresh_due_at(account) == at:
                 if account.kind == AccountKind.POOL:
                     _refresh_pool(account, group, at)
                 else:
                     _refresh_seat(account, at)
         for account in accounts:
-            _update_next_due(account)
-            account.synced_until = max(account.synced_until, at)
-            group.eventful.add(account.pk)
-    if group.eventful:
-        for account in accounts:
+            if account in due_now or account.balance != balances[account.pk]:
+                _update_next_due(account)
+                account.synced_until = max(account.synced_until, at)
+                group.eventful.add(account.pk)
+    # Accounts that had nothing due keep their row as it was: nothing about them changed.
+    for account in accounts:
+        if account.pk in group.eventful:
             account.synced_until = max(account.synced_until, until)
     group.save()
 
@@ -619,6 +625,8 @@ def ledger_bring_all_up_to_date(*, until: datetime | None = None, batch_size: in
     """
     until = until or timezone.now()
     applied = 0
+    # Accounts brought up to date with an earlier group of this run (a pool's seats).
+    done: set[int] = set()
     after: tuple[datetime, int] | None = None
     while True:
         due = Account.objects.filter(is_open=True, next_due_at__lte=until)
@@ -630,9 +638,13 @@ def ledger_bring_all_up_to_date(*, until: datetime | None = None, batch_size: in
         if not batch:
             return applied
         for _, account_id in batch:
+            if account_id in done:
+                continue
             account = Account.objects.get(pk=account_id)
             with transaction.atomic():
-                _bring_up_to_date(_lock_groups(account), until)
+                group = _lock_groups(account)
+                _bring_up_to_date(group, until)
+            done.update(group.accounts)
             applied += 1
         last_due, last_pk = batch[-1]
         after = (last_due or until, last_pk)
