@@ -1,0 +1,499 @@
+"""How long one `ledger_tick` takes over N seats with a month of due work (issue 4).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/inmail_dev \\
+        .venv/bin/python bench/tick_cost.py --seats 10000
+
+The benchmark never touches the database named in DATABASE_URL: it works in its own,
+`inmail_bench_tick_<N>` on the same server (created through the `postgres` database), and keeps
+a copy of it as it stands before the timed tick, `inmail_bench_tick_<N>_setup`, so a second run
+with the same N starts from that copy in seconds (`--rebuild` builds it again).
+
+The organisation is built with the ledger's own services on a frozen clock (time_machine):
+
+- N seats, every one activated through `seat_activate`: 80% on plans of their own (Recruiter
+  Lite 30%, Premium Career, Premium Business, both Sales Navigators, Recruiter Professional 10%
+  each) in teams of 50, and 20% on Recruiter Corporate in pooled teams of 20 seats, half of
+  them with a monthly allocation of 20 from the pool.
+- Activation dates spread over the 20 days before 1 November 2024, 09:00 (pooled teams: one
+  date per team); every fourth seat sends an InMail that day.
+- On 1 January 2025, 09:00 one (untimed) tick brings everything up to date, and another
+  quarter of the seats send an InMail.
+
+Then the clock moves one month and a day, to 2 February 2025, 09:00. Every account now has a
+month of due work: one or two refreshes (pools pay their allocations), the expiry of its
+activation grant, and the InMails' reminders (sent on 1 January) and 90-day closures (sent on
+1 November). One `ledger_tick()` is timed (wall time, SQL statements through
+`connection.execute_wrapper`), then a second one right after, which should find nothing to do.
+The result replaces the "## Tick" section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+HEADING = "## Tick"
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inmail_site.settings")
+
+BUILT_AT = datetime(2024, 11, 1, 9, 0, tzinfo=UTC)
+CAUGHT_UP_AT = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
+TICK_AT = datetime(2025, 2, 2, 9, 0, tzinfo=UTC)
+ACTIVATION_SPREAD_DAYS = 20
+SOLO_TEAM_SIZE = 50
+POOL_TEAM_SIZE = 20
+POOLED_SHARE = 0.20
+# The seats of their own, by plan, as shares of all seats.
+SOLO_PLANS = [
+    ("recruiter_lite", 0.30),
+    ("premium_career", 0.10),
+    ("premium_business", 0.10),
+    ("sales_navigator_core", 0.10),
+    ("sales_navigator_advanced", 0.10),
+    ("recruiter_professional", 0.10),
+]
+POOLED_PLAN = "recruiter_corporate"
+
+
+# --------------------------------------------------------------------------------------------
+# The benchmark's own databases
+# --------------------------------------------------------------------------------------------
+
+
+def database_url(name: str) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1/x")
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def maintenance_dsn(url: str) -> str:
+    parts = urlsplit(url.replace("postgres://", "postgresql://", 1))
+    return urlunsplit(parts._replace(path="/postgres"))
+
+
+def database_exists(url: str, name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(maintenance_dsn(url), autocommit=True) as admin:
+        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    return found is not None
+
+
+def recreate_database(url: str, name: str, *, template: str | None = None) -> None:
+    """Drop `name` and create it empty, or as a copy of `template`."""
+    import psycopg
+
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with psycopg.connect(maintenance_dsn(url), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"{copy}')
+
+
+# --------------------------------------------------------------------------------------------
+# The organisation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatPlan:
+    plan: str
+    team: int
+    activated_on: date
+    allocation: int | None
+
+
+def seat_plans(seats: int, rng: random.Random) -> list[SeatPlan]:
+    """Which seats to activate, in activation-date order (a pool refuses older seats)."""
+    first_day = BUILT_AT.date() - timedelta(days=ACTIVATION_SPREAD_DAYS)
+    pooled = round(seats * POOLED_SHARE)
+    planned: list[SeatPlan] = []
+    team = 0
+    for index in range(pooled):
+        if index % POOL_TEAM_SIZE == 0:
+            team += 1
+            team_day = first_day + timedelta(days=rng.randrange(ACTIVATION_SPREAD_DAYS + 1))
+        planned.append(SeatPlan(POOLED_PLAN, team, team_day, 20 if index % 2 else None))
+    solo = seats - pooled
+    codes = [code for code, share in SOLO_PLANS for _ in range(round(share * 1000))]
+    for index in range(solo):
+        if index % SOLO_TEAM_SIZE == 0:
+            team += 1
+        day = first_day + timedelta(days=rng.randrange(ACTIVATION_SPREAD_DAYS + 1))
+        planned.append(SeatPlan(codes[index * len(codes) // solo], team, day, None))
+    return sorted(planned, key=lambda seat: seat.activated_on)
+
+
+def progress(label: str, done: int, total: int, started: float) -> None:
+    if done % 1000 == 0 or done == total:
+        print(f"  {label}: {done:,}/{total:,} ({time.perf_counter() - started:.0f} s)", flush=True)
+
+
+def build_organisation(seats: int) -> dict[str, float]:
+    """Activate the seats and their history through the services; returns set-up timings."""
+    import time_machine
+    from django.contrib.auth.hashers import make_password
+
+    from ledger.services import Cause, inmail_send, ledger_tick, seat_activate
+    from teams.models import Plan, Seat, Team, User
+
+    rng = random.Random(4)
+    cause = Cause.system("bench")
+    planned = seat_plans(seats, rng)
+    timings: dict[str, float] = {}
+    with time_machine.travel(BUILT_AT, tick=False) as clock:
+        unusable = make_password(None)
+        User.objects.bulk_create(
+            [User(username=f"bench-{n}", password=unusable) for n in range(seats)],
+            batch_size=2000,
+        )
+        holders = list(User.objects.filter(username__startswith="bench-").order_by("pk"))
+        team_ids = sorted({seat.team for seat in planned})
+        Team.objects.bulk_create([Team(name=f"Bench team {n}") for n in team_ids])
+        teams = {team.name: team for team in Team.objects.filter(name__startswith="Bench team")}
+        plans = {plan.code: plan for plan in Plan.objects.all()}
+
+        started = time.perf_counter()
+        print(f"Activating {seats:,} seats with seat_activate…", flush=True)
+        for done, (seat, holder) in enumerate(zip(planned, holders, strict=True), start=1):
+            seat_activate(
+                holder=holder,
+                team=teams[f"Bench team {seat.team}"],
+                plan=plans[seat.plan],
+                activated_on=seat.activated_on,
+                monthly_allocation=seat.allocation,
+                cause=cause,
+            )
+            progress("activated", done, seats, started)
+        timings["activate"] = time.perf_counter() - started
+
+        def send_from_every_fourth(offset: int, tag: str) -> None:
+            active = list(Seat.objects.order_by("pk"))[offset::4]
+            for seat in active:
+                inmail_send(
+                    seat=seat,
+                    recipient=f"linkedin.com/in/candidate-{tag}-{seat.pk}",
+                    subject="A role you may like",
+                    body="Would you be open to a short call this week?",
+                    cause=cause,
+                )
+
+        started = time.perf_counter()
+        send_from_every_fourth(0, "november")
+        timings["november sends"] = time.perf_counter() - started
+
+        clock.move_to(CAUGHT_UP_AT)
+        started = time.perf_counter()
+        caught_up = ledger_tick()
+        timings["catch-up tick, two months"] = time.perf_counter() - started
+        timings["catch-up groups"] = caught_up.groups
+        send_from_every_fourth(2, "january")
+    return timings
+
+
+# --------------------------------------------------------------------------------------------
+# Measuring
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Statements:
+    count: int = 0
+    seconds: float = 0.0
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.count += 1
+
+
+@dataclass(frozen=True)
+class TickRun:
+    seconds: float
+    groups: int
+    reminders: int
+    closed: int
+    statements: int
+    sql_seconds: float
+    entries: Counter[str]
+    refreshes: int
+
+
+@contextmanager
+def counted() -> Iterator[Statements]:
+    from django.db import connection
+
+    statements = Statements()
+    with connection.execute_wrapper(statements):
+        yield statements
+
+
+def timed_tick() -> TickRun:
+    from django.db.models import Count
+
+    from ledger.models import Entry, Refresh
+    from ledger.services import ledger_tick
+
+    last_entry = Entry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    refreshes_before = Refresh.objects.count()
+    with counted() as statements:
+        started = time.perf_counter()
+        report = ledger_tick()
+        seconds = time.perf_counter() - started
+    entries = Counter(
+        dict(
+            Entry.objects.filter(pk__gt=last_entry)
+            .values("kind")
+            .annotate(n=Count("id"))
+            .values_list("kind", "n")
+        )
+    )
+    return TickRun(
+        seconds=seconds,
+        groups=report.groups,
+        reminders=report.reminders,
+        closed=report.closed,
+        statements=statements.count,
+        sql_seconds=statements.seconds,
+        entries=entries,
+        refreshes=Refresh.objects.count() - refreshes_before,
+    )
+
+
+def machine() -> dict[str, str]:
+    from django.db import connection
+
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        found = re.search(r"model name\s*:\s*(.*)", cpuinfo.read_text())
+        cpu = found.group(1) if found else cpu
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        server = cursor.fetchone()[0]
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "database": f"PostgreSQL {server}",
+    }
+
+
+def organisation_size() -> dict[str, int]:
+    from ledger.models import Account, Entry, InMail, Lot
+    from teams.models import Seat
+
+    return {
+        "seats": Seat.objects.count(),
+        "accounts": Account.objects.count(),
+        "pools": Account.objects.filter(kind="pool").count(),
+        "lots": Lot.objects.count(),
+        "entries": Entry.objects.count(),
+        "InMails": InMail.objects.count(),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# RESULTS.md
+# --------------------------------------------------------------------------------------------
+
+
+def subsection_heading(seats: int) -> str:
+    return f"### {seats:,} seats"
+
+
+def subsection(
+    seats: int,
+    info: dict[str, str],
+    size: dict[str, int],
+    setup: dict[str, float] | None,
+    first: TickRun,
+    second: TickRun,
+) -> str:
+    """This run's part of the "## Tick" section."""
+
+    def per_group(run: TickRun, value: float) -> str:
+        return f"{value / run.groups:.1f}" if run.groups else "–"
+
+    def rate(run: TickRun) -> str:
+        return f"{run.groups / run.seconds:,.1f}" if run.groups else "–"
+
+    moved = ", ".join(f"{kind} {n:,}" for kind, n in sorted(first.entries.items()))
+    lines = [
+        subsection_heading(seats),
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with "
+        f"`DATABASE_URL=postgres://postgres@127.0.0.1:5432/inmail_dev "
+        f".venv/bin/python bench/tick_cost.py --seats {seats}`.",
+        "",
+        f"Machine: {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, "
+        f"{info['database']}, {info['os']}.",
+        "",
+        f"Before the tick: {', '.join(f'{n:,} {what}' for what, n in size.items())}.",
+        "",
+        "| tick | seconds | account groups | groups/s | SQL statements | statements per group "
+        "| SQL ms per group | refreshes | reminders | closures |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, run in (("one month of due work", first), ("again, right after", second)):
+        lines.append(
+            f"| {label} | {run.seconds:.2f} | {run.groups:,} | {rate(run)} "
+            f"| {run.statements:,} | {per_group(run, run.statements)} "
+            f"| {per_group(run, run.sql_seconds * 1000)} | {run.refreshes:,} "
+            f"| {run.reminders:,} | {run.closed:,} |"
+        )
+    lines += ["", f"Entries the first tick wrote: {moved or 'none'}."]
+    if setup:
+        lines += [
+            "",
+            f"Set-up (not timed above): {setup['activate']:.0f} s to activate the seats through "
+            f"`seat_activate`, {setup['november sends']:.0f} s for the November sends, and "
+            f"{setup['catch-up tick, two months']:.0f} s for the catch-up tick over two months "
+            f"on 1 January ({int(setup['catch-up groups']):,} groups).",
+        ]
+    else:
+        lines += ["", previous_setup_line(seats)]
+    return "\n".join(lines) + "\n"
+
+
+def split_sections(text: str, level: str) -> list[str]:
+    """`text` cut before each heading of `level` ("## " or "### ")."""
+    return re.split(rf"(?m)^(?={level} )", text)
+
+
+def tick_section(text: str) -> str:
+    return next(
+        (part for part in split_sections(text, "##") if part.startswith(HEADING + "\n")), ""
+    )
+
+
+def previous_setup_line(seats: int) -> str:
+    """A run from the saved set-up keeps the set-up timings the building run wrote."""
+    text = RESULTS.read_text() if RESULTS.exists() else ""
+    for part in split_sections(tick_section(text), "###"):
+        if part.startswith(subsection_heading(seats) + "\n"):
+            found = re.search(r"(?m)^Set-up \(not timed above\).*$", part)
+            if found:
+                return found.group(0)
+    return "Set-up: reused from the saved copy; run with `--rebuild` for its timings."
+
+
+INTRO = (
+    "Written by `bench/tick_cost.py` (its docstring describes the organisation it builds): "
+    "one `ledger_tick()` over N seats, each with a month of due work (refreshes, pool "
+    "allocations, expiries, reminders, 90-day closures), then a second tick right after. "
+    '"Account groups" is what the tick reports: the accounts it brought up to date, each '
+    "in its own transaction (a pooled seat with work of its own counts once more, and locks "
+    "its pool's whole group). Each run replaces its own subsection."
+)
+
+
+def write_results(body: str, seats: int) -> None:
+    """Replace this run's subsection of "## Tick" in RESULTS.md; keep everything else.
+
+    Other benchmarks write the rest of the file, so it is read again just before writing.
+    """
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
+    parts = split_sections(text, "##")
+    ours = tick_section(text)
+    runs = [
+        part.rstrip("\n") + "\n"
+        for part in split_sections(ours, "###")[1:]
+        if not part.startswith(subsection_heading(seats) + "\n")
+    ]
+
+    def size(part: str) -> int:
+        found = re.match(r"### ([\d,]+) seats", part)
+        return int(found.group(1).replace(",", "")) if found else 0
+
+    runs = sorted([*runs, body], key=size)
+    section = f"{HEADING}\n\n{INTRO}\n\n" + "\n".join(runs)
+    kept = [part.rstrip("\n") + "\n" for part in parts if part and part != ours]
+    RESULTS.write_text("\n".join([*kept, section]))
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--seats", type=int, default=10_000, help="seats to activate")
+    parser.add_argument("--rebuild", action="store_true", help="don't reuse the saved set-up")
+    parser.add_argument("--no-write", action="store_true", help="don't touch bench/RESULTS.md")
+    args = parser.parse_args()
+
+    name = f"inmail_bench_tick_{args.seats}"
+    saved = f"{name}_setup"
+    url = database_url(name)
+    reuse = not args.rebuild and database_exists(url, saved)
+    recreate_database(url, name, template=saved if reuse else None)
+    os.environ["DATABASE_URL"] = url
+    # No publishing to a broker, and no query log growing in memory.
+    os.environ["LEDGER_PUBLISH_TASKS"] = "0"
+    os.environ["DEBUG"] = "0"
+
+    import django
+
+    django.setup()
+    import time_machine
+    from django.core.management import call_command
+    from django.db import connection
+
+    setup: dict[str, float] | None = None
+    if reuse:
+        print(f"Starting from the saved set-up {saved}.")
+    else:
+        call_command("migrate", verbosity=0)
+        setup = build_organisation(args.seats)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        connection.close()
+        recreate_database(url, saved, template=name)
+        print(f"Saved the set-up as {saved}.")
+
+    size = organisation_size()
+    print(f"Ticking at {TICK_AT:%Y-%m-%d %H:%M} UTC over {size}…", flush=True)
+    with time_machine.travel(TICK_AT, tick=False):
+        first = timed_tick()
+        second = timed_tick()
+    for label, run in (("first", first), ("second", second)):
+        print(
+            f"{label} tick: {run.seconds:.2f} s, {run.groups:,} groups, "
+            f"{run.statements:,} statements ({run.sql_seconds:.2f} s in SQL), "
+            f"{run.refreshes:,} refreshes, {run.reminders:,} reminders, {run.closed:,} closed, "
+            f"entries {dict(run.entries)}"
+        )
+    body = subsection(args.seats, machine(), size, setup, first, second)
+    print(body)
+    if not args.no_write:
+        write_results(body, args.seats)
+        print(f"Wrote “{HEADING[3:]}, {args.seats:,} seats” into {RESULTS.relative_to(ROOT)}.")
+
+
+if __name__ == "__main__":
+    main()
