@@ -13,7 +13,16 @@ from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 
-from ledger.models import Account, Entry, InMail, Lot, Purchase, Refresh
+from ledger.models import (
+    Account,
+    Entry,
+    InMail,
+    Lot,
+    Notification,
+    NotificationPreference,
+    Purchase,
+    Refresh,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -142,3 +151,33 @@ class PurchaseAdmin(ReadOnlyAdmin[Purchase]):
     date_hierarchy = "at"
     ordering = ["-at", "-id"]
     list_select_related = ["seat__holder", "seat__plan", "seat__team", "actor"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin[Notification]):
+    """Alerts raised by the jobs: a record of who was told what, and whether it was emailed."""
+
+    list_display = ("created_at", "user", "kind", "title", "email_status", "read_at")
+    list_filter = ("kind", "email_status")
+    search_fields = ("title", "user__username", "user__email")
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin[NotificationPreference]):
+    """Each person's alert choices; people without a row get the defaults."""
+
+    list_display = (
+        "user",
+        "email",
+        "low_balance_threshold",
+        "low_balance",
+        "expiring",
+        "lost_to_cap",
+        "pool_low",
+        "quality",
+    )
+    search_fields = ("user__username", "user__email")
+    list_select_related = ("user",)
+    autocomplete_fields = ("user",)

@@ -99,19 +99,21 @@ def _history(seats: list[Seat], corporate: Team) -> list[tuple[object, ...]]:
 
 
 @pytest.mark.django_db
-def test_one_late_catch_up_equals_daily_catch_ups() -> None:
+def test_one_late_catch_up_equals_hourly_catch_ups() -> None:
     with time_machine.travel(START, tick=False) as traveller:
-        daily_seats, daily_pool_team = _organisation("daily")
+        hourly_seats, hourly_pool_team = _organisation("hourly")
         late_seats, late_pool_team = _organisation("late")
-        for day in range(1, 200):
-            traveller.move_to(START + timedelta(days=day))
-            accounts = [Account.objects.get(seat=seat) for seat in daily_seats]
-            accounts_bring_up_to_date(accounts)
-            _activity(day, daily_seats, daily_pool_team, "daily")
-            _activity(day, late_seats, late_pool_team, "late")
+        hourly_accounts = [Account.objects.get(seat=seat) for seat in hourly_seats]
+        for hour in range(1, 100 * 24):
+            traveller.move_to(START + timedelta(hours=hour))
+            accounts_bring_up_to_date(hourly_accounts)
+            if hour % 24 == 0:
+                day = hour // 24
+                _activity(day, hourly_seats, hourly_pool_team, "hourly")
+                _activity(day, late_seats, late_pool_team, "late")
         ledger_tick()
 
-        assert _history(late_seats, late_pool_team) == _history(daily_seats, daily_pool_team)
+        assert _history(late_seats, late_pool_team) == _history(hourly_seats, hourly_pool_team)
         kinds = {row[2] for row in _history(late_seats, late_pool_team)}
         assert {"grant", "expiry", "spend", "refund", "allocation", "transfer"} <= kinds
         assert ledger_discrepancies() == []
