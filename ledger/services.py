@@ -118,6 +118,9 @@ class LockedGroup:
     def __init__(self, accounts: Iterable[Account]) -> None:
         self.accounts = {account.pk: account for account in accounts}
         self._loaded = {pk: self._state(account) for pk, account in self.accounts.items()}
+        # What each account held when its next due instant was last worked out: every write
+        # moves the balance (entries are never zero), so an unchanged holding needs no redo.
+        self._due_computed = {pk: self._holding(a) for pk, a in self.accounts.items()}
         self.eventful: set[int] = set()
 
     @staticmethod
@@ -147,11 +150,17 @@ class LockedGroup:
     def has_pool(self) -> bool:
         return any(a.kind == AccountKind.POOL for a in self.accounts.values())
 
-    def update_next_due(self) -> None:
-        """Recompute when each account changed by this service next has something due."""
-        for pk, account in self.accounts.items():
-            if pk in self.eventful or self._state(account) != self._loaded[pk]:
-                _update_next_due(account)
+    @staticmethod
+    def _holding(account: Account) -> tuple[object, ...]:
+        return (account.balance, account.is_open)
+
+    def update_next_due(self, account: Account | None = None) -> None:
+        """Work out again when accounts that changed since it was last worked out (or just
+        `account`) next have something due."""
+        for candidate in [account] if account is not None else self.accounts.values():
+            if self._holding(candidate) != self._due_computed[candidate.pk] or account:
+                _update_next_due(candidate)
+                self._due_computed[candidate.pk] = self._holding(candidate)
 
     def save(self) -> None:
         self.update_next_due()
@@ -164,6 +173,7 @@ class LockedGroup:
     def add(self, other: LockedGroup) -> None:
         self.accounts.update(other.accounts)
         self._loaded.update(other._loaded)
+        self._due_computed.update(other._due_computed)
 
 
 def _lock(ids: Iterable[int]) -> LockedGroup:
@@ -593,7 +603,7 @@ def _bring_up_to_date(group: LockedGroup, until: datetime) -> None:
                     _refresh_seat(account, at)
         for account in accounts:
             if account in due_now or account.balance != balances[account.pk]:
-                _update_next_due(account)
+                group.update_next_due(account)
                 account.synced_until = max(account.synced_until, at)
                 group.eventful.add(account.pk)
     # Accounts that had nothing due keep their row as it was: nothing about them changed.
