@@ -7,6 +7,7 @@ services: SQLite under `var/`, and a Celery broker on the local filesystem. Sett
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
@@ -38,6 +39,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
     "django_celery_beat",
     "teams",
     "ledger",
@@ -52,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "inmail_site.urls"
@@ -90,7 +97,20 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "teams.User"
 # Admins (`is_staff`) may do everything (SPEC), including in Django's admin site.
-AUTHENTICATION_BACKENDS = ["teams.backends.AdminsMayDoEverythingBackend"]
+# django-axes comes first so that a locked-out username never reaches the password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "teams.backends.AdminsMayDoEverythingBackend",
+]
+
+# Login lockout (django-axes): after AXES_FAILURE_LIMIT failed sign-ins for one username from
+# one address, both the sign-in page and the token endpoint refuse it for the cool-off time.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -142,14 +162,52 @@ X_FRAME_OPTIONS = "DENY"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "ledger.api.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "ledger.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        # Per client address: guessing passwords through the token endpoint.
+        "auth_token": env.str("THROTTLE_AUTH_TOKEN", default="10/min"),
+        # Per user: every POST, PATCH and DELETE.
+        "writes": env.str("THROTTLE_WRITES", default="120/min"),
+    },
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "InMail Ledger API",
+    "DESCRIPTION": (
+        "The book of record of a recruiting team's LinkedIn InMail credits: seats, pools, "
+        "InMails, the ledger and analytics. See docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {},
 }
 
 # Celery. With REDIS_URL set the broker is Redis; without it the broker is a folder under
 # var/, which needs no server and still carries tasks between the web process, a worker and
 # beat on one machine.
 REDIS_URL = env.str("REDIS_URL", default="")
+# The cache holds the API's throttle counters; with Redis they are shared by every
+# web process, without it each process counts on its own.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # Publishing from a web request must fail fast when Redis is down, never hang the request.

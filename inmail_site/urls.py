@@ -1,22 +1,28 @@
-"""The site's URLs: pages, sign-in, the admin and the health check."""
+"""The site's URLs: pages, sign-in, the REST API and its schema, the admin and the health check."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from inmail_site.views import healthz
-from teams import views as team_views
 
 urlpatterns = [
-    path("", team_views.home, name="home"),
+    path("", include("ledger.urls")),
+    path("manage/", include("teams.manage_urls")),
+    path("csv/", include("ledger.csv_urls")),
+    path("notifications/", include("ledger.notification_urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", include("ledger.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
