@@ -109,8 +109,9 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
 AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "inmail_site.views.lockout"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -170,6 +171,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "ledger.api.pagination.PageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "ledger.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["ledger.api.throttles.WriteThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         # Per client address: guessing passwords through the token endpoint.
         "auth_token": env.str("THROTTLE_AUTH_TOKEN", default="10/min"),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -24,3 +26,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.exception("health check: the database did not answer")
         return JsonResponse({"status": "unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+def lockout(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict[str, Any] | None
+) -> HttpResponse:
+    """django-axes' answer to a locked-out sign-in: JSON for the API, a page for people."""
+    detail = "Too many failed sign-ins for this user; try again later."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": detail}, status=429)
+    return render(request, "registration/locked_out.html", status=429)

@@ -8,10 +8,11 @@ their expiry entry is dated at the instant they expired.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import F, Q, QuerySet, Sum, Window
+from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -23,6 +24,7 @@ from ledger.models import (
     AccountKind,
     AccountRefresh,
     Entry,
+    InMail,
     Lot,
     LotSource,
     Refresh,
@@ -380,3 +382,253 @@ def ledger_discrepancies() -> list[Discrepancy]:
     for entry_id in misbooked:
         found.append(Discrepancy(f"entry #{entry_id} is booked on another account's lot", 0, 1))
     return found
+
+
+# --------------------------------------------------------------------------------------------
+# Lists of seats
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatSummary:
+    balance: int
+    next_refresh_on: date | None
+
+
+def seat_summaries(seats: list[Seat]) -> dict[int, SeatSummary]:
+    """Each seat's own balance and next refresh date as of now, in a fixed number of queries.
+
+    `seat_balance` gives one seat's full picture; a list needs only these two. Whatever is due
+    on the seats' accounts and their team pools is applied first (R17; a pool refresh moves
+    allocations into pooled seats), then the balances are read in bulk. A pooled seat's credits
+    arrive with its pool's refresh, so that is its next refresh date.
+    """
+    from ledger.services import accounts_bring_up_to_date
+
+    now = timezone.now()
+    seat_ids = [seat.pk for seat in seats]
+    team_ids = {seat.team_id for seat in seats}
+    due = list(
+        Account.objects.filter(is_open=True, next_due_at__lte=now).filter(
+            Q(seat_id__in=seat_ids) | Q(kind=AccountKind.POOL, team_id__in=team_ids)
+        )
+    )
+    if due:
+        accounts_bring_up_to_date(due, until=now)
+    accounts = {
+        account.seat_id: account for account in Account.objects.filter(seat_id__in=seat_ids)
+    }
+    pools = {
+        pool.team_id: pool
+        for pool in Account.objects.filter(kind=AccountKind.POOL, team_id__in=team_ids)
+    }
+    summaries = {}
+    for seat in seats:
+        account = accounts[seat.pk]
+        schedule_of = pools.get(seat.team_id) if account.refresh == AccountRefresh.NONE else account
+        next_on = None
+        if seat.status == SeatStatus.ACTIVE and schedule_of is not None and schedule_of.is_open:
+            next_on = schedule.next_refresh_date(schedule_of.anchor_on, schedule_of.refresh, now)
+        summaries[seat.pk] = SeatSummary(balance=account.balance, next_refresh_on=next_on)
+    return summaries
+
+
+# --------------------------------------------------------------------------------------------
+# Many seats at once (the dashboard's pages)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatRow:
+    """One seat's credits as a page lists them: what `seat_balance` says, for many seats."""
+
+    seat: Seat
+    own: int
+    # What the seat may also draw from its team pool; None when it can't draw on one.
+    pool_available: int | None
+    # Whether the seat's monthly credits go to its team pool (a pooled plan).
+    in_pool: bool
+    lots: list[LotBalance]
+    next_refresh_on: date | None
+    next_refresh_credits: int
+    expiring_7d: int
+    expiring_30d: int
+    # For a seat in a pool this is the pool's: the cap counts the pool and its seats together.
+    lost_to_cap_next_refresh: int
+    last_sent_at: datetime | None
+
+    @property
+    def available(self) -> int:
+        return self.own + (self.pool_available or 0)
+
+
+@dataclass(frozen=True)
+class PoolRow:
+    team_id: int
+    available: int
+    cap: int
+    lots: list[LotBalance]
+    next_refresh_on: date | None
+    next_refresh_credits: int
+    lost_to_cap_next_refresh: int
+    expiring_7d: int
+    expiring_30d: int
+
+
+@dataclass(frozen=True)
+class SeatsOverview:
+    as_of: datetime
+    seats: list[SeatRow]
+    # The pools of the seats' teams, by team id.
+    pools: dict[int, PoolRow]
+
+
+def seats_overview(seats: QuerySet[Seat]) -> SeatsOverview:
+    """Balances, lots and what is at risk for many seats and their team pools, in a fixed
+    number of queries however many seats there are.
+
+    The same figures as `seat_balance` and `pool_balance` (which read one account at a time):
+    whatever is due on the seats' accounts and their pools is applied first (R17; a pool
+    refresh moves allocations into pooled seats), then lots and last refreshes are read in
+    bulk and the next refresh of each account is worked out from them.
+    """
+    from ledger.services import accounts_bring_up_to_date
+
+    now = timezone.now()
+    team_ids = seats.values("team")
+    due = list(
+        Account.objects.filter(is_open=True, next_due_at__lte=now).filter(
+            Q(seat__in=seats.values("pk")) | Q(kind=AccountKind.POOL, team__in=team_ids)
+        )
+    )
+    if due:
+        accounts_bring_up_to_date(due, until=now)
+    last_sent = InMail.objects.filter(seat=OuterRef("pk")).order_by("-sent_at").values("sent_at")
+    seat_list = list(
+        seats.select_related("account", "plan", "holder", "team").annotate(
+            last_sent_at=Subquery(last_sent[:1])
+        )
+    )
+    pools = {
+        pool.team_id: pool
+        for pool in Account.objects.filter(kind=AccountKind.POOL, team__in=team_ids)
+    }
+    pooled = list(
+        Account.objects.filter(
+            team_id__in=pools,
+            kind=AccountKind.SEAT,
+            refresh=AccountRefresh.NONE,
+            is_open=True,
+            seat__status=SeatStatus.ACTIVE,
+        ).select_related("seat__plan")
+    )
+    accounts = [seat.account for seat in seat_list] + list(pools.values())
+    lots: dict[int, list[LotBalance]] = defaultdict(list)
+    for lot in (
+        Lot.objects.filter(
+            account_id__in={account.pk for account in accounts + pooled}, remaining__gt=0
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by(*SPEND_ORDER)
+    ):
+        lots[lot.account_id].append(
+            LotBalance(lot.pk, lot.source, lot.granted_at, lot.expires_at, lot.remaining)
+        )
+    last_refresh_on = dict(
+        Refresh.objects.filter(account__in=accounts, kind=RefreshKind.REFRESH)
+        .values("account")
+        .annotate(last=Max("period_on"))
+        .values_list("account", "last")
+    )
+
+    def due_at(account: Account) -> datetime | None:
+        # `refresh_due_at` with the last refresh read in bulk.
+        if not account.is_open or account.refresh == AccountRefresh.NONE:
+            return None
+        last = last_refresh_on.get(account.pk) or account.anchor_on
+        return schedule.next_refresh_at(
+            account.anchor_on, account.refresh, schedule.start_of_day(last)
+        )
+
+    def capped(account_id: int, surviving_past: datetime) -> int:
+        return sum(
+            lot.remaining
+            for lot in lots[account_id]
+            if lot.source != LotSource.PURCHASE
+            and (lot.expires_at is None or lot.expires_at > surviving_past)
+        )
+
+    pool_rows: dict[int, PoolRow] = {}
+    pool_refreshes: dict[int, NextRefresh] = {}
+    for team_id, pool in pools.items():
+        plans = [a.seat.plan for a in pooled if a.team_id == team_id and a.seat is not None]
+        monthly = sum(plan.monthly_credits for plan in plans)
+        cap = sum(plan.max_balance for plan in plans)
+        pool_due = due_at(pool)
+        if pool_due is None:
+            upcoming = NextRefresh(None, 0, 0)
+        else:
+            held = capped(pool.pk, pool_due) + sum(
+                capped(a.pk, pool_due) for a in pooled if a.team_id == team_id
+            )
+            credits = min(monthly, max(0, cap - held))
+            upcoming = NextRefresh(
+                schedule.local_date(pool_due), credits, monthly - credits + max(0, held - cap)
+            )
+        pool_refreshes[team_id] = upcoming
+        pool_rows[team_id] = PoolRow(
+            team_id=team_id,
+            available=pool.balance,
+            cap=cap,
+            lots=lots[pool.pk],
+            next_refresh_on=upcoming.on,
+            next_refresh_credits=upcoming.credits,
+            lost_to_cap_next_refresh=upcoming.lost_to_cap,
+            expiring_7d=_expiring(lots[pool.pk], now, 7),
+            expiring_30d=_expiring(lots[pool.pk], now, 30),
+        )
+
+    rows = []
+    for seat in seat_list:
+        account = seat.account
+        in_pool = account.refresh == AccountRefresh.NONE and seat.team_id in pools
+        active = seat.status == SeatStatus.ACTIVE
+        if not active:
+            upcoming = NextRefresh(None, 0, 0)
+        elif in_pool:
+            pool_refresh = pool_refreshes[seat.team_id]
+            upcoming = NextRefresh(
+                pool_refresh.on, seat.monthly_allocation or 0, pool_refresh.lost_to_cap
+            )
+        else:
+            seat_due = due_at(account)
+            if seat_due is None:
+                upcoming = NextRefresh(None, 0, 0)
+            else:
+                held = capped(account.pk, seat_due)
+                plan = seat.plan
+                credits = min(plan.monthly_credits, max(0, plan.max_balance - held))
+                upcoming = NextRefresh(
+                    schedule.local_date(seat_due),
+                    credits,
+                    plan.monthly_credits - credits + max(0, held - plan.max_balance),
+                )
+        seat_lots = lots[account.pk]
+        rows.append(
+            SeatRow(
+                seat=seat,
+                own=account.balance,
+                pool_available=pools[seat.team_id].balance
+                if in_pool and active and seat.pool_access
+                else None,
+                in_pool=in_pool,
+                lots=seat_lots,
+                next_refresh_on=upcoming.on,
+                next_refresh_credits=upcoming.credits,
+                expiring_7d=_expiring(seat_lots, now, 7),
+                expiring_30d=_expiring(seat_lots, now, 30),
+                lost_to_cap_next_refresh=upcoming.lost_to_cap,
+                last_sent_at=getattr(seat, "last_sent_at", None),
+            )
+        )
+    return SeatsOverview(as_of=now, seats=rows, pools=pool_rows)

@@ -1,0 +1,458 @@
+"""The API's shapes (API.md "Resources"): input serializers validate, output serializers render.
+
+Serializers only check types and ranges; every rule lives in `ledger.services`, which the views
+call. Relations named in a body (a seat, a team, a user) are looked up among the objects the
+requesting user may see, so an invisible object reads as unknown (400), never as existing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ledger.models import EntryKind, InMail, InMailStatus, LotSource
+from ledger.services import BODY_MAX, RECIPIENT_MAX, SUBJECT_MAX
+from teams.models import Plan, Role, Seat, SeatStatus, Team, User
+
+# Large enough for any real seat, small enough that no arithmetic overflows a database integer.
+MAX_CREDITS = 1_000_000
+
+# Ids are 64-bit in every supported database; a larger number is simply unknown.
+MAX_ID = 2**63 - 1
+
+OUTCOMES = [InMailStatus.ACCEPTED, InMailStatus.DECLINED, InMailStatus.REPLIED]
+
+
+# --------------------------------------------------------------------------------------------
+# Auth and people
+# --------------------------------------------------------------------------------------------
+
+
+class TokenRequestSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField()
+
+
+class UserSerializer(serializers.ModelSerializer[User]):
+    is_admin = serializers.BooleanField(source="is_staff", default=False)
+    password = serializers.CharField(
+        write_only=True, max_length=4096, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "password", "email", "is_admin"]
+        extra_kwargs = {"email": {"required": False}}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        candidate = User(username=attrs["username"], email=attrs.get("email", ""))
+        try:
+            validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"password": list(error.messages)}) from error
+        return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> User:
+        return User.objects.create_user(
+            username=validated_data["username"],
+            email=validated_data.get("email", ""),
+            password=validated_data["password"],
+            is_staff=validated_data.get("is_staff", False),
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Plans and teams
+# --------------------------------------------------------------------------------------------
+
+
+class PlanSerializer(serializers.ModelSerializer[Plan]):
+    class Meta:
+        model = Plan
+        fields = [
+            "code",
+            "name",
+            "family",
+            "monthly_price",
+            "monthly_credits",
+            "max_balance",
+            "refresh",
+            "credit_lifetime_days",
+            "pooled",
+            "purchasable",
+            "purchase_price",
+            "monthly_purchase_limit",
+            "monthly_send_limit",
+        ]
+        read_only_fields = ["code"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        monthly = attrs.get("monthly_credits", getattr(self.instance, "monthly_credits", 0))
+        cap = attrs.get("max_balance", getattr(self.instance, "max_balance", 0))
+        if cap < monthly:
+            raise serializers.ValidationError(
+                {"max_balance": ["The cap can't be below the monthly credits."]}
+            )
+        return attrs
+
+
+class TeamSerializer(serializers.ModelSerializer[Team]):
+    share_usage = serializers.BooleanField(default=True)
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "share_usage"]
+
+
+class MembershipRequestSerializer(serializers.Serializer[Any]):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MembershipSerializer(serializers.Serializer[Any]):
+    user = serializers.IntegerField(source="user_id")
+    team = serializers.IntegerField(source="team_id")
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+# --------------------------------------------------------------------------------------------
+# Seats
+# --------------------------------------------------------------------------------------------
+
+
+class SeatSerializer(serializers.Serializer[Any]):
+    """A seat as listed: the view passes `balance` and `next_refresh_on` in the context."""
+
+    id = serializers.IntegerField()
+    holder = serializers.IntegerField(source="holder_id")
+    team = serializers.IntegerField(source="team_id")
+    plan = serializers.CharField(source="plan.code")
+    status = serializers.ChoiceField(choices=SeatStatus.choices)
+    activated_on = serializers.DateField()
+    anchor_day = serializers.IntegerField()
+    next_refresh_on = serializers.SerializerMethodField()
+    pool_access = serializers.BooleanField()
+    monthly_allocation = serializers.IntegerField(allow_null=True)
+    balance = serializers.SerializerMethodField()
+
+    def _summary(self, seat: Seat) -> Any:
+        return self.context["summaries"][seat.pk]
+
+    @extend_schema_field(OpenApiTypes.DATE)
+    def get_next_refresh_on(self, seat: Seat) -> str | None:
+        on = self._summary(seat).next_refresh_on
+        return None if on is None else on.isoformat()
+
+    def get_balance(self, seat: Seat) -> int:
+        return int(self._summary(seat).balance)
+
+
+class SeatQuerySerializer(serializers.Serializer[Any]):
+    team = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    status = serializers.ChoiceField(choices=SeatStatus.choices, required=False)
+
+
+class SeatCreateSerializer(serializers.Serializer[Any]):
+    holder = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
+    plan = serializers.SlugRelatedField(slug_field="code", queryset=Plan.objects.all())
+    activated_on = serializers.DateField(required=False, allow_null=True)
+    pool_access = serializers.BooleanField(required=False, allow_null=True, default=None)
+    monthly_allocation = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_CREDITS
+    )
+
+
+class SeatSettingsSerializer(serializers.Serializer[Any]):
+    pool_access = serializers.BooleanField(required=False)
+    monthly_allocation = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_CREDITS
+    )
+
+
+class ChangePlanSerializer(serializers.Serializer[Any]):
+    plan = serializers.SlugRelatedField(slug_field="code", queryset=Plan.objects.all())
+
+
+class LotSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    source = serializers.ChoiceField(choices=LotSource.choices)
+    granted_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    remaining = serializers.IntegerField()
+
+
+class AsOfQuerySerializer(serializers.Serializer[Any]):
+    as_of = serializers.DateTimeField(required=False)
+
+
+class SeatBalanceSerializer(serializers.Serializer[Any]):
+    seat = serializers.IntegerField(source="seat.pk")
+    as_of = serializers.DateTimeField()
+    own = serializers.IntegerField()
+    pool_available = serializers.IntegerField()
+    available = serializers.IntegerField()
+    lots = LotSerializer(many=True)
+    next_refresh_on = serializers.DateField(allow_null=True)
+    next_refresh_credits = serializers.IntegerField()
+    expiring_7d = serializers.IntegerField()
+    expiring_30d = serializers.IntegerField()
+    lost_to_cap_next_refresh = serializers.IntegerField()
+
+
+class EntryQuerySerializer(serializers.Serializer[Any]):
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+    kind = serializers.ChoiceField(choices=EntryKind.choices, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "since" in attrs and "until" in attrs and attrs["since"] > attrs["until"]:
+            raise serializers.ValidationError({"until": ["`until` is before `since`."]})
+        return attrs
+
+
+class EntrySerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(choices=EntryKind.choices)
+    amount = serializers.IntegerField(help_text="Signed: credits in are positive.")
+    balance_after = serializers.IntegerField()
+    lot = serializers.IntegerField(source="lot_id", allow_null=True)
+    inmail = serializers.IntegerField(source="inmail_id", allow_null=True)
+    actor = serializers.IntegerField(source="actor_id", allow_null=True)
+    cause = serializers.CharField()
+    memo = serializers.CharField()
+
+
+class AdjustmentEntrySerializer(EntrySerializer):
+    """An adjustment: one entry, or for a removal spread over lots, their sum and the parts."""
+
+    parts = EntrySerializer(many=True)
+
+
+class PurchaseRequestSerializer(serializers.Serializer[Any]):
+    credits = serializers.IntegerField(min_value=1, max_value=MAX_CREDITS)
+
+
+class PurchaseSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    seat = serializers.IntegerField(source="seat_id")
+    credits = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    at = serializers.DateTimeField()
+
+
+class BonusRequestSerializer(serializers.Serializer[Any]):
+    credits = serializers.IntegerField(min_value=1, max_value=MAX_CREDITS)
+    memo = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class AdjustmentRequestSerializer(serializers.Serializer[Any]):
+    credits = serializers.IntegerField(min_value=-MAX_CREDITS, max_value=MAX_CREDITS)
+    reason = serializers.CharField(max_length=500)
+
+    def validate_credits(self, credits: int) -> int:
+        if credits == 0:
+            raise serializers.ValidationError("An adjustment can't be zero.")
+        return credits
+
+
+# --------------------------------------------------------------------------------------------
+# Pools
+# --------------------------------------------------------------------------------------------
+
+
+class PoolSeatSerializer(serializers.Serializer[Any]):
+    seat = serializers.IntegerField(source="seat.pk")
+    monthly_allocation = serializers.IntegerField(allow_null=True)
+    own = serializers.IntegerField()
+
+
+class PoolSerializer(serializers.Serializer[Any]):
+    team = serializers.IntegerField(source="team.pk")
+    as_of = serializers.DateTimeField()
+    available = serializers.IntegerField()
+    cap = serializers.IntegerField()
+    lots = LotSerializer(many=True)
+    seats = PoolSeatSerializer(many=True)
+    next_refresh_on = serializers.DateField(allow_null=True)
+    next_refresh_credits = serializers.IntegerField()
+    lost_to_cap_next_refresh = serializers.IntegerField()
+
+
+class TransferRequestSerializer(serializers.Serializer[Any]):
+    seat = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    credits = serializers.IntegerField(
+        min_value=-MAX_CREDITS,
+        max_value=MAX_CREDITS,
+        help_text="More than 0 moves credits from the pool to the seat, less than 0 back.",
+    )
+
+    def validate_credits(self, credits: int) -> int:
+        if credits == 0:
+            raise serializers.ValidationError("Move at least one credit.")
+        return credits
+
+
+class TransferSerializer(serializers.Serializer[Any]):
+    pool_available = serializers.IntegerField()
+    seat_own = serializers.IntegerField()
+
+
+# --------------------------------------------------------------------------------------------
+# InMails
+# --------------------------------------------------------------------------------------------
+
+
+class WarningSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class InMailSerializer(serializers.ModelSerializer[InMail]):
+    seat = serializers.IntegerField(source="seat_id")
+    paid_from = serializers.ChoiceField(
+        choices=[("seat", "Seat"), ("pool", "Pool")], allow_null=True
+    )
+    warnings = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InMail
+        fields = [
+            "id",
+            "seat",
+            "recipient",
+            "subject",
+            "body",
+            "open_profile",
+            "status",
+            "sent_at",
+            "responded_at",
+            "credit_cost",
+            "paid_from",
+            "refunded",
+            "reminder_at",
+            "warnings",
+        ]
+
+    def get_warnings(self, inmail: InMail) -> list[dict[str, str]]:
+        warnings: list[dict[str, str]] = self.context.get("warnings", [])
+        return warnings
+
+
+class InMailCreateSerializer(serializers.Serializer[Any]):
+    seat = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    recipient = serializers.CharField(max_length=RECIPIENT_MAX)
+    # Lengths count what was typed, spaces included, as LinkedIn does.
+    subject = serializers.CharField(max_length=SUBJECT_MAX, trim_whitespace=False)
+    body = serializers.CharField(max_length=BODY_MAX, trim_whitespace=False)
+    open_profile = serializers.BooleanField(default=False)
+
+    def validate_subject(self, subject: str) -> str:
+        if not subject.strip():
+            raise serializers.ValidationError("An InMail needs a subject.")
+        return subject
+
+    def validate_body(self, body: str) -> str:
+        if not body.strip():
+            raise serializers.ValidationError("An InMail needs a body.")
+        return body
+
+
+class InMailQuerySerializer(serializers.Serializer[Any]):
+    seat = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    team = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    status = serializers.ChoiceField(choices=InMailStatus.choices, required=False)
+    sent_after = serializers.DateTimeField(required=False)
+    sent_before = serializers.DateTimeField(required=False)
+
+
+class ResponseRequestSerializer(serializers.Serializer[Any]):
+    outcome = serializers.ChoiceField(choices=OUTCOMES)
+    responded_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Analytics
+# --------------------------------------------------------------------------------------------
+
+
+class AnalyticsScopeQuerySerializer(serializers.Serializer[Any]):
+    team = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    seat = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    to = serializers.DateField(required=False)
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # `from` is a Python keyword, so it can't be declared as a class attribute.
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(required=False)
+        return dict(sorted(fields.items(), key=lambda item: item[0] != "from"))
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("from"), attrs.get("to")
+        if start is not None and end is not None and start > end:
+            raise serializers.ValidationError({"to": ["`to` is before `from`."]})
+        return attrs
+
+
+class ResponseRatesQuerySerializer(AnalyticsScopeQuerySerializer):
+    group_by = serializers.ChoiceField(
+        choices=[
+            "recruiter",
+            "team",
+            "week",
+            "month",
+            "weekday",
+            "body_length",
+            "subject_length",
+            "open_profile",
+        ],
+        default="month",
+    )
+
+
+class ResponseRateRowSerializer(serializers.Serializer[Any]):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    sent = serializers.IntegerField()
+    answered_30d = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    declined = serializers.IntegerField()
+    replied = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    no_response = serializers.IntegerField()
+    response_rate = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
+    acceptance_rate = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
+    median_hours_to_response = serializers.FloatField(allow_null=True)
+
+
+class ResponseRatesSerializer(serializers.Serializer[Any]):
+    rows = ResponseRateRowSerializer(many=True)
+
+
+class CreditFlowsSerializer(serializers.Serializer[Any]):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    granted = serializers.IntegerField()
+    spent = serializers.IntegerField()
+    refunded = serializers.IntegerField()
+    expired = serializers.IntegerField()
+    lost_to_cap = serializers.IntegerField()
+    forfeited = serializers.IntegerField()
+    purchased = serializers.IntegerField()
+    adjusted = serializers.IntegerField()
+    bonus = serializers.IntegerField()
+    utilisation = serializers.FloatField(allow_null=True)
+    responses = serializers.IntegerField()
+    cost = serializers.DecimalField(max_digits=14, decimal_places=2)
+    cost_per_response = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
