@@ -349,6 +349,18 @@ def test_different_profiles_are_different_recipients() -> None:
     )
 
 
+@pytest.mark.parametrize("pasted", ["https://[linkedin.com/in/x", "[::1"])
+def test_text_that_is_no_url_is_compared_as_given(pasted: str) -> None:
+    assert normalise_recipient(f"  {pasted.upper()} ") == pasted.lower()
+
+
+def test_a_recipient_that_is_neither_url_nor_member_id_is_refused() -> None:
+    seat = seat_on("recruiter_lite")
+    with pytest.raises(LedgerValidationError, match="neither a profile URL nor a member id"):
+        send(seat, "https://[linkedin.com/in/x")
+    assert not InMail.objects.exists()
+
+
 def test_after_an_answer_the_same_recipient_can_be_written_to_again(
     time_machine: TimeMachineFixture,
 ) -> None:

@@ -1,0 +1,636 @@
+"""CSV files in and out: InMails and ledger entries exported, InMail history imported.
+
+Export. Rows are read with `.iterator()` and written a batch at a time into a generator that a
+`StreamingHttpResponse` sends as it goes, so memory stays flat whatever the size. Only what the
+user may see is written: InMails of the seats `seats_visible_to` them, entries of those seats'
+accounts, and the pool entries of teams they lead. A text cell a spreadsheet would read as a
+formula (starting with = + - @, a tab or a carriage return) gets a leading apostrophe, as OWASP
+advises; numbers, flags and instants are never touched, so an amount of -1 stays -1. Instants are
+ISO 8601 with their offset, in the organisation's time zone.
+
+Import. A file of InMail history is decoded (UTF-8, with or without a byte-order mark), read
+(comma, semicolon or tab separated, header row first) and every row checked, so the person sees
+every problem at once, each with its row number and column. `ledger.services.inmails_import`
+then records the rows, all or nothing, as imported InMails: analytics only, never charged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from ledger import schedule
+from ledger.models import AccountKind, Entry, InMail, InMailStatus
+from ledger.services import (
+    IMPORT_MAX_ROWS,
+    HistoricInMail,
+    ImportProblem,
+    inmail_import_problems,
+)
+from teams.models import Seat, Team, User
+from teams.selectors import seats_visible_to, teams_led_by, user_can_act_on_seat
+
+EXPORT_CHUNK_SIZE = 2000
+# Rows joined into one piece of the response: fewer, larger writes to the socket.
+EXPORT_ROWS_PER_PIECE = 500
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+# Ids are 64-bit; a larger number can't name anything and some databases refuse it.
+MAX_ID = 2**63 - 1
+# LinkedIn started in 2003; an earlier date is a typo (and far-off years overflow time zones).
+EARLIEST_YEAR = 2003
+LATEST_YEAR = 9000
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+INMAIL_COLUMNS = (
+    "id",
+    "seat",
+    "holder",
+    "team",
+    "recipient",
+    "subject",
+    "body",
+    "open_profile",
+    "status",
+    "sent_at",
+    "responded_at",
+    "credit_cost",
+    "paid_from",
+    "refunded",
+    "imported",
+)
+
+ENTRY_COLUMNS = (
+    "id",
+    "account",
+    "seat",
+    "holder",
+    "team",
+    "at",
+    "kind",
+    "amount",
+    "balance_after",
+    "lot",
+    "lot_source",
+    "lot_expires_at",
+    "inmail",
+    "actor",
+    "cause",
+    "memo",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Export
+# --------------------------------------------------------------------------------------------
+
+
+def text_cell(text: str) -> str:
+    """A text cell a spreadsheet will show as text, never run as a formula (OWASP)."""
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _instant(instant: datetime | None) -> str:
+    return "" if instant is None else timezone.localtime(instant).isoformat()
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    """What to export: everything the user may see, narrowed by these (all optional).
+
+    `since` and `until` are local dates, both included.
+    """
+
+    seat: Seat | None = None
+    team: Team | None = None
+    since: date | None = None
+    until: date | None = None
+    status: str = ""
+    kind: str = ""
+
+
+def _time_range(field_name: str, filters: ExportFilters) -> Q:
+    condition = Q()
+    if filters.since is not None:
+        condition &= Q(**{f"{field_name}__gte": schedule.start_of_day(filters.since)})
+    if filters.until is not None:
+        end = schedule.start_of_day(filters.until)
+        condition &= Q(**{f"{field_name}__lt": schedule.add_days(end, 1)})
+    return condition
+
+
+def inmails_for_export(user: User, filters: ExportFilters) -> QuerySet[InMail]:
+    """The InMails of the seats the user may see, oldest first."""
+    inmails = InMail.objects.filter(seat__in=seats_visible_to(user).values("pk"))
+    if filters.seat is not None:
+        inmails = inmails.filter(seat=filters.seat)
+    if filters.team is not None:
+        inmails = inmails.filter(seat__team=filters.team)
+    if filters.status:
+        inmails = inmails.filter(status=filters.status)
+    return (
+        inmails.filter(_time_range("sent_at", filters))
+        .select_related("seat__holder", "seat__team")
+        .order_by("sent_at", "id")
+    )
+
+
+def entries_for_export(user: User, filters: ExportFilters) -> QuerySet[Entry]:
+    """Entries of the seats the user may see, and of the pools of teams they lead, in time
+    order."""
+    entries = Entry.objects.filter(
+        Q(account__seat__in=seats_visible_to(user).values("pk"))
+        | Q(account__kind=AccountKind.POOL, account__team__in=teams_led_by(user).values("pk"))
+    )
+    if filters.seat is not None:
+        entries = entries.filter(account__seat=filters.seat)
+    if filters.team is not None:
+        entries = entries.filter(account__team=filters.team)
+    if filters.kind:
+        entries = entries.filter(kind=filters.kind)
+    return (
+        entries.filter(_time_range("at", filters))
+        .select_related("account__seat__holder", "account__team", "lot", "actor")
+        .order_by("at", "id")
+    )
+
+
+# The columns are read as plain values, not model instances: building three or four objects
+# per row would make the export several times slower, and a row needs only these.
+INMAIL_VALUES = (
+    "pk",
+    "seat_id",
+    "seat__holder__username",
+    "seat__team__name",
+    "recipient",
+    "subject",
+    "body",
+    "open_profile",
+    "status",
+    "sent_at",
+    "responded_at",
+    "credit_cost",
+    "paid_from",
+    "refunded",
+    "imported",
+)
+
+
+def _inmail_row(values: tuple[Any, ...]) -> list[object]:
+    (
+        pk,
+        seat,
+        holder,
+        team,
+        recipient,
+        subject,
+        body,
+        open_profile,
+        status,
+        sent_at,
+        responded_at,
+        credit_cost,
+        paid_from,
+        refunded,
+        imported,
+    ) = values
+    return [
+        pk,
+        seat,
+        text_cell(holder),
+        text_cell(team),
+        text_cell(recipient),
+        text_cell(subject),
+        text_cell(body),
+        _flag(open_profile),
+        status,
+        _instant(sent_at),
+        _instant(responded_at),
+        credit_cost,
+        paid_from or "",
+        _flag(refunded),
+        _flag(imported),
+    ]
+
+
+ENTRY_VALUES = (
+    "pk",
+    "account__kind",
+    "account__seat_id",
+    "account__seat__holder__username",
+    "account__team__name",
+    "at",
+    "kind",
+    "amount",
+    "balance_after",
+    "lot_id",
+    "lot__source",
+    "lot__expires_at",
+    "inmail_id",
+    "actor__username",
+    "cause",
+    "memo",
+)
+
+
+def _entry_row(values: tuple[Any, ...]) -> list[object]:
+    (
+        pk,
+        account_kind,
+        seat,
+        holder,
+        team,
+        at,
+        kind,
+        amount,
+        balance_after,
+        lot,
+        lot_source,
+        lot_expires_at,
+        inmail,
+        actor,
+        cause,
+        memo,
+    ) = values
+    return [
+        pk,
+        account_kind,
+        "" if seat is None else seat,
+        "" if holder is None else text_cell(holder),
+        text_cell(team),
+        _instant(at),
+        kind,
+        amount,
+        balance_after,
+        lot,
+        lot_source,
+        _instant(lot_expires_at),
+        "" if inmail is None else inmail,
+        "" if actor is None else text_cell(actor),
+        text_cell(cause),
+        text_cell(memo),
+    ]
+
+
+class _LineBuffer:
+    """What `csv.writer` writes into: it hands each formatted line straight back."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+    """The CSV text, a piece at a time. It starts with a byte-order mark so that Excel reads
+    it as UTF-8."""
+    writer = csv.writer(_LineBuffer())
+    yield "\ufeff" + writer.writerow(header)
+    piece: list[str] = []
+    for row in rows:
+        piece.append(writer.writerow(row))
+        if len(piece) == EXPORT_ROWS_PER_PIECE:
+            yield "".join(piece)
+            piece = []
+    if piece:
+        yield "".join(piece)
+
+
+def export_inmails(user: User, filters: ExportFilters) -> Iterator[str]:
+    inmails = inmails_for_export(user, filters).values_list(*INMAIL_VALUES)
+    return csv_lines(
+        INMAIL_COLUMNS, map(_inmail_row, inmails.iterator(chunk_size=EXPORT_CHUNK_SIZE))
+    )
+
+
+def export_entries(user: User, filters: ExportFilters) -> Iterator[str]:
+    entries = entries_for_export(user, filters).values_list(*ENTRY_VALUES)
+    return csv_lines(ENTRY_COLUMNS, map(_entry_row, entries.iterator(chunk_size=EXPORT_CHUNK_SIZE)))
+
+
+# --------------------------------------------------------------------------------------------
+# Import
+# --------------------------------------------------------------------------------------------
+
+REQUIRED_COLUMNS = ("recipient", "subject", "body", "sent_at")
+OPTIONAL_COLUMNS = ("seat", "holder", "open_profile", "status", "responded_at")
+COLUMN_ALIASES = {"seat_id": "seat", "holder_username": "holder", "username": "holder"}
+TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0", "f", ""})
+TOO_LARGE = (
+    f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB; split it into smaller files."
+)
+INSTANT_HINT = "Use a date like 2024-03-01, or a date and time like 2024-03-01T09:30:00+01:00."
+
+
+class ImportFileError(Exception):
+    """The file as a whole can't be read; `message` says why, for the person who sent it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def decode_upload(raw: bytes) -> str:
+    """The file's text, or an `ImportFileError` that says what to do instead."""
+    if len(raw) > IMPORT_MAX_BYTES:
+        raise ImportFileError(TOO_LARGE)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ImportFileError(
+            "The file is UTF-16 text; save it as “CSV UTF-8 (comma delimited)” and upload it again."
+        )
+    if b"\x00" in raw:
+        raise ImportFileError("This is not a CSV file: it holds binary data.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ImportFileError(
+            f"The file is not UTF-8 text (byte {error.start + 1} can't be read); save it as "
+            "“CSV UTF-8 (comma delimited)” and upload it again."
+        ) from error
+    if not text.strip():
+        raise ImportFileError("The file is empty.")
+    return text
+
+
+@dataclass(frozen=True)
+class CsvRecord:
+    line: int
+    cells: dict[str, str]
+    # How many cells the row has when it fills cells beyond the header's columns; else 0.
+    overflow: int = 0
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    ignored_columns: list[str]
+    records: list[CsvRecord]
+
+
+def _delimiter(text: str) -> str:
+    """Spreadsheets in many locales save CSV with semicolons; the header row tells which."""
+    first_line = text.split("\n", 1)[0]
+    return max(",;\t", key=first_line.count)
+
+
+def _column_name(header: str) -> str:
+    name = header.strip().lower().replace(" ", "_").replace("-", "_")
+    return COLUMN_ALIASES.get(name, name)
+
+
+def read_table(text: str) -> CsvTable:
+    """The header and the non-blank rows; an `ImportFileError` if the file can't be read.
+
+    Row numbers count records as a spreadsheet shows them: the header is row 1.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None or not any(cell.strip() for cell in header):
+            raise ImportFileError("The first row must be the header row naming the columns.")
+        columns = [_column_name(cell) for cell in header]
+        repeated = sorted({name for name in columns if name and columns.count(name) > 1})
+        if repeated:
+            raise ImportFileError(f"The header names these columns twice: {', '.join(repeated)}.")
+        missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+        if "seat" not in columns and "holder" not in columns:
+            missing.insert(0, "seat or holder")
+        if missing:
+            raise ImportFileError(
+                "The header row (the first row) lacks these columns: "
+                f"{', '.join(missing)}. Needed: seat (id) or holder (username), recipient, "
+                "subject, body, sent_at; optional: open_profile, status, responded_at."
+            )
+        known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+        records: list[CsvRecord] = []
+        for line, cells in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(records) == IMPORT_MAX_ROWS:
+                raise ImportFileError(
+                    f"The file has more than {IMPORT_MAX_ROWS:,} rows; split it into smaller files."
+                )
+            values = {name: cell for name, cell in zip(columns, cells, strict=False) if name}
+            # Kept as a row problem rather than a file error: the rest can still be checked.
+            overflow = len(cells) if any(c.strip() for c in cells[len(columns) :]) else 0
+            records.append(CsvRecord(line, values, overflow))
+    except csv.Error as error:
+        raise ImportFileError(
+            f"Line {reader.line_num}: the file can't be read as CSV ({error}); a quote may be "
+            "left open."
+        ) from error
+    ignored = [name for name in columns if name and name not in known]
+    return CsvTable(ignored, records)
+
+
+@dataclass
+class ImportPreview:
+    """What an import would record, and every problem that stops it."""
+
+    rows: list[HistoricInMail]
+    problems: list[ImportProblem]
+    total: int
+    ignored_columns: list[str] = field(default_factory=list)
+    now: datetime = field(default_factory=timezone.now)
+
+    @property
+    def can_commit(self) -> bool:
+        return bool(self.rows) and not self.problems
+
+    @property
+    def lines_with_problems(self) -> int:
+        return len({problem.line for problem in self.problems})
+
+
+class _RowProblem(Exception):
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+        self.message = message
+
+
+def _parse_instant(text: str, column: str) -> datetime:
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            instant = schedule.start_of_day(date.fromisoformat(value))
+        else:
+            instant = datetime.fromisoformat(value)
+            if timezone.is_naive(instant):
+                instant = instant.replace(tzinfo=schedule.org_tz())
+    except ValueError as error:
+        raise _RowProblem(column, f"{value!r} is not a date. {INSTANT_HINT}") from error
+    if instant.year < EARLIEST_YEAR:
+        raise _RowProblem(column, f"{value!r} is before {EARLIEST_YEAR}.")
+    if instant.year > LATEST_YEAR:
+        raise _RowProblem(column, f"{value!r} is in the future.")
+    return instant
+
+
+def _parse_flag(text: str, column: str) -> bool:
+    value = text.strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise _RowProblem(column, f"{text.strip()!r} is not true or false.")
+
+
+_STATUS_WORDS = {
+    **{status.value: status.value for status in InMailStatus},
+    **{status.label.lower(): status.value for status in InMailStatus},
+}
+
+
+def _parse_status(text: str) -> str:
+    value = text.strip().lower()
+    if not value:
+        return InMailStatus.PENDING
+    if value in _STATUS_WORDS:
+        return _STATUS_WORDS[value]
+    raise _RowProblem(
+        "status", f"{text.strip()!r} is not one of: {', '.join(InMailStatus.values)}."
+    )
+
+
+def _parse_seat_id(text: str) -> int | None:
+    value = text.strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+        raise _RowProblem("seat", f"{value!r} is not a seat id.")
+    return int(value)
+
+
+class _SeatResolver:
+    """Finds the seat a row names, among the seats the user may log InMails for.
+
+    A seat that exists but is out of reach gets the same answer as one that doesn't exist.
+    """
+
+    def __init__(self, user: User, records: list[CsvRecord]) -> None:
+        ids: set[int] = set()
+        for record in records:
+            try:
+                seat_id = _parse_seat_id(record.cells.get("seat", ""))
+            except _RowProblem:
+                continue
+            if seat_id is not None:
+                ids.add(seat_id)
+        names = {record.cells.get("holder", "").strip() for record in records} - {""}
+        visible = seats_visible_to(user)
+        found = list(visible.in_bulk(ids).values())
+        if names:
+            found += list(visible.filter(holder__username__in=names))
+        self.seats = {seat.pk: seat for seat in found if user_can_act_on_seat(user, seat)}
+        self.by_holder: dict[str, list[Seat]] = {}
+        for seat in sorted(self.seats.values(), key=lambda seat: seat.pk):
+            self.by_holder.setdefault(seat.holder.username, []).append(seat)
+
+    def seat(self, cells: dict[str, str], sent_at: datetime | None) -> Seat:
+        seat_id = _parse_seat_id(cells.get("seat", ""))
+        name = cells.get("holder", "").strip()
+        if seat_id is not None:
+            seat = self.seats.get(seat_id)
+            if seat is None:
+                raise _RowProblem("seat", f"No seat you may log InMails for has the id {seat_id}.")
+            if name and seat.holder.username != name:
+                raise _RowProblem("holder", f"Seat {seat_id} is not held by {name!r}.")
+            return seat
+        if not name:
+            raise _RowProblem("seat", "Give the seat id or the holder's username.")
+        held = self.by_holder.get(name, [])
+        if not held:
+            raise _RowProblem("holder", f"No seat you may log InMails for is held by {name!r}.")
+        if len(held) > 1 and sent_at is not None:
+            held = [seat for seat in held if _active_at(seat, sent_at)] or held
+        if len(held) > 1:
+            ids = ", ".join(str(seat.pk) for seat in held)
+            raise _RowProblem("seat", f"{name!r} holds several seats ({ids}); give the seat id.")
+        return held[0]
+
+
+def _active_at(seat: Seat, instant: datetime) -> bool:
+    started = schedule.start_of_day(seat.activated_on) <= instant
+    return started and (seat.cancelled_at is None or instant < seat.cancelled_at)
+
+
+def _historic_inmail(
+    record: CsvRecord, seats: _SeatResolver
+) -> tuple[HistoricInMail | None, list[ImportProblem]]:
+    """The row's values in their types, or the problems that stop reading it."""
+    cells = record.cells
+    problems: list[ImportProblem] = []
+    values: dict[str, Any] = {}
+
+    def read(column: str, parse: Callable[[], object]) -> None:
+        try:
+            values[column] = parse()
+        except _RowProblem as problem:
+            problems.append(ImportProblem(record.line, problem.column, problem.message))
+
+    if record.overflow:
+        problems.append(
+            ImportProblem(
+                record.line, "row", f"This row has {record.overflow} cells; the header names fewer."
+            )
+        )
+    read("sent_at", lambda: _parse_instant(cells.get("sent_at", ""), "sent_at"))
+    read("seat", lambda: seats.seat(cells, values.get("sent_at")))
+    read("open_profile", lambda: _parse_flag(cells.get("open_profile", ""), "open_profile"))
+    read("status", lambda: _parse_status(cells.get("status", "")))
+    responded = cells.get("responded_at", "").strip()
+    read(
+        "responded_at",
+        lambda: _parse_instant(responded, "responded_at") if responded else None,
+    )
+    if problems:
+        return None, problems
+    return (
+        HistoricInMail(
+            line=record.line,
+            seat=values["seat"],
+            recipient=cells.get("recipient", ""),
+            subject=cells.get("subject", ""),
+            body=cells.get("body", ""),
+            sent_at=values["sent_at"],
+            open_profile=values["open_profile"],
+            status=values["status"],
+            responded_at=values["responded_at"],
+        ),
+        [],
+    )
+
+
+def preview_import(user: User, text: str) -> ImportPreview:
+    """Read and check every row; an `ImportFileError` if the file as a whole can't be read."""
+    table = read_table(text)
+    now = timezone.now()
+    seats = _SeatResolver(user, table.records)
+    rows: list[HistoricInMail] = []
+    problems: list[ImportProblem] = []
+    for record in table.records:
+        row, row_problems = _historic_inmail(record, seats)
+        problems.extend(row_problems)
+        if row is not None:
+            rows.append(row)
+    problems.extend(inmail_import_problems(user=user, rows=rows, now=now))
+    problems.sort(key=lambda problem: problem.line)
+    if not table.records:
+        problems.append(ImportProblem(0, "file", "The file has a header but no rows."))
+    return ImportPreview(
+        rows=rows,
+        problems=problems,
+        total=len(table.records),
+        ignored_columns=table.ignored_columns,
+        now=now,
+    )

@@ -1,0 +1,251 @@
+"""CSV pages: export what you may see; import InMail history through a preview.
+
+The import keeps the uploaded text in the session between the preview and the commit (the
+sessions live in the database, and the file is at most `IMPORT_MAX_BYTES`), so nothing the
+browser sends back is trusted: the commit form only names the digest of the file it previewed,
+and a file replaced in another tab meanwhile is refused rather than imported unseen. The commit
+reads and checks the file again, and the service checks the rows once more under lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
+
+from ledger.csv_io import (
+    IMPORT_MAX_BYTES,
+    MAX_ID,
+    TOO_LARGE,
+    ExportFilters,
+    ImportFileError,
+    ImportPreview,
+    decode_upload,
+    export_entries,
+    export_inmails,
+    preview_import,
+    read_table,
+)
+from ledger.models import EntryKind, InMailStatus
+from ledger.services import Cause, ImportRejected, inmails_import
+from teams.models import User
+from teams.selectors import seats_visible_to, teams_visible_to
+
+SESSION_KEY = "csv_import"
+PREVIEW_ROWS = 20
+PREVIEW_PROBLEMS = 200
+
+
+class ExportForm(forms.Form):
+    seat = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    team = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    since = forms.DateField(required=False, label="From (date)")
+    until = forms.DateField(required=False, label="To (date, included)")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date comes before the start date.")
+        return cleaned
+
+
+class InMailExportForm(ExportForm):
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *InMailStatus.choices])
+
+
+class EntryExportForm(ExportForm):
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *EntryKind.choices])
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="CSV file")
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # login_required lets only a signed-in person through
+    return user
+
+
+def _index(
+    request: HttpRequest,
+    *,
+    inmail_form: InMailExportForm | None = None,
+    entry_form: EntryExportForm | None = None,
+    import_form: ImportForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = _user(request)
+    context = {
+        "seats": seats_visible_to(user),
+        "teams": teams_visible_to(user),
+        "inmail_form": inmail_form or InMailExportForm(),
+        "entry_form": entry_form or EntryExportForm(),
+        "import_form": import_form or ImportForm(),
+        "max_megabytes": IMPORT_MAX_BYTES // (1024 * 1024),
+        "pending_import": SESSION_KEY in request.session,
+    }
+    return render(request, "csv/index.html", context, status=status)
+
+
+@require_safe
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    return _index(request)
+
+
+def _filters(user: User, form: ExportForm, *, status: str = "", kind: str = "") -> ExportFilters:
+    """The filters of a valid form; a seat or team outside the user's scope is a 404."""
+    data = form.cleaned_data
+    seat = team = None
+    if data["seat"] is not None:
+        seat = seats_visible_to(user).filter(pk=data["seat"]).first()
+        if seat is None:
+            raise Http404("No such seat.")
+    if data["team"] is not None:
+        team = teams_visible_to(user).filter(pk=data["team"]).first()
+        if team is None:
+            raise Http404("No such team.")
+    return ExportFilters(
+        seat=seat, team=team, since=data["since"], until=data["until"], status=status, kind=kind
+    )
+
+
+def _csv_response(lines: Iterator[str], name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_safe
+@login_required
+def export_inmails_csv(request: HttpRequest) -> HttpResponseBase:
+    form = InMailExportForm(request.GET)
+    if not form.is_valid():
+        return _index(request, inmail_form=form, status=400)
+    user = _user(request)
+    filters = _filters(user, form, status=form.cleaned_data["status"])
+    return _csv_response(export_inmails(user, filters), "inmails")
+
+
+@require_safe
+@login_required
+def export_entries_csv(request: HttpRequest) -> HttpResponseBase:
+    form = EntryExportForm(request.GET)
+    if not form.is_valid():
+        return _index(request, entry_form=form, status=400)
+    user = _user(request)
+    filters = _filters(user, form, kind=form.cleaned_data["kind"])
+    return _csv_response(export_entries(user, filters), "ledger-entries")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@require_POST
+@login_required
+def import_upload(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _index(request, import_form=form, status=400)
+    upload = form.cleaned_data["file"]
+    try:
+        if upload.size is not None and upload.size > IMPORT_MAX_BYTES:
+            raise ImportFileError(TOO_LARGE)
+        text = decode_upload(upload.read(IMPORT_MAX_BYTES + 1))
+        read_table(text)
+    except ImportFileError as error:
+        form.add_error("file", error.message)
+        return _index(request, import_form=form, status=400)
+    request.session[SESSION_KEY] = {"text": text, "digest": _digest(text), "name": upload.name}
+    return redirect("csv:import_preview")
+
+
+def _pending_text(request: HttpRequest) -> tuple[str, str, str] | None:
+    pending = request.session.get(SESSION_KEY)
+    if not isinstance(pending, dict):
+        return None
+    return pending["text"], pending["digest"], pending["name"]
+
+
+def _preview_page(
+    request: HttpRequest, preview: ImportPreview, digest: str, name: str, *, status: int = 200
+) -> HttpResponse:
+    context = {
+        "preview": preview,
+        "digest": digest,
+        "name": name,
+        "sample": [(row, row.outcome(preview.now)[0]) for row in preview.rows[:PREVIEW_ROWS]],
+        "problems": preview.problems[:PREVIEW_PROBLEMS],
+        "more_problems": max(0, len(preview.problems) - PREVIEW_PROBLEMS),
+    }
+    return render(request, "csv/preview.html", context, status=status)
+
+
+def _no_pending_import(request: HttpRequest, message: str) -> HttpResponse:
+    request.session.pop(SESSION_KEY, None)
+    messages.info(request, message)
+    return redirect("csv:index")
+
+
+@require_safe
+@login_required
+def import_preview(request: HttpRequest) -> HttpResponse:
+    pending = _pending_text(request)
+    if pending is None:
+        return _no_pending_import(request, "No file is waiting to be imported; upload one.")
+    text, digest, name = pending
+    try:
+        preview = preview_import(_user(request), text)
+    except ImportFileError as error:
+        return _no_pending_import(request, error.message)
+    return _preview_page(request, preview, digest, name)
+
+
+@require_POST
+@login_required
+def import_commit(request: HttpRequest) -> HttpResponse:
+    pending = _pending_text(request)
+    if pending is None or request.POST.get("digest") != pending[1]:
+        return _no_pending_import(
+            request, "The file you previewed is no longer waiting; upload it again."
+        )
+    text, digest, name = pending
+    user = _user(request)
+    try:
+        preview = preview_import(user, text)
+    except ImportFileError as error:
+        return _no_pending_import(request, error.message)
+    if not preview.can_commit:
+        return _preview_page(request, preview, digest, name, status=400)
+    try:
+        imported = inmails_import(user=user, rows=preview.rows, cause=Cause(user, "csv_import"))
+    except ImportRejected as rejected:
+        preview.problems = rejected.problems
+        return _preview_page(request, preview, digest, name, status=409)
+    request.session.pop(SESSION_KEY, None)
+    messages.success(
+        request,
+        f"Imported {imported} InMail{'s' if imported != 1 else ''} from {name}, for analytics "
+        "only: no credit was charged.",
+    )
+    return redirect("csv:index")
+
+
+@require_POST
+@login_required
+def import_discard(request: HttpRequest) -> HttpResponse:
+    return _no_pending_import(request, "The file was discarded; nothing was imported.")
