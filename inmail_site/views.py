@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -36,3 +37,20 @@ def lockout(
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": detail}, status=429)
     return render(request, "registration/locked_out.html", status=429)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address as django-axes should see it: the same rule as the API throttles.
+
+    Behind `NUM_PROXIES` reverse proxies the client is the address that many hops back in
+    X-Forwarded-For; with none, the address of the connection. A forged header can't move a
+    lockout off the real client, because only the proxies' own additions are trusted.
+    """
+    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    remote = request.META.get("REMOTE_ADDR")
+    if forwarded and proxies:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-min(proxies, len(hops))]
+    return remote

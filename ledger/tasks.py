@@ -1,6 +1,6 @@
-"""Celery tasks (names fixed by API.md). Thin: each calls one service.
+"""Celery tasks (the first three names are fixed by API.md). Thin: each calls one service.
 
-All three are idempotent — a tick claims its work under row locks, alerts are unique per
+All are idempotent — a tick claims its work under row locks, alerts are unique per
 condition and period, the check only reads — so they acknowledge late: a worker killed half-way
 leaves the message to be run again, and running it again is harmless.
 """
@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 
 from ledger.alerts import alerts_raise
 from ledger.selectors import ledger_discrepancies
-from ledger.services import ledger_tick
+from ledger.services import idempotency_records_purge, ledger_tick
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,12 @@ def check_ledger() -> int:
     for difference in differences:
         logger.error("ledger_check: %s", difference)
     return len(differences)
+
+
+@shared_task(name="ledger.tasks.purge_idempotency_keys", acks_late=True, ignore_result=True)
+def purge_idempotency_keys() -> int:
+    """Forget idempotency keys past their retention (API.md keeps them at least 24 hours)."""
+    return idempotency_records_purge()
 
 
 def enqueue_after_commit(task: Task, **kwargs: Any) -> None:

@@ -36,12 +36,13 @@ def idempotent(handler: Handler) -> Handler:
         key = request.headers.get(HEADER)
         if key is None:
             return handler(view, request, *args, **kwargs)
-        if not 1 <= len(key) <= 255:
-            raise LedgerValidationError(HEADER, "Use a key of 1 to 255 characters.")
+        if not 1 <= len(key) <= 255 or not key.isprintable():
+            raise LedgerValidationError(HEADER, "Use a key of 1 to 255 visible characters.")
 
         def operation() -> tuple[int, Any]:
             response = handler(view, request, *args, **kwargs)
-            # Stored as JSON, so the replay is byte-for-byte what the first caller read.
+            # Stored as JSON: the replay carries the same values as the first answer (on
+            # PostgreSQL, jsonb may list an object's keys in another order).
             body = json.loads(json.dumps(response.data, cls=JSONEncoder))
             return response.status_code, body
 

@@ -7,14 +7,19 @@ requesting user may see, so an invisible object reads as unknown (400), never as
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.types import OpenApiTypes
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ledger import schedule
+from ledger.analytics import GROUP_BY
 from ledger.models import EntryKind, InMail, InMailStatus, LotSource
 from ledger.services import BODY_MAX, RECIPIENT_MAX, SUBJECT_MAX
 from teams.models import Plan, Role, Seat, SeatStatus, Team, User
@@ -27,13 +32,64 @@ MAX_ID = 2**63 - 1
 
 OUTCOMES = [InMailStatus.ACCEPTED, InMailStatus.DECLINED, InMailStatus.REPLIED]
 
+# Dates the ledger reasons about. Earlier dates would make a seat's catch-up (R17) replay
+# decades of monthly refreshes; later ones leave the range date arithmetic can reach.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+DATE_RANGE = [
+    MinValueValidator(EARLIEST_DATE, message=f"Use a date from {EARLIEST_DATE} on."),
+    MaxValueValidator(LATEST_DATE, message=f"Use a date up to {LATEST_DATE}."),
+]
+
+
+def _json_type_of(field: serializers.Field[Any, Any, Any, Any]) -> tuple[type, ...] | None:
+    """The JSON types a body field accepts (None: whatever the field itself accepts)."""
+    if isinstance(field, serializers.BooleanField):
+        return (bool,)
+    if isinstance(field, serializers.IntegerField | serializers.PrimaryKeyRelatedField):
+        return (int,)
+    if isinstance(
+        field,
+        serializers.CharField
+        | serializers.ChoiceField
+        | serializers.SlugRelatedField
+        | serializers.DateField
+        | serializers.DateTimeField
+        | serializers.DecimalField,
+    ):
+        return (str,)
+    return None
+
+
+# A JSON body read as its schema says: each field takes only its JSON type (not `"5"` for 5,
+# nor `1` for `true`: DRF would coerce both), and a field the endpoint doesn't take, or may not
+# change, is an error rather than silently ignored (a misspelt `open_profil` must not charge a
+# credit). A comment, not a docstring: the OpenAPI document would show it on every body.
+class StrictInput(serializers.Serializer[Any]):
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            errors: dict[str, list[str]] = {}
+            for name, value in data.items():
+                field = self.fields.get(name)
+                if field is None or field.read_only:
+                    errors[str(name)] = ["This field is unknown or can't be set."]
+                    continue
+                types = _json_type_of(field)
+                wrong_bool = bool not in (types or ()) and isinstance(value, bool)
+                if value is not None and types and (wrong_bool or not isinstance(value, types)):
+                    expected = {bool: "true or false", int: "an integer", str: "a string"}
+                    errors[name] = [f"Expected {expected[types[0]]}."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
 
 # --------------------------------------------------------------------------------------------
 # Auth and people
 # --------------------------------------------------------------------------------------------
 
 
-class TokenRequestSerializer(serializers.Serializer[Any]):
+class TokenRequestSerializer(StrictInput):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
@@ -42,7 +98,7 @@ class TokenSerializer(serializers.Serializer[Any]):
     token = serializers.CharField()
 
 
-class UserSerializer(serializers.ModelSerializer[User]):
+class UserSerializer(StrictInput, serializers.ModelSerializer[User]):
     is_admin = serializers.BooleanField(source="is_staff", default=False)
     password = serializers.CharField(
         write_only=True, max_length=4096, trim_whitespace=False, style={"input_type": "password"}
@@ -75,7 +131,7 @@ class UserSerializer(serializers.ModelSerializer[User]):
 # --------------------------------------------------------------------------------------------
 
 
-class PlanSerializer(serializers.ModelSerializer[Plan]):
+class PlanSerializer(StrictInput, serializers.ModelSerializer[Plan]):
     class Meta:
         model = Plan
         fields = [
@@ -105,7 +161,7 @@ class PlanSerializer(serializers.ModelSerializer[Plan]):
         return attrs
 
 
-class TeamSerializer(serializers.ModelSerializer[Team]):
+class TeamSerializer(StrictInput, serializers.ModelSerializer[Team]):
     share_usage = serializers.BooleanField(default=True)
 
     class Meta:
@@ -113,7 +169,7 @@ class TeamSerializer(serializers.ModelSerializer[Team]):
         fields = ["id", "name", "share_usage"]
 
 
-class MembershipRequestSerializer(serializers.Serializer[Any]):
+class MembershipRequestSerializer(StrictInput):
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
     role = serializers.ChoiceField(choices=Role.choices)
 
@@ -147,7 +203,8 @@ class SeatSerializer(serializers.Serializer[Any]):
     def _summary(self, seat: Seat) -> Any:
         return self.context["summaries"][seat.pk]
 
-    @extend_schema_field(OpenApiTypes.DATE)
+    # None for a cancelled seat, which refreshes no more.
+    @extend_schema_field(serializers.DateField(allow_null=True))
     def get_next_refresh_on(self, seat: Seat) -> str | None:
         on = self._summary(seat).next_refresh_on
         return None if on is None else on.isoformat()
@@ -161,31 +218,32 @@ class SeatQuerySerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=SeatStatus.choices, required=False)
 
 
-class SeatCreateSerializer(serializers.Serializer[Any]):
+class SeatCreateSerializer(StrictInput):
     holder = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
     plan = serializers.SlugRelatedField(slug_field="code", queryset=Plan.objects.all())
-    activated_on = serializers.DateField(required=False, allow_null=True)
+    activated_on = serializers.DateField(required=False, allow_null=True, validators=DATE_RANGE)
     pool_access = serializers.BooleanField(required=False, allow_null=True, default=None)
     monthly_allocation = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=MAX_CREDITS
     )
 
 
-class SeatSettingsSerializer(serializers.Serializer[Any]):
+class SeatSettingsSerializer(StrictInput):
     pool_access = serializers.BooleanField(required=False)
     monthly_allocation = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=MAX_CREDITS
     )
 
 
-class ChangePlanSerializer(serializers.Serializer[Any]):
+class ChangePlanSerializer(StrictInput):
     plan = serializers.SlugRelatedField(slug_field="code", queryset=Plan.objects.all())
 
 
 class LotSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
-    source = serializers.ChoiceField(choices=LotSource.choices)
+    # The API's field names are fixed (API.md), even where they shadow a DRF Field attribute.
+    source = serializers.ChoiceField(choices=LotSource.choices)  # type: ignore[assignment]
     granted_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
     remaining = serializers.IntegerField()
@@ -239,7 +297,7 @@ class AdjustmentEntrySerializer(EntrySerializer):
     parts = EntrySerializer(many=True)
 
 
-class PurchaseRequestSerializer(serializers.Serializer[Any]):
+class PurchaseRequestSerializer(StrictInput):
     credits = serializers.IntegerField(min_value=1, max_value=MAX_CREDITS)
 
 
@@ -252,12 +310,12 @@ class PurchaseSerializer(serializers.Serializer[Any]):
     at = serializers.DateTimeField()
 
 
-class BonusRequestSerializer(serializers.Serializer[Any]):
+class BonusRequestSerializer(StrictInput):
     credits = serializers.IntegerField(min_value=1, max_value=MAX_CREDITS)
     memo = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class AdjustmentRequestSerializer(serializers.Serializer[Any]):
+class AdjustmentRequestSerializer(StrictInput):
     credits = serializers.IntegerField(min_value=-MAX_CREDITS, max_value=MAX_CREDITS)
     reason = serializers.CharField(max_length=500)
 
@@ -290,7 +348,7 @@ class PoolSerializer(serializers.Serializer[Any]):
     lost_to_cap_next_refresh = serializers.IntegerField()
 
 
-class TransferRequestSerializer(serializers.Serializer[Any]):
+class TransferRequestSerializer(StrictInput):
     seat = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     credits = serializers.IntegerField(
         min_value=-MAX_CREDITS,
@@ -350,7 +408,7 @@ class InMailSerializer(serializers.ModelSerializer[InMail]):
         return warnings
 
 
-class InMailCreateSerializer(serializers.Serializer[Any]):
+class InMailCreateSerializer(StrictInput):
     seat = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     recipient = serializers.CharField(max_length=RECIPIENT_MAX)
     # Lengths count what was typed, spaces included, as LinkedIn does.
@@ -377,7 +435,7 @@ class InMailQuerySerializer(serializers.Serializer[Any]):
     sent_before = serializers.DateTimeField(required=False)
 
 
-class ResponseRequestSerializer(serializers.Serializer[Any]):
+class ResponseRequestSerializer(StrictInput):
     outcome = serializers.ChoiceField(choices=OUTCOMES)
     responded_at = serializers.DateTimeField(required=False, allow_null=True)
 
@@ -390,40 +448,31 @@ class ResponseRequestSerializer(serializers.Serializer[Any]):
 class AnalyticsScopeQuerySerializer(serializers.Serializer[Any]):
     team = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     seat = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    to = serializers.DateField(required=False)
+    to = serializers.DateField(required=False, validators=DATE_RANGE)
 
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         # `from` is a Python keyword, so it can't be declared as a class attribute.
         fields = super().get_fields()
-        fields["from"] = serializers.DateField(required=False)
+        fields["from"] = serializers.DateField(required=False, validators=DATE_RANGE)
         return dict(sorted(fields.items(), key=lambda item: item[0] != "from"))
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start, end = attrs.get("from"), attrs.get("to")
-        if start is not None and end is not None and start > end:
-            raise serializers.ValidationError({"to": ["`to` is before `from`."]})
+        start = attrs.get("from")
+        # Without `to` the period ends today (the analytics' default).
+        end = attrs.get("to") or schedule.local_date(timezone.now())
+        if start is not None and start > end:
+            name = "to" if "to" in attrs else "from"
+            raise serializers.ValidationError({name: ["The period starts after it ends."]})
         return attrs
 
 
 class ResponseRatesQuerySerializer(AnalyticsScopeQuerySerializer):
-    group_by = serializers.ChoiceField(
-        choices=[
-            "recruiter",
-            "team",
-            "week",
-            "month",
-            "weekday",
-            "body_length",
-            "subject_length",
-            "open_profile",
-        ],
-        default="month",
-    )
+    group_by = serializers.ChoiceField(choices=list(GROUP_BY), default="month")
 
 
 class ResponseRateRowSerializer(serializers.Serializer[Any]):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     sent = serializers.IntegerField()
     answered_30d = serializers.IntegerField()
     accepted = serializers.IntegerField()
@@ -454,5 +503,6 @@ class CreditFlowsSerializer(serializers.Serializer[Any]):
     bonus = serializers.IntegerField()
     utilisation = serializers.FloatField(allow_null=True)
     responses = serializers.IntegerField()
-    cost = serializers.DecimalField(max_digits=14, decimal_places=2)
-    cost_per_response = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    # Wide enough for any sum of catalog prices (each below 10^8) over any period.
+    cost = serializers.DecimalField(max_digits=20, decimal_places=2)
+    cost_per_response = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)

@@ -19,8 +19,8 @@ class _CurrentRate:
     scope: str
 
     def get_rate(self) -> str | None:
-        rate: str | None = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-        return rate
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return None if rate is None else str(rate)
 
 
 class TokenThrottle(_CurrentRate, AnonRateThrottle):

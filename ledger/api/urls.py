@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from ledger.api import views
 
@@ -32,12 +32,11 @@ urlpatterns = [
     ),
     path("inmails/", views.InMailListCreate.as_view(), name="api-inmails"),
     path("inmails/<int:pk>/", views.InMailDetail.as_view(), name="api-inmail"),
-    path(
-        "inmails/<int:pk>/response/", views.InMailResponse.as_view(), name="api-inmail-response"
-    ),
-    path(
-        "inmails/<int:pk>/withdraw/", views.InMailWithdraw.as_view(), name="api-inmail-withdraw"
-    ),
+    path("inmails/<int:pk>/response/", views.InMailResponse.as_view(), name="api-inmail-response"),
+    path("inmails/<int:pk>/withdraw/", views.InMailWithdraw.as_view(), name="api-inmail-withdraw"),
     path("analytics/response-rates/", views.ResponseRates.as_view(), name="api-response-rates"),
     path("analytics/credits/", views.CreditFlows.as_view(), name="api-credit-flows"),
+    # Last: any other path ending in a slash is a JSON 404 (without the slash, Django's
+    # APPEND_SLASH redirect still applies).
+    re_path(r"^(?:.*/)?$", views.not_found, name="api-not-found"),
 ]

@@ -13,13 +13,21 @@ Every POST takes an optional `Idempotency-Key` (see `ledger.api.idempotency`).
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, ValidationError
@@ -28,11 +36,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ledger import services
+from ledger import analytics, services
 from ledger.api import serializers as api
 from ledger.api.idempotency import HEADER, idempotent
+from ledger.api.schema import LedgerAutoSchema
 from ledger.api.throttles import TokenThrottle
-from ledger.models import InMail
+from ledger.models import Entry, InMail
 from ledger.selectors import pool_balance, seat_balance, seat_entries, seat_summaries
 from teams.models import Membership, Plan, Seat, Team, User
 from teams.selectors import (
@@ -63,7 +72,9 @@ _RULE = OpenApiResponse(
     description="A ledger rule said no; `code` is one of API.md's 409 codes.",
 )
 _REUSED = OpenApiResponse(
-    response=_error("IdempotencyKeyReused", code=serializers.CharField(), detail=serializers.CharField()),
+    response=_error(
+        "IdempotencyKeyReused", code=serializers.CharField(), detail=serializers.CharField()
+    ),
     description="The Idempotency-Key was already used with a different request.",
 )
 _COMMON = {
@@ -72,11 +83,15 @@ _COMMON = {
 }
 _IDEMPOTENCY_KEY = OpenApiParameter(
     HEADER,
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": 255},
     OpenApiParameter.HEADER,
     required=False,
-    description="1–255 characters. A retry with the same key and body replays the first answer.",
+    description=(
+        "1–255 visible characters. A retry with the same key and body replays the first "
+        "answer (kept at least 24 hours); the same key with another request is 422."
+    ),
 )
+_NO_PAGE = OpenApiResponse(_DETAIL, description="No such page.")
 
 
 def _answers(ok: Any, *codes: int, ok_status: int = 200) -> dict[int, Any]:
@@ -102,6 +117,10 @@ def _write(ok: Any, *codes: int, ok_status: int = 201, request: Any = None) -> d
     }
 
 
+# What a purchase's total (`Purchase.total`, 12 digits with 2 decimals) can hold.
+MAX_PURCHASE_TOTAL = Decimal("9999999999.99")
+
+
 def _cause(request: Request) -> services.Cause:
     assert isinstance(request.user, User)
     return services.Cause(actor=request.user, via="api")
@@ -113,7 +132,9 @@ def _require_admin(request: Request, action: str) -> None:
 
 
 def _query(serializer_class: type[serializers.Serializer[Any]], request: Request) -> Any:
-    serializer = serializer_class(data=request.query_params)
+    # A plain dict, not the QueryDict: DRF reads an empty `?to=` in a QueryDict as "not
+    # given" (an HTML form's blank field); in a query string it is a bad value.
+    serializer = serializer_class(data=request.query_params.dict())
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
@@ -143,12 +164,24 @@ def _fresh_seat(seat: Seat) -> Seat:
     return Seat.objects.select_related("plan").get(pk=seat.pk)
 
 
+class _Documented:
+    """Every view's OpenAPI description comes from `LedgerAutoSchema`."""
+
+    schema = LedgerAutoSchema()
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any other path under the API: a JSON 404 like the API's own, never an HTML page."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
 # --------------------------------------------------------------------------------------------
 # Auth
 # --------------------------------------------------------------------------------------------
 
 
-class TokenView(APIView):
+class TokenView(_Documented, APIView):
     """Exchange a username and password for an API token (django-axes locks out guessing)."""
 
     permission_classes = [AllowAny]
@@ -186,14 +219,18 @@ class TokenView(APIView):
 # --------------------------------------------------------------------------------------------
 
 
-class PlanList(generics.ListAPIView[Plan]):
+class PlanList(_Documented, generics.ListAPIView[Plan]):
     serializer_class = api.PlanSerializer
 
     def get_queryset(self) -> QuerySet[Plan]:
         return plans_visible_to(self.request.user)
 
+    @extend_schema(responses={**_answers(api.PlanSerializer(many=True), 400), 404: _NO_PAGE})
+    def get(self, request: Request) -> Response:
+        return self.list(request)
 
-class PlanDetail(generics.GenericAPIView[Plan]):
+
+class PlanDetail(_Documented, generics.GenericAPIView[Plan]):
     serializer_class = api.PlanSerializer
     lookup_field = "code"
 
@@ -216,7 +253,7 @@ class PlanDetail(generics.GenericAPIView[Plan]):
         return Response(serializer.data)
 
 
-class UserCreate(generics.GenericAPIView[User]):
+class UserCreate(_Documented, generics.GenericAPIView[User]):
     serializer_class = api.UserSerializer
 
     @extend_schema(**_write(api.UserSerializer, 403))
@@ -229,11 +266,15 @@ class UserCreate(generics.GenericAPIView[User]):
         return Response(serializer.data, status=status.HTTP_201_CREATED)
 
 
-class TeamListCreate(generics.ListAPIView[Team]):
+class TeamListCreate(_Documented, generics.ListAPIView[Team]):
     serializer_class = api.TeamSerializer
 
     def get_queryset(self) -> QuerySet[Team]:
         return teams_visible_to(self.request.user).order_by("name", "pk")
+
+    @extend_schema(responses={**_answers(api.TeamSerializer(many=True), 400), 404: _NO_PAGE})
+    def get(self, request: Request) -> Response:
+        return self.list(request)
 
     @extend_schema(**_write(api.TeamSerializer, 403))
     @idempotent
@@ -245,13 +286,19 @@ class TeamListCreate(generics.ListAPIView[Team]):
         return Response(serializer.data, status=status.HTTP_201_CREATED)
 
 
-class TeamMembers(generics.GenericAPIView[Membership]):
+class TeamMembers(_Documented, generics.GenericAPIView[Membership]):
     serializer_class = api.MembershipRequestSerializer
 
     @extend_schema(
-        **_write(
-            api.MembershipSerializer, 403, 404, request=api.MembershipRequestSerializer
-        )
+        **{
+            **_write(api.MembershipSerializer, 403, 404, request=api.MembershipRequestSerializer),
+            "responses": {
+                **_answers(api.MembershipSerializer, 400, 403, 404, 422, ok_status=201),
+                200: OpenApiResponse(
+                    api.MembershipSerializer, description="The user's role in the team changed."
+                ),
+            },
+        }
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
@@ -272,7 +319,7 @@ class TeamMembers(generics.GenericAPIView[Membership]):
 # --------------------------------------------------------------------------------------------
 
 
-class SeatListCreate(generics.GenericAPIView[Seat]):
+class SeatListCreate(_Documented, generics.GenericAPIView[Seat]):
     serializer_class = api.SeatSerializer
 
     def get_queryset(self) -> QuerySet[Seat]:
@@ -283,7 +330,7 @@ class SeatListCreate(generics.GenericAPIView[Seat]):
             OpenApiParameter("team", int, description="Only this team's seats."),
             OpenApiParameter("status", str, enum=["active", "cancelled"]),
         ],
-        responses=_answers(api.SeatSerializer(many=True), 400),
+        responses={**_answers(api.SeatSerializer(many=True), 400), 404: _NO_PAGE},
     )
     def get(self, request: Request) -> Response:
         given = _query(api.SeatQuerySerializer, request)
@@ -313,7 +360,7 @@ class SeatListCreate(generics.GenericAPIView[Seat]):
         return Response(_seat_answer([_fresh_seat(seat)]), status=status.HTTP_201_CREATED)
 
 
-class SeatDetail(generics.GenericAPIView[Seat]):
+class SeatDetail(_Documented, generics.GenericAPIView[Seat]):
     serializer_class = api.SeatSerializer
 
     @extend_schema(responses=_answers(api.SeatSerializer, 404))
@@ -333,7 +380,7 @@ class SeatDetail(generics.GenericAPIView[Seat]):
         return Response(_seat_answer([_fresh_seat(seat)]))
 
 
-class SeatCancel(generics.GenericAPIView[Seat]):
+class SeatCancel(_Documented, generics.GenericAPIView[Seat]):
     serializer_class = api.SeatSerializer
 
     @extend_schema(**_write(api.SeatSerializer, 403, 404, 409, ok_status=200))
@@ -345,7 +392,7 @@ class SeatCancel(generics.GenericAPIView[Seat]):
         return Response(_seat_answer([_fresh_seat(seat)]))
 
 
-class SeatChangePlan(generics.GenericAPIView[Seat]):
+class SeatChangePlan(_Documented, generics.GenericAPIView[Seat]):
     serializer_class = api.SeatSerializer
 
     @extend_schema(**_write(api.SeatSerializer, 403, 404, 409, request=api.ChangePlanSerializer))
@@ -358,7 +405,7 @@ class SeatChangePlan(generics.GenericAPIView[Seat]):
         return Response(_seat_answer([_fresh_seat(new)]), status=status.HTTP_201_CREATED)
 
 
-class SeatBalanceView(generics.GenericAPIView[Seat]):
+class SeatBalanceView(_Documented, generics.GenericAPIView[Seat]):
     serializer_class = api.SeatBalanceSerializer
 
     @extend_schema(
@@ -372,12 +419,12 @@ class SeatBalanceView(generics.GenericAPIView[Seat]):
         return Response(api.SeatBalanceSerializer(balance).data)
 
 
-class SeatEntries(generics.GenericAPIView[Seat]):
+class SeatEntries(_Documented, generics.GenericAPIView[Entry]):
     serializer_class = api.EntrySerializer
 
     @extend_schema(
         parameters=[api.EntryQuerySerializer],
-        responses=_answers(api.EntrySerializer(many=True), 400, 404),
+        responses=_answers(api.EntrySerializer(many=True), 400, 404),  # 404: seat or page
     )
     def get(self, request: Request, pk: int) -> Response:
         seat = _visible_seat(request, pk)
@@ -390,7 +437,7 @@ class SeatEntries(generics.GenericAPIView[Seat]):
         return self.get_paginated_response(api.EntrySerializer(page, many=True).data)
 
 
-class SeatPurchases(generics.GenericAPIView[Seat]):
+class SeatPurchases(_Documented, generics.GenericAPIView[Seat]):
     serializer_class = api.PurchaseSerializer
 
     @extend_schema(
@@ -401,13 +448,17 @@ class SeatPurchases(generics.GenericAPIView[Seat]):
         seat = _visible_seat(request, pk)
         _require_admin(request, "record purchases")
         given = _query_body(api.PurchaseRequestSerializer, request)
+        if seat.plan.purchase_price * given["credits"] > MAX_PURCHASE_TOTAL:
+            raise ValidationError(
+                {"credits": [f"The total would exceed {MAX_PURCHASE_TOTAL}; buy fewer credits."]}
+            )
         purchase = services.purchase_record(
             seat=seat, credits=given["credits"], cause=_cause(request)
         )
         return Response(api.PurchaseSerializer(purchase).data, status=status.HTTP_201_CREATED)
 
 
-class SeatBonus(generics.GenericAPIView[Seat]):
+class SeatBonus(_Documented, generics.GenericAPIView[Seat]):
     serializer_class = api.EntrySerializer
 
     @extend_schema(**_write(api.EntrySerializer, 403, 404, 409, request=api.BonusRequestSerializer))
@@ -422,7 +473,7 @@ class SeatBonus(generics.GenericAPIView[Seat]):
         return Response(api.EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
-class SeatAdjustments(generics.GenericAPIView[Seat]):
+class SeatAdjustments(_Documented, generics.GenericAPIView[Seat]):
     serializer_class = api.AdjustmentEntrySerializer
 
     @extend_schema(
@@ -465,7 +516,7 @@ def _pool_team(request: Request, pk: int, *, manage: bool) -> Team:
     return team
 
 
-class TeamPool(generics.GenericAPIView[Team]):
+class TeamPool(_Documented, generics.GenericAPIView[Team]):
     serializer_class = api.PoolSerializer
 
     @extend_schema(
@@ -481,7 +532,7 @@ class TeamPool(generics.GenericAPIView[Team]):
         return Response(api.PoolSerializer(pool).data)
 
 
-class PoolTransfers(generics.GenericAPIView[Team]):
+class PoolTransfers(_Documented, generics.GenericAPIView[Team]):
     serializer_class = api.TransferSerializer
 
     @extend_schema(
@@ -497,9 +548,7 @@ class PoolTransfers(generics.GenericAPIView[Team]):
         result = services.pool_transfer(
             team=team, seat=seat, credits=given["credits"], cause=_cause(request)
         )
-        return Response(
-            api.TransferSerializer(result).data, status=status.HTTP_201_CREATED
-        )
+        return Response(api.TransferSerializer(result).data, status=status.HTTP_201_CREATED)
 
 
 # --------------------------------------------------------------------------------------------
@@ -511,12 +560,12 @@ def _visible_inmails(request: Request) -> QuerySet[InMail]:
     return InMail.objects.filter(seat__in=seats_visible_to(request.user).values("pk"))
 
 
-class InMailListCreate(generics.GenericAPIView[InMail]):
+class InMailListCreate(_Documented, generics.GenericAPIView[InMail]):
     serializer_class = api.InMailSerializer
 
     @extend_schema(
         parameters=[api.InMailQuerySerializer],
-        responses=_answers(api.InMailSerializer(many=True), 400),
+        responses={**_answers(api.InMailSerializer(many=True), 400), 404: _NO_PAGE},
     )
     def get(self, request: Request) -> Response:
         given = _query(api.InMailQuerySerializer, request)
@@ -551,7 +600,7 @@ class InMailListCreate(generics.GenericAPIView[InMail]):
         return Response(answer, status=status.HTTP_201_CREATED)
 
 
-class InMailDetail(generics.GenericAPIView[InMail]):
+class InMailDetail(_Documented, generics.GenericAPIView[InMail]):
     serializer_class = api.InMailSerializer
 
     def get_queryset(self) -> QuerySet[InMail]:
@@ -562,14 +611,16 @@ class InMailDetail(generics.GenericAPIView[InMail]):
         return Response(api.InMailSerializer(self.get_object()).data)
 
 
-class InMailResponse(generics.GenericAPIView[InMail]):
+class InMailResponse(_Documented, generics.GenericAPIView[InMail]):
     serializer_class = api.InMailSerializer
 
     def get_queryset(self) -> QuerySet[InMail]:
         return _visible_inmails(self.request)
 
     @extend_schema(
-        **_write(api.InMailSerializer, 404, 409, ok_status=200, request=api.ResponseRequestSerializer)
+        **_write(
+            api.InMailSerializer, 404, 409, ok_status=200, request=api.ResponseRequestSerializer
+        )
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
@@ -584,7 +635,7 @@ class InMailResponse(generics.GenericAPIView[InMail]):
         return Response(api.InMailSerializer(inmail).data)
 
 
-class InMailWithdraw(generics.GenericAPIView[InMail]):
+class InMailWithdraw(_Documented, generics.GenericAPIView[InMail]):
     serializer_class = api.InMailSerializer
 
     def get_queryset(self) -> QuerySet[InMail]:
@@ -620,14 +671,12 @@ def _analytics_scope(request: Request, given: dict[str, Any]) -> dict[str, Any]:
     return scope
 
 
-class ResponseRates(APIView):
+class ResponseRates(_Documented, APIView):
     @extend_schema(
         parameters=[api.ResponseRatesQuerySerializer],
         responses=_answers(api.ResponseRatesSerializer, 400, 403),
     )
     def get(self, request: Request) -> Response:
-        from ledger import analytics
-
         given = _query(api.ResponseRatesQuerySerializer, request)
         inmails = analytics.analytics_inmails(
             request.user,
@@ -639,14 +688,12 @@ class ResponseRates(APIView):
         return Response(api.ResponseRatesSerializer({"rows": rows}).data)
 
 
-class CreditFlows(APIView):
+class CreditFlows(_Documented, APIView):
     @extend_schema(
         parameters=[api.AnalyticsScopeQuerySerializer],
         responses=_answers(api.CreditFlowsSerializer, 400, 403),
     )
     def get(self, request: Request) -> Response:
-        from ledger import analytics
-
         given = _query(api.AnalyticsScopeQuerySerializer, request)
         start: date | None = given.get("from")
         end: date | None = given.get("to")
