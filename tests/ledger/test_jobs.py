@@ -34,6 +34,7 @@ from ledger.models import (
     Account,
     AccountKind,
     Entry,
+    IdempotencyRecord,
     InMail,
     InMailStatus,
     Notification,
@@ -42,7 +43,7 @@ from ledger.models import (
 )
 from ledger.selectors import ledger_discrepancies
 from ledger.services import bonus_grant, ledger_tick
-from ledger.tasks import check_ledger, send_alerts, tick
+from ledger.tasks import check_ledger, purge_idempotency_keys, send_alerts, tick
 from teams.models import Seat, Team
 from tests.ledger.helpers import SYSTEM, account_of, ledger_rows, new_team, seat_on, send, utc
 
@@ -235,6 +236,33 @@ def test_running_the_beat_migration_again_keeps_an_admins_changes() -> None:
 
     assert PeriodicTask.objects.filter(task__in=TASK_NAMES).count() == 3
     assert not PeriodicTask.objects.get(task="ledger.tasks.send_alerts").enabled
+
+
+@pytest.mark.django_db
+def test_old_idempotency_keys_are_purged_hourly_after_48_hours(
+    clock: time_machine.Traveller,
+) -> None:
+    migration = importlib.import_module("ledger.migrations.0006_idempotency_purge_schedule")
+    state = MigrationExecutor(connection).loader.project_state(
+        ("ledger", "0006_idempotency_purge_schedule")
+    )
+    migration.schedule_purge(state.apps, None)
+    job = PeriodicTask.objects.get(task="ledger.tasks.purge_idempotency_keys")
+    assert job.enabled
+    assert (job.interval.every, job.interval.period) == (1, "hours")
+    clock.move_to(utc(2025, 6, 1, 9))
+    services.idempotent_call(
+        scope="api:user:1", key="old", fingerprint="f", operation=lambda: (201, {"id": 1})
+    )
+    clock.move_to(utc(2025, 6, 2, 21))
+    services.idempotent_call(
+        scope="api:user:1", key="recent", fingerprint="f", operation=lambda: (201, {"id": 2})
+    )
+
+    clock.move_to(utc(2025, 6, 3, 9, 0, 1))
+    assert purge_idempotency_keys() == 1
+
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["recent"]
 
 
 # --------------------------------------------------------------------------------------------
