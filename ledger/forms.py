@@ -1,0 +1,145 @@
+"""The dashboard's forms. They check the shape of input; the ledger services check the rules."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from ledger.models import RESPONSE_STATUSES, InMailStatus
+from ledger.services import BODY_MAX, RECIPIENT_MAX, SUBJECT_MAX
+from teams.models import Seat
+
+
+class SeatChoiceField(forms.ModelChoiceField[Seat]):
+    def label_from_instance(self, obj: Seat) -> str:
+        return f"{obj.plan.name} · {obj.team.name}"
+
+
+class InMailSendForm(forms.Form):
+    seat = SeatChoiceField(queryset=Seat.objects.none(), empty_label=None)
+    recipient = forms.CharField(
+        max_length=RECIPIENT_MAX,
+        label="Recipient",
+        help_text="Their LinkedIn profile URL or member id.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    # data-count-max drives the live "used/max" count of static/js/app.js.
+    subject = forms.CharField(
+        max_length=SUBJECT_MAX,
+        label="Subject",
+        widget=forms.TextInput(
+            attrs={
+                "data-count-max": SUBJECT_MAX,
+                "data-counter": "subject-count",
+                "aria-describedby": "subject-count",
+            }
+        ),
+    )
+    body = forms.CharField(
+        max_length=BODY_MAX,
+        label="Message",
+        widget=forms.Textarea(
+            attrs={
+                "rows": 6,
+                "data-count-max": BODY_MAX,
+                "data-counter": "body-count",
+                "aria-describedby": "body-count",
+            }
+        ),
+    )
+    open_profile = forms.BooleanField(
+        required=False,
+        label="Open Profile member (free, still tracked)",
+    )
+
+    def __init__(self, *args: Any, seats: QuerySet[Seat], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        seat_field = self.fields["seat"]
+        assert isinstance(seat_field, SeatChoiceField)
+        seat_field.queryset = seats
+        # The recruiter's usual case, one seat, needs no choice.
+        if len(seats) == 1:
+            seat_field.widget = forms.HiddenInput()
+            seat_field.initial = seats[0].pk
+
+
+class InMailResponseForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="Outcome",
+        choices=[(status.value, status.label) for status in RESPONSE_STATUSES],
+    )
+    responded_at = forms.DateTimeField(
+        required=False,
+        label="Answered at",
+        help_text="Leave empty for now.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+class InMailFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        required=False, label="Status", choices=[("", "Any status"), *InMailStatus.choices]
+    )
+    seat = SeatChoiceField(
+        required=False, label="Seat", queryset=Seat.objects.none(), empty_label="Any seat"
+    )
+    sent_from = forms.DateField(
+        required=False, label="Sent from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sent_to = forms.DateField(
+        required=False, label="Sent until", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, seats: QuerySet[Seat], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        seat_field = self.fields["seat"]
+        assert isinstance(seat_field, SeatChoiceField)
+        seat_field.queryset = seats
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start: date | None = cleaned.get("sent_from")
+        end: date | None = cleaned.get("sent_to")
+        if start and end and start > end:
+            self.add_error("sent_to", "The end of the range comes before its start.")
+        return cleaned
+
+
+class PoolMoveForm(forms.Form):
+    credits = forms.IntegerField(
+        label="Credits to move",
+        widget=forms.NumberInput(attrs={"step": 1}),
+    )
+
+    def clean_credits(self) -> int:
+        credits: int = self.cleaned_data["credits"]
+        if credits == 0:
+            raise forms.ValidationError("Give a whole, non-zero number of credits.")
+        return credits
+
+
+class SeatSettingsForm(forms.Form):
+    monthly_allocation = forms.IntegerField(
+        required=False,
+        min_value=0,
+        label="Monthly allocation",
+    )
+    pool_access = forms.BooleanField(required=False, label="May draw from the pool")
+
+
+class AnalyticsPeriodForm(forms.Form):
+    months = forms.TypedChoiceField(
+        label="Period",
+        coerce=int,
+        choices=[(3, "Last 3 months"), (6, "Last 6 months"), (12, "Last 12 months")],
+        initial=6,
+        required=False,
+    )
+
+    def months_or_default(self) -> int:
+        if self.is_valid() and self.cleaned_data.get("months"):
+            return int(self.cleaned_data["months"])
+        return 6

@@ -1,0 +1,45 @@
+/* Small behaviours of the dashboard's pages. The pages work without JavaScript (plain form
+   posts); this adds live character counts and keeps keyboard focus sensible after htmx swaps. */
+(function () {
+  "use strict";
+
+  // A field with data-count-max shows "used/max" in the element named by its data-counter.
+  function updateCounter(field) {
+    var counter = document.getElementById(field.dataset.counter);
+    if (!counter) return;
+    var max = parseInt(field.dataset.countMax, 10);
+    var used = field.value.length;
+    // Only the number changes: the hidden " characters" after it is what screen readers say.
+    var count = counter.querySelector("[data-count]");
+    (count || counter).textContent = used + "/" + max;
+    counter.classList.toggle("over", used > max);
+  }
+
+  function initCounters(root) {
+    root.querySelectorAll("[data-count-max]").forEach(updateCounter);
+  }
+
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (field instanceof HTMLElement && field.dataset.countMax) updateCounter(field);
+  });
+
+  // After a swap, move focus to the swapped content's message (data-autofocus) so keyboard and
+  // screen-reader users land on the answer rather than on a button that no longer exists.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail && event.detail.elt;
+    if (!(target instanceof HTMLElement)) return;
+    var focus = target.matches("[data-autofocus]") ? target : target.querySelector("[data-autofocus]");
+    if (focus) {
+      if (!focus.hasAttribute("tabindex")) focus.setAttribute("tabindex", "-1");
+      focus.focus();
+    }
+  });
+
+  document.addEventListener("htmx:load", function (event) {
+    initCounters(event.detail.elt);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    initCounters(document);
+  });
+})();
