@@ -1,7 +1,40 @@
-"""URLs (being built)."""
+"""The admin console (`/manage/`): admins only, except a seat's ledger (see `manage_views`)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from teams import manage_views as views
+
+app_name = "manage"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("seats/new/", views.seat_create, name="seat_create"),
+    path("seats/<int:seat_id>/", views.seat_detail, name="seat_detail"),
+    path("seats/<int:seat_id>/cancel/", views.seat_cancel_confirm, name="seat_cancel"),
+    path("seats/<int:seat_id>/plan/", views.seat_change_plan_confirm, name="seat_change_plan"),
+    path("seats/<int:seat_id>/purchase/", views.seat_purchase, name="seat_purchase"),
+    path("seats/<int:seat_id>/bonus/", views.seat_bonus, name="seat_bonus"),
+    path("seats/<int:seat_id>/adjustment/", views.seat_adjust, name="seat_adjust"),
+    path("seats/<int:seat_id>/settings/", views.seat_settings, name="seat_settings"),
+    path("seats/<int:seat_id>/ledger/", views.seat_ledger, name="seat_ledger"),
+    path("plans/", views.plans, name="plans"),
+    path("plans/<int:plan_id>/", views.plan_edit, name="plan_edit"),
+    path("teams/", views.teams, name="teams"),
+    path("teams/new/", views.team_create, name="team_create"),
+    path("teams/<int:team_id>/", views.team_detail, name="team_detail"),
+    path("teams/<int:team_id>/members/", views.member_add, name="member_add"),
+    path(
+        "teams/<int:team_id>/members/<int:membership_id>/role/",
+        views.member_role,
+        name="member_role",
+    ),
+    path(
+        "teams/<int:team_id>/members/<int:membership_id>/remove/",
+        views.member_remove,
+        name="member_remove",
+    ),
+    path("users/", views.users, name="users"),
+    path("users/new/", views.user_create, name="user_create"),
+]

@@ -1,0 +1,628 @@
+"""The admin console under `/manage/`: seats and their credits, plans, teams and people.
+
+Admins only; to anyone else every page here is a 404, so the console doesn't reveal itself.
+The one exception is a seat's ledger (the audit view), which its holder and the leads of its
+team may read too: it is scoped by `seats_visible_to` like every other page about a seat.
+
+Views stay thin: a form checks what was typed, one `ledger.services` call writes, and a ledger
+refusal becomes an error on the form it came from (the services raise before writing, or roll
+back), so bad input never changes the ledger and never answers a 500. Success is a message
+and a redirect (POST-redirect-GET).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from ledger import schedule
+from ledger.exceptions import LedgerError
+from ledger.models import Account, AccountKind, Entry, EntryKind, LotSource, Purchase
+from ledger.selectors import LotBalance, seat_balance, seat_entries
+from ledger.services import (
+    Cause,
+    accounts_bring_up_to_date,
+    adjustment_post,
+    bonus_grant,
+    purchase_record,
+    seat_activate,
+    seat_cancel,
+    seat_change_plan,
+    seat_update_settings,
+)
+from teams.forms import (
+    AdjustmentForm,
+    BonusForm,
+    ChangePlanForm,
+    LedgerFilterForm,
+    MemberAddForm,
+    MemberRoleForm,
+    PlanForm,
+    PurchaseForm,
+    SeatActivateForm,
+    SeatFilterForm,
+    SeatSettingsForm,
+    TeamForm,
+    UserCreateForm,
+    add_ledger_error,
+)
+from teams.models import Membership, Plan, Seat, SeatStatus, Team, User
+from teams.selectors import seats_visible_to, user_is_admin
+
+P = ParamSpec("P")
+View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+
+SEATS_PER_PAGE = 50
+ENTRIES_PER_PAGE = 50
+
+
+def admin_only(view: View[P]) -> View[P]:
+    """Sign-in first; then admins only, and a 404 for everyone else (never reveal a 403)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not user_is_admin(request.user):
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _cause(request: HttpRequest) -> Cause:
+    user = request.user
+    assert isinstance(user, User)  # `admin_only` let only a signed-in admin through
+    return Cause(actor=user, via="web")
+
+
+# --------------------------------------------------------------------------------------------
+# Seats
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatRow:
+    seat: Seat
+    # Credits the seat holds itself.
+    balance: int
+    # What the seat may also draw from its team pool; None when it can't draw on one.
+    pool: int | None
+
+
+def _seat_rows(seats: list[Seat]) -> list[SeatRow]:
+    """One page of seats with their balances as of now (SPEC R17), in a fixed number of queries.
+
+    Whatever is due on the seats' accounts and their teams' pools is applied first (usually
+    nothing, which is one indexed query), then the balances are read in bulk.
+    """
+    now = timezone.now()
+    seat_ids = [seat.pk for seat in seats]
+    team_ids = {seat.team_id for seat in seats}
+    accounts = Account.objects.filter(
+        Q(seat_id__in=seat_ids) | Q(kind=AccountKind.POOL, team_id__in=team_ids)
+    )
+    due = list(accounts.filter(is_open=True, next_due_at__lte=now))
+    if due:
+        accounts_bring_up_to_date(due, until=now)
+    own: dict[int, int] = {}
+    pools: dict[int, int] = {}
+    for kind, seat_id, team_id, balance in accounts.values_list(
+        "kind", "seat_id", "team_id", "balance"
+    ):
+        if kind == AccountKind.POOL:
+            pools[team_id] = balance
+        else:
+            own[seat_id] = balance
+    return [
+        SeatRow(
+            seat=seat,
+            balance=own.get(seat.pk, 0),
+            pool=pools.get(seat.team_id) if seat.pool_access and seat.is_active else None,
+        )
+        for seat in seats
+    ]
+
+
+@dataclass(frozen=True)
+class LotRow:
+    lot: LotBalance
+    source: str  # how the lot's source reads on a page
+
+
+def _lot_rows(lots: list[LotBalance]) -> list[LotRow]:
+    return [LotRow(lot=lot, source=LotSource(lot.source).label) for lot in lots]
+
+
+def _filtered_seats(form: SeatFilterForm) -> QuerySet[Seat]:
+    seats = Seat.objects.select_related("holder", "team", "plan").order_by(
+        "team__name", "holder__username", "id"
+    )
+    if not form.is_valid():
+        return seats
+    data = form.cleaned_data
+    if data["team"] is not None:
+        seats = seats.filter(team=data["team"])
+    if data["plan"] is not None:
+        seats = seats.filter(plan=data["plan"])
+    if data["status"]:
+        seats = seats.filter(status=data["status"])
+    if query := data["q"].strip():
+        seats = seats.filter(
+            Q(holder__username__icontains=query)
+            | Q(holder__first_name__icontains=query)
+            | Q(holder__last_name__icontains=query)
+            | Q(holder__email__icontains=query)
+        )
+    return seats
+
+
+@admin_only
+@require_safe
+def index(request: HttpRequest) -> HttpResponse:
+    form = SeatFilterForm(request.GET)
+    page = Paginator(_filtered_seats(form), SEATS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "manage/index.html",
+        {"form": form, "page": page, "rows": _seat_rows(list(page.object_list))},
+    )
+
+
+@admin_only
+@require_http_methods(["GET", "HEAD", "POST"])
+def seat_create(request: HttpRequest) -> HttpResponse:
+    form = SeatActivateForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            seat = seat_activate(
+                holder=data["holder"],
+                team=data["team"],
+                plan=data["plan"],
+                activated_on=data["activated_on"],
+                pool_access=data["pool_access"],
+                monthly_allocation=data["monthly_allocation"],
+                cause=_cause(request),
+            )
+        except LedgerError as error:
+            add_ledger_error(form, error)
+        else:
+            messages.success(request, f"Activated seat #{seat.pk}: {seat}.")
+            return redirect("manage:seat_detail", seat_id=seat.pk)
+    return render(request, "manage/seat_create.html", {"form": form})
+
+
+def _seat_or_404(seat_id: int) -> Seat:
+    return get_object_or_404(
+        Seat.objects.select_related("holder", "team", "plan", "replaced_by"), pk=seat_id
+    )
+
+
+def _purchased_this_month(seat: Seat) -> int:
+    start = schedule.month_start(timezone.now())
+    total = Purchase.objects.filter(seat=seat, at__gte=start).aggregate(total=Sum("credits"))
+    return int(total["total"] or 0)
+
+
+def _render_seat_detail(
+    request: HttpRequest,
+    seat: Seat,
+    *,
+    bonus_form: BonusForm | None = None,
+    adjustment_form: AdjustmentForm | None = None,
+    settings_form: SeatSettingsForm | None = None,
+) -> HttpResponse:
+    balance = seat_balance(seat)
+    seat = balance.seat
+    context = {
+        "seat": seat,
+        "balance": balance,
+        "lots": _lot_rows(balance.lots),
+        "replaces": Seat.objects.filter(replaced_by=seat).first(),
+        "purchased_this_month": _purchased_this_month(seat),
+        "bonus_form": bonus_form or BonusForm(),
+        "adjustment_form": adjustment_form or AdjustmentForm(balance=balance.own),
+        "settings_form": settings_form
+        or SeatSettingsForm(
+            initial={
+                "pool_access": seat.pool_access,
+                "monthly_allocation": seat.monthly_allocation,
+            }
+        ),
+        "recent_entries": seat_entries(seat).order_by("-at", "-id")[:10],
+    }
+    return render(request, "manage/seat_detail.html", context)
+
+
+@admin_only
+@require_safe
+def seat_detail(request: HttpRequest, seat_id: int) -> HttpResponse:
+    return _render_seat_detail(request, _seat_or_404(seat_id))
+
+
+@admin_only
+@require_http_methods(["GET", "HEAD", "POST"])
+def seat_cancel_confirm(request: HttpRequest, seat_id: int) -> HttpResponse:
+    seat = _seat_or_404(seat_id)
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            seat = seat_cancel(seat=seat, cause=_cause(request))
+        except LedgerError as error:
+            errors.append(getattr(error, "detail", str(error)))
+        else:
+            forfeited = -(
+                Entry.objects.filter(account__seat=seat, kind=EntryKind.FORFEIT).aggregate(
+                    total=Sum("amount")
+                )["total"]
+                or 0
+            )
+            messages.success(
+                request, f"Cancelled seat #{seat.pk}; {forfeited} credits were forfeited."
+            )
+            return redirect("manage:seat_detail", seat_id=seat.pk)
+    balance = seat_balance(seat)
+    return render(
+        request,
+        "manage/seat_cancel.html",
+        {"seat": balance.seat, "balance": balance, "errors": errors},
+    )
+
+
+@admin_only
+@require_http_methods(["GET", "HEAD", "POST"])
+def seat_change_plan_confirm(request: HttpRequest, seat_id: int) -> HttpResponse:
+    seat = _seat_or_404(seat_id)
+    form = ChangePlanForm(request.POST if request.method == "POST" else None, seat=seat)
+    if request.method == "POST" and form.is_valid():
+        plan = form.cleaned_data["plan"]
+        try:
+            new = seat_change_plan(seat=seat, plan=plan, cause=_cause(request))
+        except LedgerError as error:
+            add_ledger_error(form, error)
+        else:
+            messages.success(
+                request,
+                f"Seat #{seat.pk} was cancelled and its credits forfeited; "
+                f"seat #{new.pk} is active on {plan.name}.",
+            )
+            return redirect("manage:seat_detail", seat_id=new.pk)
+    balance = seat_balance(seat)
+    return render(
+        request,
+        "manage/seat_change_plan.html",
+        {"seat": balance.seat, "balance": balance, "form": form},
+    )
+
+
+@admin_only
+@require_http_methods(["GET", "HEAD", "POST"])
+def seat_purchase(request: HttpRequest, seat_id: int) -> HttpResponse:
+    """GET previews the total of `?credits=N`; POST records the purchase (SPEC R11)."""
+    seat = _seat_or_404(seat_id)
+    data = request.POST if request.method == "POST" else (request.GET or None)
+    form = PurchaseForm(
+        data,
+        unit_price=seat.plan.purchase_price,
+        preview_url=reverse("manage:seat_purchase", args=[seat.pk]),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            purchase = purchase_record(
+                seat=seat, credits=form.cleaned_data["credits"], cause=_cause(request)
+            )
+        except LedgerError as error:
+            add_ledger_error(form, error)
+        else:
+            messages.success(
+                request,
+                f"Recorded {purchase.credits} purchased credits at {purchase.unit_price} "
+                f"each: {purchase.total} in all.",
+            )
+            return redirect("manage:seat_detail", seat_id=seat.pk)
+    return render(
+        request,
+        "manage/seat_purchase.html",
+        {"seat": seat, "form": form, "purchased_this_month": _purchased_this_month(seat)},
+    )
+
+
+@admin_only
+@require_POST
+def seat_bonus(request: HttpRequest, seat_id: int) -> HttpResponse:
+    seat = _seat_or_404(seat_id)
+    form = BonusForm(request.POST)
+    if form.is_valid():
+        try:
+            entry = bonus_grant(
+                seat=seat,
+                credits=form.cleaned_data["credits"],
+                memo=form.cleaned_data["memo"],
+                cause=_cause(request),
+            )
+        except LedgerError as error:
+            add_ledger_error(form, error)
+        else:
+            expires_at = entry.lot.expires_at
+            assert expires_at is not None
+            messages.success(
+                request,
+                f"Granted {entry.amount} bonus credits; they expire "
+                f"{timezone.localtime(expires_at):%Y-%m-%d %H:%M}.",
+            )
+            return redirect("manage:seat_detail", seat_id=seat.pk)
+    return _render_seat_detail(request, seat, bonus_form=form)
+
+
+@admin_only
+@require_POST
+def seat_adjust(request: HttpRequest, seat_id: int) -> HttpResponse:
+    seat = _seat_or_404(seat_id)
+    # The balance "LinkedIn shows N" is compared with: the current one, brought up to date.
+    form = AdjustmentForm(request.POST, balance=seat_balance(seat).own)
+    if form.is_valid():
+        credits = form.cleaned_data["credits"]
+        try:
+            adjustment_post(
+                seat=seat,
+                credits=credits,
+                reason=form.cleaned_data["reason"],
+                cause=_cause(request),
+            )
+        except LedgerError as error:
+            add_ledger_error(form, error)
+        else:
+            messages.success(request, f"Posted an adjustment of {credits:+d} credits.")
+            return redirect("manage:seat_detail", seat_id=seat.pk)
+    return _render_seat_detail(request, seat, adjustment_form=form)
+
+
+@admin_only
+@require_POST
+def seat_settings(request: HttpRequest, seat_id: int) -> HttpResponse:
+    seat = _seat_or_404(seat_id)
+    form = SeatSettingsForm(request.POST)
+    if form.is_valid():
+        try:
+            seat_update_settings(
+                seat=seat,
+                cause=_cause(request),
+                pool_access=form.cleaned_data["pool_access"],
+                monthly_allocation=form.cleaned_data["monthly_allocation"],
+            )
+        except LedgerError as error:
+            add_ledger_error(form, error)
+        else:
+            messages.success(request, "Saved the seat's pool settings.")
+            return redirect("manage:seat_detail", seat_id=seat.pk)
+    return _render_seat_detail(request, seat, settings_form=form)
+
+
+# --------------------------------------------------------------------------------------------
+# A seat's ledger: the audit view
+# --------------------------------------------------------------------------------------------
+
+
+def _day_bounds(filters: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """The date range as instants: from 00:00 of the first day to the end of the last."""
+    since = filters.get("since")
+    until = filters.get("until")
+    return (
+        schedule.start_of_day(since) if since else None,
+        schedule.start_of_day(until + timedelta(days=1)) - timedelta(microseconds=1)
+        if until
+        else None,
+    )
+
+
+@require_safe
+@login_required
+def seat_ledger(request: HttpRequest, seat_id: int) -> HttpResponse:
+    """Every entry of a seat's account, and its balance and lots at any past instant.
+
+    Admins, the leads of the seat's team and its holder may read it; anyone else gets a 404.
+    """
+    seat = get_object_or_404(seats_visible_to(request.user), pk=seat_id)
+    form = LedgerFilterForm(request.GET or None, now=timezone.now())
+    filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+    as_of: datetime | None = filters.get("as_of")
+    since, until = _day_bounds(filters)
+    entries = seat_entries(
+        seat, since=since, until=until, kind=filters.get("kind") or None
+    ).order_by("-at", "-id")
+    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    past = seat_balance(seat, as_of=as_of) if as_of is not None else None
+    return render(
+        request,
+        "manage/seat_ledger.html",
+        {
+            "seat": seat,
+            "form": form,
+            "page": page,
+            "balance": seat_balance(seat),
+            "as_of": as_of,
+            "past": past,
+            "past_lots": _lot_rows(past.lots) if past is not None else [],
+            "is_admin": user_is_admin(request.user),
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Plans
+# --------------------------------------------------------------------------------------------
+
+
+@admin_only
+@require_safe
+def plans(request: HttpRequest) -> HttpResponse:
+    catalog = Plan.objects.annotate(
+        active_seats=Count("seats", filter=Q(seats__status=SeatStatus.ACTIVE))
+    )
+    return render(request, "manage/plans.html", {"plans": catalog})
+
+
+@admin_only
+@require_http_methods(["GET", "HEAD", "POST"])
+def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(Plan, pk=plan_id)
+    # Services read a plan's numbers when they write (a grant, a purchase's price), so saving
+    # the row changes what happens next and never an entry already in the ledger.
+    form = PlanForm(request.POST if request.method == "POST" else None, instance=plan)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Saved {plan.name}. Entries already written are unchanged.")
+        return redirect("manage:plans")
+    return render(request, "manage/plan_edit.html", {"plan": plan, "form": form})
+
+
+# --------------------------------------------------------------------------------------------
+# Teams and members
+# --------------------------------------------------------------------------------------------
+
+
+@admin_only
+@require_safe
+def teams(request: HttpRequest) -> HttpResponse:
+    listed = Team.objects.annotate(
+        member_count=Count("memberships", distinct=True),
+        active_seat_count=Count("seats", filter=Q(seats__status=SeatStatus.ACTIVE), distinct=True),
+    )
+    return render(request, "manage/teams.html", {"teams": listed})
+
+
+@admin_only
+@require_http_methods(["GET", "HEAD", "POST"])
+def team_create(request: HttpRequest) -> HttpResponse:
+    form = TeamForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        team = form.save()
+        messages.success(request, f"Created the team {team.name}.")
+        return redirect("manage:team_detail", team_id=team.pk)
+    return render(request, "manage/team_create.html", {"form": form})
+
+
+def _render_team(
+    request: HttpRequest,
+    team: Team,
+    *,
+    form: TeamForm | None = None,
+    add_form: MemberAddForm | None = None,
+) -> HttpResponse:
+    members = team.memberships.select_related("user").order_by("user__username")
+    active_holders = set(
+        team.seats.filter(status=SeatStatus.ACTIVE).values_list("holder_id", flat=True)
+    )
+    context = {
+        "team": team,
+        "form": form or TeamForm(instance=Team.objects.get(pk=team.pk)),
+        "add_form": add_form or MemberAddForm(team=team),
+        "members": [(member, member.user_id in active_holders) for member in members],
+        "role_form": MemberRoleForm(),
+    }
+    return render(request, "manage/team_detail.html", context)
+
+
+@admin_only
+@require_http_methods(["GET", "HEAD", "POST"])
+def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = get_object_or_404(Team, pk=team_id)
+    if request.method != "POST":
+        return _render_team(request, team)
+    form = TeamForm(request.POST, instance=team)
+    if form.is_valid():
+        form.save()
+        messages.success(request, f"Saved the team {team.name}.")
+        return redirect("manage:team_detail", team_id=team.pk)
+    return _render_team(request, team, form=form)
+
+
+@admin_only
+@require_POST
+def member_add(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = get_object_or_404(Team, pk=team_id)
+    form = MemberAddForm(request.POST, team=team)
+    if form.is_valid():
+        member = Membership.objects.create(
+            team=team, user=form.cleaned_data["user"], role=form.cleaned_data["role"]
+        )
+        messages.success(
+            request, f"Added {member.user} to {team.name} as {member.get_role_display()}."
+        )
+        return redirect("manage:team_detail", team_id=team.pk)
+    return _render_team(request, team, add_form=form)
+
+
+def _membership_or_404(team_id: int, membership_id: int) -> Membership:
+    return get_object_or_404(
+        Membership.objects.select_related("user", "team"), team_id=team_id, pk=membership_id
+    )
+
+
+@admin_only
+@require_POST
+def member_role(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
+    member = _membership_or_404(team_id, membership_id)
+    form = MemberRoleForm(request.POST)
+    if form.is_valid():
+        member.role = form.cleaned_data["role"]
+        member.save(update_fields=["role"])
+        messages.success(request, f"{member.user} is now {member.get_role_display()}.")
+    else:
+        messages.error(request, "Choose a role: lead or recruiter.")
+    return redirect("manage:team_detail", team_id=team_id)
+
+
+@admin_only
+@require_POST
+def member_remove(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
+    member = _membership_or_404(team_id, membership_id)
+    # A seat lives in its team; its holder stays a member for as long as the seat is active.
+    if member.team.seats.filter(holder=member.user, status=SeatStatus.ACTIVE).exists():
+        messages.error(
+            request,
+            f"{member.user} holds an active seat in {member.team.name}; cancel the seat "
+            "before removing them.",
+        )
+    else:
+        member.delete()
+        messages.success(request, f"Removed {member.user} from {member.team.name}.")
+    return redirect("manage:team_detail", team_id=team_id)
+
+
+# --------------------------------------------------------------------------------------------
+# People
+# --------------------------------------------------------------------------------------------
+
+
+@admin_only
+@require_safe
+def users(request: HttpRequest) -> HttpResponse:
+    people = User.objects.order_by("username").prefetch_related("memberships__team")
+    return render(request, "manage/users.html", {"people": people})
+
+
+@admin_only
+@require_http_methods(["GET", "HEAD", "POST"])
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        messages.success(request, f"Created {user.username}.")
+        return redirect(reverse("manage:users"))
+    return render(request, "manage/user_create.html", {"form": form})
