@@ -73,6 +73,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ledger.notification_views.unread_notifications",
             ],
         },
     },
@@ -112,6 +113,7 @@ AXES_RESET_ON_SUCCESS = True
 
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "inmail_site.views.lockout"
+AXES_CLIENT_IP_CALLABLE = "inmail_site.views.client_ip"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -161,9 +163,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
+    # Token first: DRF takes the `WWW-Authenticate` header from the first class, and only with
+    # one can an anonymous request be answered 401 (API.md) rather than 403. Session auth still
+    # applies (CSRF enforced) to requests that carry no token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
