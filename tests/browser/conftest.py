@@ -1,0 +1,169 @@
+"""Browser tests: Debian's headless Chromium, driven by Playwright, against the live server.
+
+Playwright's sync API keeps an asyncio event loop running in the main thread for as long as
+it is started, and Django refuses ORM calls from a thread with a running loop
+(`SynchronousOnlyOperation`). So the browser lives only as long as this package's tests (not
+the whole session, as pytest-playwright's own `browser` fixture would have it, which would
+break every ORM test that runs after these), and `DJANGO_ALLOW_ASYNC_UNSAFE` is set for that
+time only: the test body and the live server never touch the database at the same moment,
+because a Playwright call blocks the test until the browser's request is answered.
+
+Pages are rendered with plain static storage (no collected manifest); the live server serves
+`/static/` from the finders, so Pico CSS, htmx and Chart.js load as in development. Every page
+fails its test on a JavaScript error, an unexpected dialog or a static file that doesn't load.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    Dialog,
+    Error,
+    FilePayload,
+    Page,
+    Response,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
+from pytest_django.live_server_helper import LiveServer
+
+from teams.models import User
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+SCREENSHOTS = OUTPUT / "screenshots"
+FAILURES = OUTPUT / "failures"
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
+# The password every UserFactory user has.
+PASSWORD = "correct horse battery staple"
+# What every module here marks its tests with: the live server needs committed data, and
+# transaction=True also makes tests/conftest.py put the plan catalog back after a flush.
+BROWSER_TESTS = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keep the call's outcome on the item, so the page fixture can keep a failure's picture."""
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
+
+
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture(scope="package")
+def chromium() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (CI does)")
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM),
+                headless=True,
+                # Root in a container: no user namespaces for the sandbox, a small /dev/shm.
+                args=["--no-sandbox", "--disable-dev-shm-usage"],
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _browser_static(plain_static_storage: None) -> None:
+    """Templates link uncollected static files, which the live server serves."""
+
+
+@pytest.fixture
+def browser_page(
+    chromium: Browser, live_server: LiveServer, request: pytest.FixtureRequest
+) -> Generator[Page, None, None]:
+    """A fresh desktop-sized tab on the live server that fails the test on a JS error, any
+    dialog (nothing in these flows asks for one; an injected script would) or a broken asset."""
+    context = chromium.new_context(
+        base_url=live_server.url,
+        viewport=VIEWPORT,
+        locale="en-US",
+        timezone_id="UTC",
+        # charts.js draws without animation then, so a picture never catches a chart mid-way.
+        reduced_motion="reduce",
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    problems: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        problems.append(f"unexpected {dialog.type} dialog: {dialog.message!r}")
+        dialog.dismiss()
+
+    def on_response(response: Response) -> None:
+        if "/static/" in response.url and response.status >= 400:
+            problems.append(f"static file {response.url} answered {response.status}")
+
+    def on_page_error(error: Error) -> None:
+        problems.append(f"JavaScript error: {error}")
+
+    page.on("dialog", on_dialog)
+    page.on("response", on_response)
+    page.on("pageerror", on_page_error)
+    yield page
+    if request.node.stash.get(_CALL_FAILED, False):
+        FAILURES.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-150:]
+        page.screenshot(path=FAILURES / f"{name}.png", full_page=True)
+    context.close()
+    assert not problems, "the page misbehaved:\n" + "\n".join(problems)
+
+
+def sign_in(page: Page, user: User, *, next_path: str = "/") -> None:
+    """Sign in through the form, as a person would."""
+    page.goto(f"/accounts/login/?next={next_path}")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def upload_csv(page: Page, name: str, text: str) -> None:
+    """Choose a CSV file on the CSV page and ask for its preview."""
+    payload: FilePayload = {"name": name, "mimeType": "text/csv", "buffer": text.encode()}
+    page.get_by_label("CSV file").set_input_files(files=[payload])
+    page.get_by_role("button", name="Upload and preview").click()
+
+
+def expect_styled(page: Page) -> None:
+    """Every stylesheet the page links loaded and has rules (Pico and app.css, not bare HTML)."""
+    sheets = page.evaluate(
+        """() => [...document.querySelectorAll('link[rel="stylesheet"]')].map(
+            (link) => [link.href, link.sheet ? link.sheet.cssRules.length : 0])"""
+    )
+    assert sheets, "the page links no stylesheet"
+    empty = [href for href, rules in sheets if not rules]
+    assert not empty, f"stylesheets that did not load: {empty}"
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """A full-page picture for review, under test-output/screenshots/."""
+    expect_styled(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    # Charts are drawn after load; let them and the fonts settle before the picture.
+    page.wait_for_load_state("networkidle")
+    page.evaluate("document.fonts.ready")
+    page.screenshot(path=path, full_page=True, animations="disabled")
+    return path
