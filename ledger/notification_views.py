@@ -68,7 +68,6 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "nav_section": "notifications",
             "page": page,
-            "unread_count": Notification.objects.filter(user=user, read_at__isnull=True).count(),
         },
     )
 
@@ -87,7 +86,8 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "notifications/_notification.html",
-            {"notification": notification, "next": request.POST.get("next", "")},
+            # `oob`: the nav badge and the "N unread" line come along and update in place.
+            {"notification": notification, "next": request.POST.get("next", ""), "oob": True},
         )
     return _back_to_list(request)
 

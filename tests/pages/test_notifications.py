@@ -209,6 +209,21 @@ def test_htmx_mark_read_answers_with_the_updated_notification(client: Client, or
     assert "<html" not in fragment
 
 
+def test_htmx_mark_read_updates_the_unread_counts_in_place(client: Client, org: Org) -> None:
+    first, _ = notify(org.recruiter, "One"), notify(org.recruiter, "Two")
+    client.force_login(org.recruiter)
+
+    fragment = client.post(
+        reverse("notifications:mark_read", args=[first.pk]), headers={"HX-Request": "true"}
+    ).content.decode()
+
+    assert (
+        '<span id="nav-unread" hx-swap-oob="true"> <span class="badge" aria-label="1 unread">1</span></span>'
+        in fragment
+    )
+    assert '<span id="unread-summary" hx-swap-oob="true">1 unread</span>' in fragment
+
+
 def test_someone_elses_notification_is_not_found(client: Client, org: Org) -> None:
     theirs = notify(org.teammate)
     client.force_login(org.recruiter)
