@@ -31,7 +31,7 @@ from ledger.services import (
     seat_change_plan,
     seat_update_settings,
 )
-from teams.models import Membership, Plan, Seat, SeatStatus, Team, User
+from teams.models import PLAN_EDITABLE_FIELDS, Membership, Plan, Seat, SeatStatus, Team, User
 
 if TYPE_CHECKING:
     from typing import TypeAlias, TypedDict
@@ -176,21 +176,7 @@ class MembershipAdmin(admin.ModelAdmin[Membership]):
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin[Plan]):
-    list_display = [
-        "name",
-        "code",
-        "family",
-        "monthly_price",
-        "monthly_credits",
-        "max_balance",
-        "refresh",
-        "credit_lifetime_days",
-        "pooled",
-        "purchasable",
-        "purchase_price",
-        "monthly_purchase_limit",
-        "monthly_send_limit",
-    ]
+    list_display = ["name", "code", *PLAN_EDITABLE_FIELDS[1:]]
     list_filter = ["family", "refresh", "pooled", "purchasable"]
     search_fields = ["code", "name"]
 

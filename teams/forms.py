@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from ledger.exceptions import LedgerError, LedgerRuleError, LedgerValidationError
 from ledger.models import EntryKind
 from ledger.schedule import today
-from teams.models import Plan, Role, Seat, SeatStatus, Team, User
+from teams.models import PLAN_EDITABLE_FIELDS, Plan, Role, Seat, SeatStatus, Team, User
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -267,20 +267,7 @@ class PlanForm(forms.ModelForm[Plan]):
 
     class Meta:
         model = Plan
-        fields = [
-            "name",
-            "family",
-            "monthly_price",
-            "monthly_credits",
-            "max_balance",
-            "refresh",
-            "credit_lifetime_days",
-            "pooled",
-            "purchasable",
-            "purchase_price",
-            "monthly_purchase_limit",
-            "monthly_send_limit",
-        ]
+        fields = list(PLAN_EDITABLE_FIELDS)
         labels = {"max_balance": "Cap (max balance)"}
         help_texts = {
             "credit_lifetime_days": "Days a granted credit lives; empty means never by age.",

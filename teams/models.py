@@ -119,6 +119,23 @@ class Plan(models.Model):
         return self.name
 
 
+# Every field of a plan that admins edit, in the catalog's order; the code never changes.
+PLAN_EDITABLE_FIELDS = (
+    "name",
+    "family",
+    "monthly_price",
+    "monthly_credits",
+    "max_balance",
+    "refresh",
+    "credit_lifetime_days",
+    "pooled",
+    "purchasable",
+    "purchase_price",
+    "monthly_purchase_limit",
+    "monthly_send_limit",
+)
+
+
 class SeatStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     CANCELLED = "cancelled", "Cancelled"

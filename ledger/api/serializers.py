@@ -22,7 +22,7 @@ from ledger import schedule
 from ledger.analytics import GROUP_BY
 from ledger.models import EntryKind, InMail, InMailStatus, LotSource
 from ledger.services import BODY_MAX, RECIPIENT_MAX, SUBJECT_MAX
-from teams.models import Plan, Role, Seat, SeatStatus, Team, User
+from teams.models import PLAN_EDITABLE_FIELDS, Plan, Role, Seat, SeatStatus, Team, User
 
 # Large enough for any real seat, small enough that no arithmetic overflows a database integer.
 MAX_CREDITS = 1_000_000
@@ -134,21 +134,7 @@ class UserSerializer(StrictInput, serializers.ModelSerializer[User]):
 class PlanSerializer(StrictInput, serializers.ModelSerializer[Plan]):
     class Meta:
         model = Plan
-        fields = [
-            "code",
-            "name",
-            "family",
-            "monthly_price",
-            "monthly_credits",
-            "max_balance",
-            "refresh",
-            "credit_lifetime_days",
-            "pooled",
-            "purchasable",
-            "purchase_price",
-            "monthly_purchase_limit",
-            "monthly_send_limit",
-        ]
+        fields = ["code", *PLAN_EDITABLE_FIELDS]
         read_only_fields = ["code"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
