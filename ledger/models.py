@@ -329,6 +329,9 @@ class InMail(models.Model):
         ordering = ["-sent_at", "-id"]
         indexes = [
             models.Index(fields=["seat", "sent_at"], name="inmail_seat_sent_idx"),
+            # Lists newest first across many seats (an admin's or a lead's) read this in order
+            # and stop at the page's end instead of sorting the whole table.
+            models.Index(fields=["-sent_at", "-id"], name="inmail_recent_idx"),
             models.Index(fields=["recipient_key", "sent_at"], name="inmail_recipient_idx"),
             models.Index(
                 fields=["sent_at"], name="inmail_pending_idx", condition=Q(status="pending")
