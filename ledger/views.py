@@ -34,7 +34,7 @@ from ledger.forms import (
     PoolMoveForm,
     SeatSettingsForm,
 )
-from ledger.models import InMail
+from ledger.models import InMail, InMailStatus
 from ledger.selectors import PoolRow, SeatRow, seats_overview
 from ledger.services import (
     Cause,
@@ -83,12 +83,36 @@ def _percent(rate: float | None) -> float | None:
     return None if rate is None else round(rate * 100, 1)
 
 
-def _rate_chart(rows: list[analytics.ResponseRateRow], *, kind: str = "bar") -> dict[str, Any]:
-    """Chart data for charts.js: labels and one series of response rates in percent."""
+# Under a month's chart: why its latest months may still move. SPEC's rate leaves an InMail out
+# until it is answered or 30 days old, so a month with such InMails reads high for now.
+OPEN_MONTH_NOTE = (
+    "* This month has InMails less than 30 days old and not answered yet: they count once "
+    "answered or 30 days old, so its rate may still fall."
+)
+
+
+def _months_still_open(inmails: QuerySet[InMail], now: datetime) -> set[str]:
+    """Month keys ("YYYY-MM") with pending InMails younger than the 30-day window."""
+    recent = inmails.filter(
+        status=InMailStatus.PENDING,
+        sent_at__gt=schedule.add_days(now, -analytics.RESPONSE_RATE_WINDOW_DAYS),
+    )
+    months = recent.datetimes("sent_at", "month", tzinfo=schedule.org_tz())
+    return {f"{month:%Y-%m}" for month in months}
+
+
+def _rate_chart(
+    rows: list[analytics.ResponseRateRow], *, kind: str = "bar", open_keys: set[str] | None = None
+) -> dict[str, Any]:
+    """Chart data for charts.js: labels and one series of response rates in percent.
+
+    Labels of `open_keys` carry a "*" that the page explains (OPEN_MONTH_NOTE).
+    """
+    marked = open_keys or set()
     return {
         "type": kind,
         "percent": True,
-        "labels": [row.label for row in rows],
+        "labels": [f"{row.label}*" if row.key in marked else row.label for row in rows],
         "datasets": [
             {"label": "Response rate", "data": [_percent(row.response_rate) for row in rows]}
         ],
@@ -188,11 +212,14 @@ def _inmail_list_context(request: HttpRequest, user: User) -> dict[str, Any]:
 
 def _response_rates_context(user: User) -> dict[str, Any]:
     mine = analytics.analytics_inmails(user).filter(seat__holder=user)
-    by_month = analytics.response_rates(mine, group_by="month")
+    now = timezone.now()
+    by_month = analytics.response_rates(mine, group_by="month", now=now)
+    open_months = _months_still_open(mine, now)
     return {
         "rates_by_month": by_month,
-        "rates_total": analytics.response_totals(mine),
-        "rates_chart": _rate_chart(by_month, kind="line"),
+        "rates_total": analytics.response_totals(mine, now=now),
+        "rates_chart": _rate_chart(by_month, kind="line", open_keys=open_months),
+        "rates_note": OPEN_MONTH_NOTE if open_months else "",
     }
 
 
@@ -544,12 +571,14 @@ def _team_analytics_context(user: User, team: Team, *, months: int) -> dict[str,
     rate_sections = []
     for group_by, title, kind in breakdowns:
         rows = analytics.response_rates(inmails, group_by=group_by, now=now)
+        open_keys = _months_still_open(inmails, now) if group_by == "month" else set()
         rate_sections.append(
             {
                 "key": group_by,
                 "title": title,
                 "rows": rows,
-                "chart": _rate_chart(rows, kind=kind),
+                "chart": _rate_chart(rows, kind=kind, open_keys=open_keys),
+                "note": OPEN_MONTH_NOTE if open_keys else "",
                 "chart_id": f"chart-rate-{group_by}",
             }
         )

@@ -7,7 +7,8 @@ Fills a SQLite database of its own with `manage.py demo` (a temporary one, or `-
 which a later run reuses instead of replaying the demo's six months again: that takes
 minutes), serves it in this process on Django's live-server thread, and has Debian's headless
 Chromium sign in as the demo recruiter, lead and admin to take a 1280×900 picture of the top
-of each one's main page: docs/screenshots/recruiter-home.png, team.png and admin.png.
+of each one's main page: docs/screenshots/recruiter-home.png, team.png and admin.png, and
+team-analytics.png, the team page scrolled to its charts.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class Shot:
     username: str
     path: str
     ready: str  # a selector that is on the page once it has rendered
+    # A selector to scroll to the top of the picture; None for the top of the page.
+    top: str | None = None
 
 
 def _configure(database: Path) -> None:
@@ -61,6 +64,13 @@ def _fill_with_demo() -> list[Shot]:
     return [
         Shot("recruiter-home.png", logins["recruiter"], "/", ".seat-card"),
         Shot("team.png", logins["lead"], f"/teams/{team.team_id}/", "#team-ledger"),
+        Shot(
+            "team-analytics.png",
+            logins["lead"],
+            f"/teams/{team.team_id}/",
+            "canvas",
+            top="#analytics-title",
+        ),
         Shot("admin.png", logins["admin"], "/manage/", "table.seats"),
     ]
 
@@ -92,6 +102,10 @@ def _take(base_url: str, shots: list[Shot]) -> None:
             page.get_by_role("button", name="Sign in").click()
             expect(page.locator(shot.ready).first).to_be_visible()
             page.wait_for_load_state("networkidle")
+            if shot.top:
+                page.locator(shot.top).evaluate(
+                    "e => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 24)"
+                )
             path = OUT / shot.file
             page.screenshot(path=path, animations="disabled")
             size = path.stat().st_size

@@ -553,6 +553,36 @@ def test_team_analytics_chart_response_rates_credit_flows_and_cost_per_response(
     assert 'data-stat="cost-per-response">2330.00<' in html
 
 
+def test_months_still_inside_the_30_day_window_are_marked_and_explained(
+    client: Client, org: Org, pooled: PooledTeam, clock: Any
+) -> None:
+    def send(number: int) -> None:
+        inmail_send(
+            seat=pooled.recruiter,
+            recipient=f"linkedin.com/in/m{number}",
+            subject="Hello there",
+            body="A role for you",
+            cause=Cause.system("test"),
+        )
+
+    send(1)  # 10 January, 00:00
+    clock.move_to(datetime(2026, 2, 8, 12, 0, tzinfo=UTC))
+    send(2)  # 29½ days later: both months have a pending InMail inside the window
+    client.force_login(org.lead)
+
+    response = client.get(team_url(org.team))
+    assert response.status_code == 200, response
+    html = response.content.decode()
+
+    assert chart(html, "chart-rate-month")["labels"] == ["Jan 2026*", "Feb 2026*"]
+    clock.move_to(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
+    client.force_login(org.lead)  # three weeks on, the session has expired
+    # January's InMail is now past the window and counts as unanswered; February's is not.
+    html = client.get(team_url(org.team)).content.decode()
+    assert chart(html, "chart-rate-month")["labels"] == ["Jan 2026", "Feb 2026*"]
+    assert "count once answered or 30 days old, so its rate may still fall" in html
+
+
 def test_a_script_in_a_holders_name_is_escaped_in_tables_and_chart_data(
     client: Client, org: Org, pooled: PooledTeam
 ) -> None:
