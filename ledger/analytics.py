@@ -627,80 +627,143 @@ def _period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return schedule.start_of_day(start), schedule.start_of_day(end + timedelta(days=1))
 
 
+_FLOW_KINDS = {
+    "granted": EntryKind.GRANT,
+    "spent": EntryKind.SPEND,
+    "refunded": EntryKind.REFUND,
+    "expired": EntryKind.EXPIRY,
+    "trimmed": EntryKind.LOST_TO_CAP,
+    "forfeited": EntryKind.FORFEIT,
+    "purchased": EntryKind.PURCHASE,
+    "adjusted": EntryKind.ADJUSTMENT,
+    "bonus": EntryKind.BONUS,
+}
+
+
 def _flows(
     user: Viewer,
     *,
     team: Team | None,
     seat: Seat | None,
-    start: date,
-    end: date,
+    periods: list[tuple[date, date]],
     now: datetime,
-) -> CreditFlows:
-    if start > end:
-        raise ValueError(f"The period starts ({start}) after it ends ({end}).")
-    since, until = _period_bounds(start, end)
+) -> list[CreditFlows]:
+    """The flows of each period, in a fixed number of queries however many periods there are.
+
+    Each sum is computed per period inside one query (a filtered aggregate per period), so a
+    year of months costs what one month does.
+    """
+    for start, end in periods:
+        if start > end:
+            raise ValueError(f"The period starts ({start}) after it ends ({end}).")
+    bounds = [_period_bounds(start, end) for start, end in periods]
+    earliest, latest = min(since for since, _ in bounds), max(until for _, until in bounds)
     accounts = analytics_accounts(user, team=team, seat=seat)
     account_ids = accounts.values("pk")
 
-    def kind_sum(kind: str) -> Coalesce:
-        return Coalesce(Sum("amount", filter=Q(kind=kind)), 0)
+    def within(field: str, index: int) -> Q:
+        since, until = bounds[index]
+        return Q(**{f"{field}__gte": since, f"{field}__lt": until})
 
-    moved = Entry.objects.filter(account__in=account_ids, at__gte=since, at__lt=until).aggregate(
-        granted=kind_sum(EntryKind.GRANT),
-        spent=kind_sum(EntryKind.SPEND),
-        refunded=kind_sum(EntryKind.REFUND),
-        expired=kind_sum(EntryKind.EXPIRY),
-        trimmed=kind_sum(EntryKind.LOST_TO_CAP),
-        forfeited=kind_sum(EntryKind.FORFEIT),
-        purchased=kind_sum(EntryKind.PURCHASE),
-        adjusted=kind_sum(EntryKind.ADJUSTMENT),
-        bonus=kind_sum(EntryKind.BONUS),
+    moved = Entry.objects.filter(
+        account__in=account_ids, at__gte=earliest, at__lt=latest
+    ).aggregate(
+        **{
+            f"{name}_{index}": Coalesce(Sum("amount", filter=Q(kind=kind) & within("at", index)), 0)
+            for index in range(len(periods))
+            for name, kind in _FLOW_KINDS.items()
+        }
     )
     # Credits a refresh did not grant are no movement, so no entry: only its Refresh row knows
     # them. Its `lost_to_cap` also counts the trimmed credits, but those are entries (on the
     # account that lost them, which may be a pooled seat), so they are taken from there.
     not_granted = Refresh.objects.filter(
-        account__in=account_ids, due_at__gte=since, due_at__lt=until
-    ).aggregate(total=Coalesce(Sum(F("monthly") - F("granted")), 0))["total"]
-
-    seats = Seat.objects.filter(
-        pk__in=accounts.filter(seat__isnull=False).values("seat")
-    ).select_related("plan")
-    subscription = sum(
-        (
-            seat_in_scope.plan.monthly_price
-            for seat_in_scope in seats
-            for _ in billing_dates(seat_in_scope, start, end, now=now)
-        ),
-        Decimal("0.00"),
+        account__in=account_ids, due_at__gte=earliest, due_at__lt=latest
+    ).aggregate(
+        **{
+            f"period_{index}": Coalesce(
+                Sum(F("monthly") - F("granted"), filter=within("due_at", index)), 0
+            )
+            for index in range(len(periods))
+        }
     )
-    # Summed here, not in SQL: SQLite keeps decimals as floats, and money must be exact.
-    purchases = sum(
-        Purchase.objects.filter(seat__in=seats.values("pk"), at__gte=since, at__lt=until)
-        .values_list("total", flat=True)
-        .iterator(),
-        Decimal("0.00"),
-    )
-    cost = (subscription + purchases).quantize(CENT)
     responses = (
         analytics_inmails(user, team=team, seat=seat)
-        .filter(status__in=RESPONSE_STATUSES, responded_at__gte=since, responded_at__lt=until)
-        .count()
+        .filter(status__in=RESPONSE_STATUSES, responded_at__gte=earliest, responded_at__lt=latest)
+        .aggregate(
+            **{
+                f"period_{index}": Count("pk", filter=within("responded_at", index))
+                for index in range(len(periods))
+            }
+        )
     )
-    granted = int(moved["granted"])
-    spent = -int(moved["spent"])
+    seats = list(
+        Seat.objects.filter(
+            pk__in=accounts.filter(seat__isnull=False).values("seat")
+        ).select_related("plan")
+    )
+    charges = [
+        (day, seat_in_scope.plan.monthly_price)
+        for seat_in_scope in seats
+        for day in billing_dates(
+            seat_in_scope,
+            min(start for start, _ in periods),
+            max(end for _, end in periods),
+            now=now,
+        )
+    ]
+    # Summed here, not in SQL: SQLite keeps decimals as floats, and money must be exact.
+    purchases = list(
+        Purchase.objects.filter(
+            seat__in=[seat_in_scope.pk for seat_in_scope in seats],
+            at__gte=earliest,
+            at__lt=latest,
+        ).values_list("at", "total")
+    )
+    return [
+        _period_flows(
+            start,
+            end,
+            moved={name: int(moved[f"{name}_{index}"]) for name in _FLOW_KINDS},
+            not_granted=int(not_granted[f"period_{index}"]),
+            responses=int(responses[f"period_{index}"]),
+            subscription=sum(
+                (price for day, price in charges if start <= day <= end), Decimal("0.00")
+            ),
+            purchases=sum(
+                (total for at, total in purchases if bounds[index][0] <= at < bounds[index][1]),
+                Decimal("0.00"),
+            ),
+        )
+        for index, (start, end) in enumerate(periods)
+    ]
+
+
+def _period_flows(
+    start: date,
+    end: date,
+    *,
+    moved: dict[str, int],
+    not_granted: int,
+    responses: int,
+    subscription: Decimal,
+    purchases: Decimal,
+) -> CreditFlows:
+    cost = (subscription + purchases).quantize(CENT)
+    granted = moved["granted"]
+    spent = -moved["spent"]
     return CreditFlows(
         start=start,
         end=end,
         granted=granted,
         spent=spent,
-        refunded=int(moved["refunded"]),
-        expired=-int(moved["expired"]),
-        lost_to_cap=int(not_granted) - int(moved["trimmed"]),
-        forfeited=-int(moved["forfeited"]),
-        purchased=int(moved["purchased"]),
-        adjusted=int(moved["adjusted"]),
-        bonus=int(moved["bonus"]),
+        refunded=moved["refunded"],
+        expired=-moved["expired"],
+        lost_to_cap=not_granted - moved["trimmed"],
+        forfeited=-moved["forfeited"],
+        purchased=moved["purchased"],
+        adjusted=moved["adjusted"],
+        bonus=moved["bonus"],
         utilisation=spent / granted if granted else None,
         responses=responses,
         cost=cost,
@@ -725,7 +788,7 @@ def credit_flows(
     now = now or timezone.now()
     end = end or schedule.local_date(now)
     start = start or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
-    return _flows(user, team=team, seat=seat, start=start, end=end, now=now)
+    return _flows(user, team=team, seat=seat, periods=[(start, end)], now=now)[0]
 
 
 def monthly_credit_flows(
@@ -741,14 +804,13 @@ def monthly_credit_flows(
         raise ValueError("Ask for at least one month.")
     now = now or timezone.now()
     today = schedule.local_date(now)
-    flows = []
+    periods = []
     for back in range(months - 1, -1, -1):
         index = today.year * 12 + today.month - 1 - back
         first = date(index // 12, index % 12 + 1, 1)
         following = date((index + 1) // 12, (index + 1) % 12 + 1, 1)
-        last = min(following - timedelta(days=1), today)
-        flows.append(_flows(user, team=team, seat=seat, start=first, end=last, now=now))
-    return flows
+        periods.append((first, min(following - timedelta(days=1), today)))
+    return _flows(user, team=team, seat=seat, periods=periods, now=now)
 
 
 # --------------------------------------------------------------------------------------------

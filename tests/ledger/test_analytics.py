@@ -14,7 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
 from time_machine import TimeMachineFixture
 
 from ledger.analytics import (
@@ -742,6 +744,17 @@ def test_monthly_flows_run_oldest_first_to_the_current_month_to_date(org: Org, b
     assert flows(months[0]) == TEAM_APRIL
     assert (months[1].granted, months[1].cost) == (152, Decimal("1109.99"))
     assert flows(months[2]) == NOTHING
+
+
+def test_monthly_flows_cost_the_same_queries_for_a_year_as_for_a_quarter(
+    org: Org, book: Book
+) -> None:
+    with CaptureQueriesContext(connection) as quarter:
+        monthly_credit_flows(org.lead, team=org.team, months=3, now=BOOK_NOW)
+    with CaptureQueriesContext(connection) as year:
+        monthly_credit_flows(org.lead, team=org.team, months=12, now=BOOK_NOW)
+
+    assert len(year.captured_queries) == len(quarter.captured_queries) <= 5
 
 
 def test_the_default_period_is_the_last_30_days(org: Org, book: Book) -> None:
