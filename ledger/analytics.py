@@ -833,12 +833,15 @@ def seat_net_spend(seat: Seat, *, now: datetime, days: int = RUN_OUT_TRAILING_DA
     return -int(total)
 
 
-def seat_run_out_on(seat: Seat, *, now: datetime | None = None) -> date | None:
+def seat_run_out_on(
+    seat: Seat, *, now: datetime | None = None, available: int | None = None
+) -> date | None:
     """The local date the seat's available credits reach zero at its trailing 30-day net spend.
 
     today + ⌊available ÷ (net spend ÷ 30)⌋ days, in whole integer arithmetic; today when nothing
     is left. None when the seat spends nothing net (or more comes back than goes out), and for
-    a cancelled seat, which has nothing left to run out of.
+    a cancelled seat, which has nothing left to run out of. A caller that has already read the
+    seat's available credits (a page listing many seats) passes them as `available`.
     """
     if seat.status != SeatStatus.ACTIVE:
         return None
@@ -846,6 +849,7 @@ def seat_run_out_on(seat: Seat, *, now: datetime | None = None) -> date | None:
     net = seat_net_spend(seat, now=at)
     if net <= 0:
         return None
-    available = seat_balance(seat, as_of=now).available
+    if available is None:
+        available = seat_balance(seat, as_of=now).available
     days_left = max(0, available) * RUN_OUT_TRAILING_DAYS // net
     return schedule.local_date(at) + timedelta(days=days_left)

@@ -392,35 +392,32 @@ def ledger_discrepancies() -> list[Discrepancy]:
 @dataclass(frozen=True)
 class SeatSummary:
     balance: int
+    # What the seat may also draw from its team pool; None when it can't draw on one.
+    pool_available: int | None
     next_refresh_on: date | None
 
 
 def seat_summaries(seats: list[Seat]) -> dict[int, SeatSummary]:
-    """Each seat's own balance and next refresh date as of now, in a fixed number of queries.
+    """Each seat's own balance, pool and next refresh date as of now, in a fixed number of
+    queries.
 
-    `seat_balance` gives one seat's full picture; a list needs only these two. Whatever is due
-    on the seats' accounts and their team pools is applied first (R17; a pool refresh moves
-    allocations into pooled seats), then the balances are read in bulk. A pooled seat's credits
-    arrive with its pool's refresh, so that is its next refresh date.
+    `seat_balance` gives one seat's full picture; a list needs only these. Whatever is due is
+    applied first (`seats_bring_up_to_date`), then the balances are read in bulk. A pooled
+    seat's credits arrive with its pool's refresh, so that is its next refresh date.
     """
-    from ledger.services import accounts_bring_up_to_date
+    from ledger.services import seats_bring_up_to_date
 
     now = timezone.now()
     seat_ids = [seat.pk for seat in seats]
-    team_ids = {seat.team_id for seat in seats}
-    due = list(
-        Account.objects.filter(is_open=True, next_due_at__lte=now).filter(
-            Q(seat_id__in=seat_ids) | Q(kind=AccountKind.POOL, team_id__in=team_ids)
-        )
-    )
-    if due:
-        accounts_bring_up_to_date(due, until=now)
+    seats_bring_up_to_date(seat_ids, until=now)
     accounts = {
         account.seat_id: account for account in Account.objects.filter(seat_id__in=seat_ids)
     }
     pools = {
         pool.team_id: pool
-        for pool in Account.objects.filter(kind=AccountKind.POOL, team_id__in=team_ids)
+        for pool in Account.objects.filter(
+            kind=AccountKind.POOL, team_id__in={seat.team_id for seat in seats}
+        )
     }
     summaries = {}
     for seat in seats:
@@ -429,7 +426,13 @@ def seat_summaries(seats: list[Seat]) -> dict[int, SeatSummary]:
         next_on = None
         if seat.status == SeatStatus.ACTIVE and schedule_of is not None and schedule_of.is_open:
             next_on = schedule.next_refresh_date(schedule_of.anchor_on, schedule_of.refresh, now)
-        summaries[seat.pk] = SeatSummary(balance=account.balance, next_refresh_on=next_on)
+        pool = pools.get(seat.team_id)
+        may_draw = seat.pool_access and seat.status == SeatStatus.ACTIVE and pool is not None
+        summaries[seat.pk] = SeatSummary(
+            balance=account.balance,
+            pool_available=pool.balance if may_draw and pool is not None else None,
+            next_refresh_on=next_on,
+        )
     return summaries
 
 
@@ -492,17 +495,11 @@ def seats_overview(seats: QuerySet[Seat]) -> SeatsOverview:
     refresh moves allocations into pooled seats), then lots and last refreshes are read in
     bulk and the next refresh of each account is worked out from them.
     """
-    from ledger.services import accounts_bring_up_to_date
+    from ledger.services import seats_bring_up_to_date
 
     now = timezone.now()
     team_ids = seats.values("team")
-    due = list(
-        Account.objects.filter(is_open=True, next_due_at__lte=now).filter(
-            Q(seat__in=seats.values("pk")) | Q(kind=AccountKind.POOL, team__in=team_ids)
-        )
-    )
-    if due:
-        accounts_bring_up_to_date(due, until=now)
+    seats_bring_up_to_date(seats.values("pk"), until=now)
     last_sent = InMail.objects.filter(seat=OuterRef("pk")).order_by("-sent_at").values("sent_at")
     seat_list = list(
         seats.select_related("account", "plan", "holder", "team").annotate(

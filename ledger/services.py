@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from ledger import schedule
@@ -57,6 +57,7 @@ from ledger.models import (
 )
 from ledger.selectors import capped_balance, pool_of, refresh_due_at, spendable_lots
 from teams.models import Membership, Plan, Role, Seat, SeatStatus, Team, User
+from teams.selectors import seats_visible_to
 
 SUBJECT_MAX = 200
 BODY_MAX = 1900
@@ -66,6 +67,11 @@ REMINDER_AFTER_DAYS = 3
 TEAMMATE_WARNING_DAYS = 90
 BONUS_LIFETIME_DAYS = 30
 WARNING_TEAMMATE = "recipient_contacted_by_teammate"
+# Read once: `InMailStatus.values` builds a new list on every access, and an import checks
+# every row.
+_INMAIL_STATUSES = frozenset(InMailStatus.values)
+# What a purchase's total (`Purchase.total`, 12 digits with 2 decimals) can hold.
+MAX_PURCHASE_TOTAL = Decimal("9999999999.99")
 
 
 @dataclass(frozen=True)
@@ -620,6 +626,26 @@ def accounts_bring_up_to_date(
     until = until or timezone.now()
     with transaction.atomic():
         _bring_up_to_date(_lock_groups(*accounts), until)
+
+
+def seats_bring_up_to_date(
+    seat_ids: Iterable[int] | QuerySet[Any], *, until: datetime | None = None
+) -> None:
+    """Apply whatever is due on these seats' accounts and their teams' pools (R17).
+
+    For pages and lists that then read many balances at once. Usually nothing is due, which
+    costs one indexed query. The pools come too because a pool refresh moves allocations into
+    its pooled seats.
+    """
+    until = until or timezone.now()
+    teams = Seat.objects.filter(pk__in=seat_ids).values("team")
+    due = list(
+        Account.objects.filter(is_open=True, next_due_at__lte=until).filter(
+            Q(seat_id__in=seat_ids) | Q(kind=AccountKind.POOL, team_id__in=teams)
+        )
+    )
+    if due:
+        accounts_bring_up_to_date(due, until=until)
 
 
 def seat_bring_up_to_date(seat: Seat, *, until: datetime | None = None) -> None:
@@ -1201,6 +1227,10 @@ def purchase_record(*, seat: Seat, credits: int, cause: Cause) -> Purchase:
         plan = seat.plan
         if not plan.purchasable:
             raise NotPurchasable(f"{plan.name} doesn't sell extra InMail credits.")
+        if plan.purchase_price * credits > MAX_PURCHASE_TOTAL:
+            raise LedgerValidationError(
+                "credits", f"The total would exceed {MAX_PURCHASE_TOTAL}; buy fewer credits."
+            )
         limit = plan.monthly_purchase_limit
         if limit is not None:
             bought = (
@@ -1526,7 +1556,7 @@ def _historic_problems(row: HistoricInMail, now: datetime) -> list[ImportProblem
     if row.sent_at > now:
         problems.append(ImportProblem(row.line, "sent_at", "It is in the future."))
         return problems
-    if row.status not in InMailStatus.values:
+    if row.status not in _INMAIL_STATUSES:
         problems.append(ImportProblem(row.line, "status", f"Unknown status {row.status!r}."))
     elif row.status in RESPONSE_STATUSES:
         if row.responded_at is None:
@@ -1575,14 +1605,12 @@ def inmail_import_problems(
     already recorded (same seat, recipient and instant), and a seat may have only one pending
     InMail per recipient, counting the file and what is recorded (R8).
     """
-    from teams.selectors import user_can_act_on_seat
-
     problems: list[ImportProblem] = []
     if len(rows) > IMPORT_MAX_ROWS:
         return [ImportProblem(0, "file", f"At most {IMPORT_MAX_ROWS:,} rows at a time.")]
     seat_ids = {row.seat.pk for row in rows}
-    seats = Seat.objects.select_related("team").in_bulk(seat_ids)
-    allowed = {pk for pk, seat in seats.items() if user_can_act_on_seat(user, seat)}
+    # Seats the user may act on: the seats they may see (holder, lead, admin) are exactly those.
+    allowed = set(seats_visible_to(user).filter(pk__in=seat_ids).values_list("pk", flat=True))
     recorded: dict[tuple[int, str, datetime], int] = {}
     pending: dict[tuple[int, str], int] = {}
     if rows:
@@ -1663,12 +1691,7 @@ def inmails_import(*, user: User, rows: list[HistoricInMail], cause: Cause) -> i
         seat_ids = sorted({row.seat.pk for row in rows})
         # The row lock a send takes on a seat's account (ascending ids, like every writer),
         # so no pending InMail appears between the check below and the insert.
-        list(
-            Account.objects.select_for_update()
-            .filter(seat_id__in=seat_ids)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        _lock(Account.objects.filter(seat_id__in=seat_ids).values_list("pk", flat=True))
         for seat in Seat.objects.filter(pk__in=seat_ids):
             # Windows that ended are closed first (R17), so they don't count as pending.
             inmails_close_response_windows(until=now, seat=seat)

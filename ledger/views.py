@@ -138,25 +138,16 @@ def _own_active_seats(user: User) -> QuerySet[Seat]:
     return _own_seats(user).filter(status=SeatStatus.ACTIVE)
 
 
-def _run_out_on(row: SeatRow, now: datetime) -> date | None:
-    """`analytics.seat_run_out_on` from a balance already read.
-
-    That function reads the seat's balance again through `seat_balance`, whose pool forecast
-    reads every pooled seat of the team one by one; the row already holds the same figure.
-    """
-    if row.seat.status != SeatStatus.ACTIVE:
-        return None
-    net = analytics.seat_net_spend(row.seat, now=now)
-    if net <= 0:
-        return None
-    days_left = max(0, row.available) * analytics.RUN_OUT_TRAILING_DAYS // net
-    return schedule.local_date(now) + timedelta(days=days_left)
-
-
 def _seat_cards(seats: QuerySet[Seat]) -> list[SeatCard]:
     overview = seats_overview(seats)
     return [
-        SeatCard(row=row, run_out_on=_run_out_on(row, overview.as_of)) for row in overview.seats
+        SeatCard(
+            row=row,
+            run_out_on=analytics.seat_run_out_on(
+                row.seat, now=overview.as_of, available=row.available
+            ),
+        )
+        for row in overview.seats
     ]
 
 
@@ -653,8 +644,6 @@ def _managed_seat(request: HttpRequest, team_pk: int, seat_pk: int) -> tuple[Tea
     user = _user(request)
     team = get_object_or_404(teams_led_by(user), pk=team_pk)
     seat = get_object_or_404(seats_visible_to(user).filter(team=team), pk=seat_pk)
-    if not user_can_manage_team(user, team):
-        raise Http404
     return team, seat
 
 

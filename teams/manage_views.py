@@ -31,11 +31,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from ledger import schedule
 from ledger.exceptions import LedgerError
-from ledger.models import Account, AccountKind, Entry, EntryKind, LotSource, Purchase
-from ledger.selectors import LotBalance, seat_balance, seat_entries
+from ledger.models import Entry, EntryKind, LotSource, Purchase
+from ledger.selectors import LotBalance, seat_balance, seat_entries, seat_summaries
 from ledger.services import (
     Cause,
-    accounts_bring_up_to_date,
     adjustment_post,
     bonus_grant,
     purchase_record,
@@ -105,34 +104,13 @@ class SeatRow:
 
 
 def _seat_rows(seats: list[Seat]) -> list[SeatRow]:
-    """One page of seats with their balances as of now (SPEC R17), in a fixed number of queries.
-
-    Whatever is due on the seats' accounts and their teams' pools is applied first (usually
-    nothing, which is one indexed query), then the balances are read in bulk.
-    """
-    now = timezone.now()
-    seat_ids = [seat.pk for seat in seats]
-    team_ids = {seat.team_id for seat in seats}
-    accounts = Account.objects.filter(
-        Q(seat_id__in=seat_ids) | Q(kind=AccountKind.POOL, team_id__in=team_ids)
-    )
-    due = list(accounts.filter(is_open=True, next_due_at__lte=now))
-    if due:
-        accounts_bring_up_to_date(due, until=now)
-    own: dict[int, int] = {}
-    pools: dict[int, int] = {}
-    for kind, seat_id, team_id, balance in accounts.values_list(
-        "kind", "seat_id", "team_id", "balance"
-    ):
-        if kind == AccountKind.POOL:
-            pools[team_id] = balance
-        else:
-            own[seat_id] = balance
+    """One page of seats with their balances as of now (SPEC R17), in a fixed number of queries."""
+    summaries = seat_summaries(seats)
     return [
         SeatRow(
             seat=seat,
-            balance=own.get(seat.pk, 0),
-            pool=pools.get(seat.team_id) if seat.pool_access and seat.is_active else None,
+            balance=summaries[seat.pk].balance,
+            pool=summaries[seat.pk].pool_available,
         )
         for seat in seats
     ]

@@ -13,7 +13,6 @@ Every POST takes an optional `Idempotency-Key` (see `ledger.api.idempotency`).
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import authenticate
@@ -117,10 +116,6 @@ def _write(ok: Any, *codes: int, ok_status: int = 201, request: Any = None) -> d
     }
 
 
-# What a purchase's total (`Purchase.total`, 12 digits with 2 decimals) can hold.
-MAX_PURCHASE_TOTAL = Decimal("9999999999.99")
-
-
 def _cause(request: Request) -> services.Cause:
     assert isinstance(request.user, User)
     return services.Cause(actor=request.user, via="api")
@@ -158,10 +153,6 @@ def _seat_answer(seats: list[Seat], *, many: bool = False) -> Any:
     if many:
         return api.SeatSerializer(seats, many=True, context=context).data
     return api.SeatSerializer(seats[0], context=context).data
-
-
-def _fresh_seat(seat: Seat) -> Seat:
-    return Seat.objects.select_related("plan").get(pk=seat.pk)
 
 
 class _Documented:
@@ -357,7 +348,7 @@ class SeatListCreate(_Documented, generics.GenericAPIView[Seat]):
             pool_access=given.get("pool_access"),
             monthly_allocation=given.get("monthly_allocation"),
         )
-        return Response(_seat_answer([_fresh_seat(seat)]), status=status.HTTP_201_CREATED)
+        return Response(_seat_answer([seat]), status=status.HTTP_201_CREATED)
 
 
 class SeatDetail(_Documented, generics.GenericAPIView[Seat]):
@@ -377,7 +368,7 @@ class SeatDetail(_Documented, generics.GenericAPIView[Seat]):
             raise PermissionDenied("Only a lead of the seat's team or an admin may change it.")
         given = _query_body(api.SeatSettingsSerializer, request)
         seat = services.seat_update_settings(seat=seat, cause=_cause(request), **given)
-        return Response(_seat_answer([_fresh_seat(seat)]))
+        return Response(_seat_answer([seat]))
 
 
 class SeatCancel(_Documented, generics.GenericAPIView[Seat]):
@@ -389,7 +380,7 @@ class SeatCancel(_Documented, generics.GenericAPIView[Seat]):
         seat = _visible_seat(request, pk)
         _require_admin(request, "cancel seats")
         seat = services.seat_cancel(seat=seat, cause=_cause(request))
-        return Response(_seat_answer([_fresh_seat(seat)]))
+        return Response(_seat_answer([seat]))
 
 
 class SeatChangePlan(_Documented, generics.GenericAPIView[Seat]):
@@ -402,7 +393,7 @@ class SeatChangePlan(_Documented, generics.GenericAPIView[Seat]):
         _require_admin(request, "change a seat's plan")
         given = _query_body(api.ChangePlanSerializer, request)
         new = services.seat_change_plan(seat=seat, plan=given["plan"], cause=_cause(request))
-        return Response(_seat_answer([_fresh_seat(new)]), status=status.HTTP_201_CREATED)
+        return Response(_seat_answer([new]), status=status.HTTP_201_CREATED)
 
 
 class SeatBalanceView(_Documented, generics.GenericAPIView[Seat]):
@@ -448,10 +439,6 @@ class SeatPurchases(_Documented, generics.GenericAPIView[Seat]):
         seat = _visible_seat(request, pk)
         _require_admin(request, "record purchases")
         given = _query_body(api.PurchaseRequestSerializer, request)
-        if seat.plan.purchase_price * given["credits"] > MAX_PURCHASE_TOTAL:
-            raise ValidationError(
-                {"credits": [f"The total would exceed {MAX_PURCHASE_TOTAL}; buy fewer credits."]}
-            )
         purchase = services.purchase_record(
             seat=seat, credits=given["credits"], cause=_cause(request)
         )
@@ -509,9 +496,10 @@ class SeatAdjustments(_Documented, generics.GenericAPIView[Seat]):
 
 def _pool_team(request: Request, pk: int, *, manage: bool) -> Team:
     team = _visible_team(request, pk)
-    if manage and not user_can_manage_team(request.user, team):
-        raise PermissionDenied("Only a lead of this team or an admin may move pool credits.")
-    if not team_totals_visible_to(request.user, team):
+    if manage:
+        if not user_can_manage_team(request.user, team):
+            raise PermissionDenied("Only a lead of this team or an admin may move pool credits.")
+    elif not team_totals_visible_to(request.user, team):
         raise PermissionDenied("This team doesn't share its usage with its recruiters.")
     return team
 
