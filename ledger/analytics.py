@@ -1,7 +1,9 @@
 """Read-side analytics: response rates and credit flows (SPEC "Analytics definitions").
 
 Used by the REST API (`/analytics/...`) and the dashboard. Every selector takes the user, so a
-number never includes what the user may not see (`teams.selectors`). Interpretations of the
+number never includes what the user may not see (`teams.selectors`); a breakdown whose rows name
+a person counts only the seats the user may see one by one (`breakdown_inmails`: a recruiter
+gets their own row, never a teammate's, while team totals stay visible). Interpretations of the
 SPEC are stated in `docs/analytics.md`; in short:
 
 - An InMail is *answered within 30 days* when its response was recorded no later than 30
@@ -76,6 +78,9 @@ GROUP_BY = (
     "subject_length",
     "open_profile",
 )
+# Breakdowns whose rows name a person (SPEC "Clarifications": per-person analytics are for the
+# leads of that team and admins; a recruiter gets their own row only).
+PERSON_BREAKDOWNS = frozenset({"recruiter"})
 
 RESPONSE_RATE_WINDOW_DAYS = 30
 DEFAULT_PERIOD_DAYS = 30
@@ -134,6 +139,33 @@ def analytics_inmails(
         inmails = inmails.filter(sent_at__gte=schedule.start_of_day(start))
     if end is not None:
         inmails = inmails.filter(sent_at__lt=schedule.start_of_day(end + timedelta(days=1)))
+    return inmails
+
+
+def breakdown_inmails(
+    user: Viewer,
+    group_by: str,
+    *,
+    team: Team | None = None,
+    seat: Seat | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> QuerySet[InMail]:
+    """The InMails a `group_by` breakdown may count for the user: the one scope of every
+    response-rate breakdown, in the API and in the pages alike.
+
+    Totals (by team, month, weekday, length, Open Profile) count everything `analytics_inmails`
+    gives: the user's own seats and the teams whose totals they may see. A breakdown whose rows
+    name a person (PERSON_BREAKDOWNS) counts only the seats the user may see one by one
+    (`seats_visible_to`: their own, every seat of the teams they lead, all for an admin), so a
+    recruiter sees their own row and never a teammate's, team by team: someone who leads one
+    team and recruits in another sees every row of the first and their own in the second.
+    """
+    if group_by not in GROUP_BY:
+        raise ValueError(f"Unknown group_by {group_by!r}; use one of {', '.join(GROUP_BY)}.")
+    inmails = analytics_inmails(user, team=team, seat=seat, start=start, end=end)
+    if group_by in PERSON_BREAKDOWNS:
+        inmails = inmails.filter(seat__in=seats_visible_to(user).values("pk"))
     return inmails
 
 
@@ -535,6 +567,8 @@ def response_rates(
     Breakdowns with a fixed set of groups (weekday, body length, subject length, Open Profile)
     return every group, empty ones as zeros, so charts keep their axis; the others return the
     groups that have InMails (recruiters by name, teams by name, weeks and months in order).
+    Give it the InMails of `breakdown_inmails(user, group_by, ...)`: that is where a breakdown
+    by person leaves out the people the user may not see one by one.
     """
     if group_by not in _GROUPINGS:
         raise ValueError(f"Unknown group_by {group_by!r}; use one of {', '.join(GROUP_BY)}.")

@@ -516,21 +516,25 @@ def _team_ledger_context(
             ),
         )
     active_rows = [line.row for line in lines if line.row.seat.status == SeatStatus.ACTIVE]
+    # Seat by seat (each names its holder) is for leads and admins; anyone else reading the page
+    # gets the team's totals only, so no teammate's figures reach the page at all.
     return {
         "team": team,
         "can_manage": can_manage,
         "as_of": overview.as_of,
-        "lines": lines,
+        "lines": lines if can_manage else [],
         "pool": pool,
         "at_risk": [
-            line for line in at_risk if line.expiring_30d or line.expiring_7d or line.lost_to_cap
+            line
+            for line in at_risk
+            if can_manage and (line.expiring_30d or line.expiring_7d or line.lost_to_cap)
         ],
         "at_risk_totals": {
             "expiring_7d": sum(line.expiring_7d for line in at_risk),
             "expiring_30d": sum(line.expiring_30d for line in at_risk),
             "lost_to_cap": sum(line.lost_to_cap for line in at_risk),
         },
-        "idle_lines": [line for line in lines if line.idle],
+        "idle_lines": [line for line in lines if can_manage and line.idle],
         "unplaced_errors": unplaced,
         "idle_days": IDLE_AFTER_DAYS,
         "team_totals": {
@@ -547,7 +551,9 @@ class FlowLine:
     label: str
 
 
-def _team_analytics_context(user: User, team: Team, *, months: int) -> dict[str, Any]:
+def _team_analytics_context(
+    user: User, team: Team, *, months: int, can_manage: bool
+) -> dict[str, Any]:
     now = timezone.now()
     monthly = analytics.monthly_credit_flows(user, team=team, months=months, now=now)
     start = monthly[0].start
@@ -561,7 +567,15 @@ def _team_analytics_context(user: User, team: Team, *, months: int) -> dict[str,
     ]
     rate_sections = []
     for group_by, title, kind in breakdowns:
-        rows = analytics.response_rates(inmails, group_by=group_by, now=now)
+        if group_by in analytics.PERSON_BREAKDOWNS and not can_manage:
+            # The team page of a recruiter shows team totals only; their own figures are on
+            # their home page.
+            continue
+        rows = analytics.response_rates(
+            analytics.breakdown_inmails(user, group_by, team=team, start=start),
+            group_by=group_by,
+            now=now,
+        )
         open_keys = _months_still_open(inmails, now) if group_by == "month" else set()
         rate_sections.append(
             {
@@ -634,7 +648,9 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "nav_section": "teams",
         "period_form": period,
         **_team_ledger_context(team, can_manage=can_manage),
-        **_team_analytics_context(user, team, months=period.months_or_default()),
+        **_team_analytics_context(
+            user, team, months=period.months_or_default(), can_manage=can_manage
+        ),
     }
     return render(request, "ledger/team_detail.html", context)
 
@@ -669,7 +685,7 @@ def _team_write_response(
         "nav_section": "teams",
         "period_form": period,
         **ledger,
-        **_team_analytics_context(user, team, months=period.months_or_default()),
+        **_team_analytics_context(user, team, months=period.months_or_default(), can_manage=True),
     }
     return render(request, "ledger/team_detail.html", context, status=status)
 

@@ -666,8 +666,11 @@ class ResponseRates(_Documented, APIView):
     )
     def get(self, request: Request) -> Response:
         given = _query(api.ResponseRatesQuerySerializer, request)
-        inmails = analytics.analytics_inmails(
+        # A breakdown by recruiter counts only the seats the user may see one by one: a
+        # recruiter gets their own row, never a teammate's (SPEC "Clarifications").
+        inmails = analytics.breakdown_inmails(
             request.user,
+            given["group_by"],
             **_analytics_scope(request, given),
             start=given.get("from"),
             end=given.get("to"),
