@@ -59,7 +59,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into its 429 answer.
     "axes.middleware.AxesMiddleware",
+    # Only a process_exception hook (which runs whatever the position): a page view's
+    # database outage becomes the 503 page. It passes every response through untouched, so
+    # django-axes still sees them last.
+    "inmail_site.errors.DatabaseUnavailableMiddleware",
 ]
+# What a 503 (the database away) tells clients to wait before retrying.
+UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("UNAVAILABLE_RETRY_AFTER_SECONDS", default=30)
 
 ROOT_URLCONF = "inmail_site.urls"
 
@@ -172,7 +178,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["ledger.api.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "ledger.api.pagination.PageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "ledger.api.errors.exception_handler",
@@ -207,10 +213,18 @@ SPECTACULAR_SETTINGS = {
 # beat on one machine.
 REDIS_URL = env.str("REDIS_URL", default="")
 # The cache holds the API's throttle counters; with Redis they are shared by every
-# web process, without it each process counts on its own.
+# web process, without it each process counts on its own. Redis away must never fail a
+# request: the cache fails open (inmail_site/cache.py) and gives up on a call quickly.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "inmail_site.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
+                "socket_timeout": env.float("REDIS_TIMEOUT", default=0.5),
+            },
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -26,3 +26,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+
+# JSON under /api/, pages elsewhere; a database outage is a 503 (inmail_site/errors.py).
+handler400 = "inmail_site.errors.bad_request"
+handler403 = "inmail_site.errors.permission_denied"
+handler404 = "inmail_site.errors.page_not_found"
+handler500 = "inmail_site.errors.server_error"

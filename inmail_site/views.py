@@ -12,21 +12,27 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from inmail_site.cache import cache_status
+
 logger = logging.getLogger(__name__)
 
 
 @require_safe
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers and orchestrators: the process answers and the database too."""
+    """Liveness for load balancers and orchestrators: the process answers and the database too.
+
+    The cache (Redis) is reported but does not fail the check: without it throttles fail open
+    and every request is still served (inmail_site/cache.py).
+    """
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except DatabaseError:
-        logger.exception("health check: the database did not answer")
-        return JsonResponse({"status": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok"})
+    except DatabaseError as error:
+        logger.error("health check: the database did not answer: %s", error)
+        return JsonResponse({"status": "unavailable", **cache_status()}, status=503)
+    return JsonResponse({"status": "ok", **cache_status()})
 
 
 def lockout(

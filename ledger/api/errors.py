@@ -5,6 +5,8 @@
   400 `{"field": ["message"]}`;
 - an idempotency key came back with a different request: 422 `{"code", "detail"}`.
 
+- the database can't be reached: 503 `{"code": "unavailable", "detail"}` with Retry-After.
+
 Everything else is DRF's own answer (400, 401, 403, 404, 405, 429).
 """
 
@@ -17,12 +19,19 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from inmail_site.errors import UNAVAILABLE_BODY, is_database_unavailable, retry_after
 from ledger.exceptions import IdempotencyKeyReused, LedgerRuleError, LedgerValidationError
 
 IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if is_database_unavailable(exc):
+        return Response(
+            UNAVAILABLE_BODY,
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": retry_after(), "Cache-Control": "no-store"},
+        )
     if isinstance(exc, LedgerRuleError):
         return Response({"code": exc.code, "detail": exc.detail}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, LedgerValidationError):

@@ -1,7 +1,8 @@
 """Pagination of every API list (API.md: `?page=`, `?page_size=` up to 500).
 
 Both parameters must be whole numbers of 1 or more (400 otherwise, rather than DRF's silent
-fallback to the defaults); a page past the end is 404. A `page_size` above 500 is capped.
+fallback to the defaults). Any larger `page_size` is capped at 500, and any page past the end
+is 404, however many digits either has: the served schema says exactly that.
 """
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from typing import Any
 
 from django.db.models import QuerySet
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 
-# Enough digits for any real page; a longer string of digits is not a page number.
-MAX_DIGITS = 9
+# More digits than any real page count: such a page is past the end without counting.
+MAX_PAGE_DIGITS = 9
 
 
 def _is_positive_whole_number(value: str) -> bool:
-    return value.isascii() and value.isdigit() and len(value) <= MAX_DIGITS and int(value) >= 1
+    return value.isascii() and value.isdigit() and int(value.lstrip("0") or "0") >= 1
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -30,15 +31,27 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def paginate_queryset(
         self, queryset: QuerySet[Any], request: Request, view: Any = None
     ) -> list[Any] | None:
+        params = request.query_params
         errors = {
             name: ["Use a whole number, 1 or more."]
             for name in (self.page_query_param, self.page_size_query_param)
-            if name in request.query_params
-            and not _is_positive_whole_number(request.query_params[name])
+            if name in params and not _is_positive_whole_number(params[name])
         }
         if errors:
             raise ValidationError(errors)
+        if len(params.get(self.page_query_param, "").lstrip("0")) > MAX_PAGE_DIGITS:
+            raise NotFound("Invalid page.")
         return super().paginate_queryset(queryset, request, view)
+
+    def get_page_size(self, request: Request) -> int:
+        given = request.query_params.get(self.page_size_query_param)
+        if given is None:
+            return self.page_size
+        # Compared as text first: a thousand-digit size is simply "more than the cap".
+        digits = given.lstrip("0")
+        if len(digits) > len(str(self.max_page_size)):
+            return self.max_page_size
+        return min(int(digits), self.max_page_size)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
@@ -49,4 +62,6 @@ class PageNumberPagination(pagination.PageNumberPagination):
                     f"Results per page (default {self.page_size}; at most "
                     f"{self.max_page_size}, larger values are capped)."
                 )
+            else:
+                parameter["description"] = "A page number; a page past the end is 404."
         return parameters

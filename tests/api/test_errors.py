@@ -199,7 +199,7 @@ def test_a_plan_edit_with_a_bad_field_is_400(
         "entries/?since=0000-01-01T00:00:00Z",
         "entries/?until=99999-01-01T00:00:00Z",
         "entries/?page_size=-1",
-        "entries/?page=99999999999999999999",
+        "entries/?page=0",
     ],
 )
 def test_a_bad_query_is_400(world: World, as_admin: APIClient, query: str) -> None:
@@ -273,3 +273,101 @@ def test_bad_analytics_queries_are_400(world: World, as_admin: APIClient, query:
     for path in ("/api/v1/analytics/credits/", "/api/v1/analytics/response-rates/"):
         answer = as_admin.get(f"{path}{query}")
         assert answer.status_code == 400, (path, query, answer.content)
+
+
+# --------------------------------------------------------------------------------------------
+# Bodies no parser should take, and paths no pattern matches
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("unchanged")
+def test_json_nested_a_thousand_deep_is_400_even_anonymously(world: World) -> None:
+    deep = b"[" * 1000 + b"]" * 1000
+
+    answer = APIClient().post("/api/v1/auth/token/", deep, content_type="application/json")
+
+    assert answer.status_code == 400, answer.content
+    assert "nested deeper" in answer.json()["detail"]
+
+
+@pytest.mark.usefixtures("unchanged")
+def test_json_nested_past_the_limit_inside_an_object_is_400(
+    world: World, as_admin: APIClient
+) -> None:
+    body = '{"credits": 1, "memo": ' + "[" * 40 + "]" * 40 + "}"
+    answer = as_admin.post(
+        f"/api/v1/seats/{world.seat.pk}/bonus/", body, content_type="application/json"
+    )
+
+    assert answer.status_code == 400
+    assert "nested deeper than 32" in answer.json()["detail"]
+
+
+@pytest.mark.usefixtures("unchanged")
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("post", "/api/v1/seats/", {"plan": "recruiter\x00lite"}, "plan"),
+        ("post", "/api/v1/seats/{seat}/change-plan/", {"plan": "\x00"}, "plan"),
+        ("post", "/api/v1/teams/", {"name": "North\x00"}, "name"),
+        ("patch", "/api/v1/plans/recruiter_lite/", {"name": "Lite\x00"}, "name"),
+        ("post", "/api/v1/inmails/", {"subject": "Hi\x00", "seat": 1}, "subject"),
+    ],
+)
+def test_a_nul_character_anywhere_is_400_naming_the_field(
+    world: World, as_admin: APIClient, method: str, path: str, body: Any, field: str
+) -> None:
+    answer = getattr(as_admin, method)(path.format(seat=world.seat.pk), body, format="json")
+
+    assert answer.status_code == 400, answer.content
+    assert answer.json() == {field: ["Null characters are not allowed."]}
+
+
+@pytest.mark.usefixtures("unchanged")
+def test_a_body_over_the_upload_limit_is_400(
+    world: World, as_admin: APIClient, settings: Any
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {"credits": 1, "memo": "m" * 2000}
+
+    answer = as_admin.post(f"/api/v1/seats/{world.seat.pk}/bonus/", body, format="json")
+
+    assert answer.status_code == 400
+    assert answer.json() == {"detail": "The request body is larger than 1000 bytes."}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/seats/%0A/", "/api/v1/seats/%0A", "/api/v1/%0A/x/", "/api/v1/seats/1/%0A/"]
+)
+def test_a_path_no_pattern_matches_is_a_json_404(
+    world: World, as_admin: APIClient, path: str
+) -> None:
+    answer = as_admin.get(path)
+
+    assert answer.status_code == 404
+    assert answer["Content-Type"] == "application/json"
+    assert answer.json() == {"detail": "Not found."}
+
+
+def test_a_page_size_over_the_cap_of_any_length_is_capped(
+    world: World, as_admin: APIClient
+) -> None:
+    for size in ("501", "2967385613", "9" * 40):
+        answer = as_admin.get("/api/v1/seats/", {"page_size": size})
+        assert answer.status_code == 200, (size, answer.content)
+        assert answer.json()["count"] == 5
+
+
+def test_a_page_past_the_end_of_any_length_is_404(world: World, as_admin: APIClient) -> None:
+    for page in ("2", "1958334759935558144", "9" * 40):
+        answer = as_admin.get("/api/v1/seats/", {"page": page})
+        assert answer.status_code == 404, (page, answer.content)
+
+
+def test_a_seat_filter_on_a_team_the_user_can_not_see_is_400(
+    world: World, as_recruiter: APIClient
+) -> None:
+    answer = as_recruiter.get("/api/v1/seats/", {"team": world.org.other_team.pk})
+
+    assert answer.status_code == 400
+    assert answer.json() == {"team": ["Unknown team."]}

@@ -1,5 +1,6 @@
 """`Idempotency-Key` on POSTs (R16, API.md "Conventions"): replay, 422 on a different request,
-per-user keys, refusals not remembered, and concurrent requests with one key (PostgreSQL)."""
+per-user keys, refusals replayed like any answer, and concurrent requests with one key
+(PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def test_keys_belong_to_their_user(
 
 
 @pytest.mark.django_db
-def test_a_refusal_is_not_remembered_so_a_fixed_retry_runs(
+def test_a_refusal_is_replayed_even_after_its_cause_is_fixed(
     world: World, as_admin: APIClient
 ) -> None:
     url = f"/api/v1/seats/{world.seat.pk}/adjustments/"
@@ -85,12 +86,64 @@ def test_a_refusal_is_not_remembered_so_a_fixed_retry_runs(
 
     refused = post(as_admin, url, body, "adjust-1")
     as_admin.post(f"/api/v1/seats/{world.seat.pk}/bonus/", {"credits": 1}, format="json")
-    retried = post(as_admin, url, body, "adjust-1")
+    replayed = post(as_admin, url, body, "adjust-1")
 
     assert refused.status_code == 409
+    assert refused.json()["code"] == "insufficient_credits"
+    assert replayed.status_code == 409
+    assert replayed.json() == refused.json()
+    assert replayed["Idempotent-Replayed"] == "true"
+    assert not Entry.objects.filter(kind=EntryKind.ADJUSTMENT).exists()
+    assert IdempotencyRecord.objects.get(key="adjust-1").status_code == 409
+
+
+@pytest.mark.django_db
+def test_after_a_refusal_a_new_key_runs_the_fixed_request(
+    world: World, as_admin: APIClient
+) -> None:
+    url = f"/api/v1/seats/{world.seat.pk}/adjustments/"
+    body = {"credits": -31, "reason": "Match LinkedIn"}
+
+    post(as_admin, url, body, "adjust-1")
+    as_admin.post(f"/api/v1/seats/{world.seat.pk}/bonus/", {"credits": 1}, format="json")
+    retried = post(as_admin, url, body, "adjust-2")
+
     assert retried.status_code == 201
     assert retried.json()["balance_after"] == 0
-    assert IdempotencyRecord.objects.filter(key="adjust-1").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_refused_send_retried_under_its_key_does_not_run_again(
+    world: World, as_recruiter: APIClient
+) -> None:
+    body = inmail_body(world.seat, recipient="https://www.linkedin.com/in/twice/")
+    first = post(as_recruiter, "/api/v1/inmails/", body, "send-1")
+    duplicate = post(as_recruiter, "/api/v1/inmails/", body, "send-2")
+    world_inmail = InMail.objects.get()
+    as_recruiter.post(f"/api/v1/inmails/{world_inmail.pk}/withdraw/", format="json")
+    retried = post(as_recruiter, "/api/v1/inmails/", body, "send-2")
+
+    assert first.status_code == 201
+    assert duplicate.status_code == 409
+    assert duplicate.json()["code"] == "duplicate_pending"
+    assert retried.status_code == 409
+    assert retried.json() == duplicate.json()
+    assert InMail.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_400_under_a_key_is_replayed_and_leaves_nothing(
+    world: World, as_admin: APIClient
+) -> None:
+    url = f"/api/v1/seats/{world.seat.pk}/bonus/"
+
+    bad = post(as_admin, url, {"credits": 0}, "bonus-bad")
+    again = post(as_admin, url, {"credits": 0}, "bonus-bad")
+
+    assert bad.status_code == again.status_code == 400
+    assert again.json() == bad.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert not Entry.objects.filter(kind=EntryKind.BONUS).exists()
 
 
 @pytest.mark.django_db
