@@ -12,6 +12,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 
 # Lets the code subscript Django's generic classes (ModelAdmin[Seat], QuerySet[Lot]) at run
 # time, as the type stubs do.
@@ -161,6 +162,8 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="InMail Ledger <ledger@localhost>")
+# Seconds to wait for the SMTP server: well under the minute an alert mail's claim lasts.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
@@ -229,6 +232,11 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# A task past its soft limit gets SoftTimeLimitExceeded (the tick stops between groups, each
+# already committed); past the hard limit its worker process is killed and replaced. The tick
+# over many seats may take minutes, so the limits are generous.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=15 * 60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=20 * 60)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # Publishing from a web request must fail fast when Redis is down, never hang the request.
@@ -236,6 +244,9 @@ if REDIS_URL:
         "socket_connect_timeout": 1,
         "socket_timeout": 2,
         "max_retries": 0,
+        # Tasks acknowledge late, so Redis hands a message to another worker when it is not
+        # acknowledged within this time: it must outlast the longest run the hard limit allows.
+        "visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60,
     }
 else:
     CELERY_BROKER_URL = "filesystem://"
@@ -260,7 +271,32 @@ LEDGER_PUBLISH_TASKS = env.bool("LEDGER_PUBLISH_TASKS", default=True)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Tasks keep no results, so beat has none to clean up (no `celery.backend_cleanup` job).
+CELERY_RESULT_EXPIRES = None
+# The periodic jobs. Beat copies them into django-celery-beat's tables when it starts, by name
+# (the names the old data migrations gave the rows, so those rows are updated, not doubled), so
+# a crontab runs in the TIME_ZONE of that start. The admin may pause a job; its schedule comes
+# from here.
+CELERY_BEAT_SCHEDULE = {
+    # Refreshes land at 00:00 within a minute; a late or missed run is harmless (R17).
+    "Ledger tick: refreshes, expiries, reminders, closures": {
+        "task": "ledger.tasks.tick",
+        "schedule": timedelta(minutes=1),
+    },
+    # Also sends the alert mails whose retry is due.
+    "Ledger alerts": {"task": "ledger.tasks.send_alerts", "schedule": timedelta(minutes=15)},
+    "Ledger check": {
+        "task": "ledger.tasks.check_ledger",
+        "schedule": crontab(minute="30", hour="3"),
+    },
+    # API.md keeps idempotency keys at least 24 hours; the task forgets them after 48.
+    "Forget old idempotency keys": {
+        "task": "ledger.tasks.purge_idempotency_keys",
+        "schedule": timedelta(hours=1),
+    },
+}
+# django-celery-beat's scheduler, made to outlive a database outage (ledger/beat.py).
+CELERY_BEAT_SCHEDULER = "ledger.beat:ResilientDatabaseScheduler"
 
 LOGGING = {
     "version": 1,

@@ -157,7 +157,16 @@ class PurchaseAdmin(ReadOnlyAdmin[Purchase]):
 class NotificationAdmin(ReadOnlyAdmin[Notification]):
     """Alerts raised by the jobs: a record of who was told what, and whether it was emailed."""
 
-    list_display = ("created_at", "user", "kind", "title", "email_status", "read_at")
+    list_display = (
+        "created_at",
+        "user",
+        "kind",
+        "title",
+        "email_status",
+        "email_attempts",
+        "email_next_attempt_at",
+        "read_at",
+    )
     list_filter = ("kind", "email_status")
     search_fields = ("title", "user__username", "user__email")
     date_hierarchy = "created_at"

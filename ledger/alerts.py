@@ -10,7 +10,17 @@
 
 "Once" is held by the database: a notification is unique per (person, kind, key) and the key
 names the condition and its period, so running the job every minute, twice, or on two workers
-at once raises each alert once. Email is claimed by a conditional update before it is sent.
+at once raises each alert once.
+
+Email is claimed by a conditional update before it is sent: the claim moves the mail's next
+attempt past now, so a second worker's claim finds nothing. A mail the server does not take
+stays pending and is tried again after 1 minute, then 2, 4, ... at most an hour apart, until
+24 hours after the alert was raised; only a mail still refused then is `failed`. (A worker
+killed between the server's acceptance and the update that records it sends that one mail
+again at its next attempt: a rare second mail rather than a lost one.)
+
+A pass handed seats (the one queued after a send) reads only those seats, their teams' pools
+and leads, and the notifications it raises: its cost does not grow with the organisation.
 
 The quality warning reads SPEC's "response rate" over the InMails sent in the last 14 days
 (answered ÷ sent): none of them is 30 days old yet, so the 30-day definition could not apply.
@@ -20,13 +30,13 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from ledger import schedule
@@ -47,7 +57,7 @@ from ledger.selectors import (
     next_refresh_of_pool,
     next_refresh_of_seat_account,
 )
-from ledger.services import accounts_bring_up_to_date, ledger_bring_all_up_to_date
+from ledger.services import ledger_bring_all_up_to_date, seats_bring_up_to_date
 from teams.models import Membership, Role, Seat, SeatStatus, Team, User
 
 logger = logging.getLogger(__name__)
@@ -57,6 +67,9 @@ POOL_LOW_SHARE = 0.10
 QUALITY_WINDOW_DAYS = 14
 QUALITY_MIN_INMAILS = 100
 QUALITY_MIN_RATE = 0.13
+EMAIL_FIRST_RETRY = timedelta(minutes=1)
+EMAIL_LONGEST_RETRY = timedelta(hours=1)
+EMAIL_GIVE_UP_AFTER = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -87,25 +100,46 @@ def _preferences(users: Iterable[User]) -> dict[int, NotificationPreference]:
     return {pk: saved.get(pk) or NotificationPreference(user_id=pk) for pk in ids}
 
 
-def _leads_by_team() -> dict[int, list[User]]:
+def _leads_by_team(seat_ids: Collection[int] | None) -> dict[int, list[User]]:
+    """The active leads of every team, or only of these seats' teams."""
     leads: dict[int, list[User]] = defaultdict(list)
-    memberships = Membership.objects.filter(role=Role.LEAD, user__is_active=True).select_related(
-        "user"
-    )
-    for membership in memberships:
+    memberships = Membership.objects.filter(role=Role.LEAD, user__is_active=True)
+    if seat_ids is not None:
+        memberships = memberships.filter(
+            team_id__in=Seat.objects.filter(pk__in=seat_ids).values("team_id")
+        )
+    for membership in memberships.select_related("user"):
         leads[membership.team_id].append(membership.user)
     return leads
 
 
-def _spendable_by_account(now: datetime) -> dict[int, int]:
-    rows = (
-        Lot.objects.filter(remaining__gt=0)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .values("account")
-        .annotate(total=Sum("remaining"))
-        .values_list("account", "total")
+def _spendable_by_account(now: datetime, account_ids: Collection[int] | None) -> dict[int, int]:
+    """Credits spendable at `now` in every account, or only in these."""
+    lots = Lot.objects.filter(remaining__gt=0).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
     )
+    if account_ids is not None:
+        lots = lots.filter(account_id__in=account_ids)
+    rows = lots.values("account").annotate(total=Sum("remaining")).values_list("account", "total")
     return {account: int(total) for account, total in rows}
+
+
+def _pool_caps(team_ids: Collection[int]) -> dict[int, int]:
+    """Each team pool's cap: the caps of its active pooled seats (all of them, even when the
+    pass looks at one seat)."""
+    rows = (
+        Account.objects.filter(
+            team_id__in=team_ids,
+            kind=AccountKind.SEAT,
+            refresh=AccountRefresh.NONE,
+            is_open=True,
+            seat__status=SeatStatus.ACTIVE,
+        )
+        .values("team_id")
+        .annotate(cap=Sum("seat__plan__max_balance"))
+        .values_list("team_id", "cap")
+    )
+    return {team_id: int(cap) for team_id, cap in rows}
 
 
 def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = None) -> list[Alert]:
@@ -114,8 +148,6 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
     With `seat_ids`, only those seats and their teams' pools are looked at.
     """
     now = now or timezone.now()
-    spendable = _spendable_by_account(now)
-    leads = _leads_by_team()
     accounts_qs = Account.objects.filter(is_open=True)
     if seat_ids is not None:
         teams = Seat.objects.filter(pk__in=seat_ids).values("team_id")
@@ -123,7 +155,12 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
             Q(seat_id__in=seat_ids) | Q(kind=AccountKind.POOL, team_id__in=teams)
         )
     accounts = list(accounts_qs.select_related("seat__plan", "seat__holder", "team"))
+    spendable = _spendable_by_account(
+        now, None if seat_ids is None else [account.pk for account in accounts]
+    )
+    leads = _leads_by_team(seat_ids)
     pools = {a.team_id: a for a in accounts if a.kind == AccountKind.POOL}
+    pool_caps = _pool_caps(pools) if pools else {}
     seat_accounts = [a for a in accounts if a.kind == AccountKind.SEAT and a.seat is not None]
     holders = [a.seat.holder for a in seat_accounts if a.seat is not None]
     preferences = _preferences(holders)
@@ -205,14 +242,7 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
                     team=pool.team,
                 )
             )
-        cap = sum(
-            a.seat.plan.max_balance
-            for a in seat_accounts
-            if a.seat is not None
-            and a.team_id == pool.team_id
-            and a.refresh == AccountRefresh.NONE
-            and a.seat.status == SeatStatus.ACTIVE
-        )
+        cap = pool_caps.get(pool.team_id, 0)
         available = spendable.get(pool.pk, 0)
         if cap and available < cap * POOL_LOW_SHARE:
             period = schedule.local_date(last_refresh_at(pool))
@@ -282,14 +312,14 @@ def _quality_alerts(
     since = schedule.add_days(now, -QUALITY_WINDOW_DAYS)
     # Once per 14 days per seat: a warning raised in the last 14 days covers the InMails that
     # are still in the window, so the next one can only come when they have all moved out.
-    warned = set(
-        Notification.objects.filter(
-            kind=AlertKind.QUALITY, created_at__gt=since, seat__isnull=False
-        ).values_list("seat_id", flat=True)
+    warnings = Notification.objects.filter(
+        kind=AlertKind.QUALITY, created_at__gt=since, seat__isnull=False
     )
     inmails = InMail.objects.filter(sent_at__gt=since, sent_at__lte=now, imported=False)
     if seat_ids is not None:
+        warnings = warnings.filter(seat_id__in=seat_ids)
         inmails = inmails.filter(seat_id__in=seat_ids)
+    warned = set(warnings.values_list("seat_id", flat=True))
     rows = (
         inmails.values("seat")
         .annotate(sent=Count("id"), answered=Count("id", filter=Q(status__in=RESPONSE_STATUSES)))
@@ -325,13 +355,18 @@ def _quality_alerts(
 
 
 def alerts_raise(*, now: datetime | None = None, seat_ids: set[int] | None = None) -> AlertReport:
-    """Store every alert that holds now as notifications (once each), then email them."""
+    """Store every alert that holds now as notifications (once each), then email them.
+
+    With `seat_ids`, only those seats and their teams' pools are looked at, and only the mails
+    of the alerts they raise are sent; the periodic pass (no `seat_ids`) sends every mail due,
+    retries included.
+    """
     now = now or timezone.now()
     # Alerts speak of balances, so the ledger must be up to date first (R17).
     if seat_ids is None:
         ledger_bring_all_up_to_date(until=now)
     else:
-        accounts_bring_up_to_date(Account.objects.filter(seat_id__in=seat_ids), until=now)
+        seats_bring_up_to_date(seat_ids, until=now)
     alerts = pending_alerts(now=now, seat_ids=seat_ids)
     preferences = _preferences(user for alert in alerts for user in alert.recipients)
     notifications = []
@@ -352,24 +387,58 @@ def alerts_raise(*, now: datetime | None = None, seat_ids: set[int] | None = Non
                     team=alert.team,
                     created_at=now,
                     email_status=EmailStatus.PENDING if wants_email else EmailStatus.OFF,
+                    email_next_attempt_at=now if wants_email else None,
                 )
             )
-    before = Notification.objects.count()
+    if seat_ids is None:
+        raised_here: QuerySet[Notification] = Notification.objects.all()
+    elif notifications:
+        # The rows these alerts can be, counted through the (user, kind, key) index.
+        raised_here = Notification.objects.filter(
+            user_id__in={n.user_id for n in notifications}, key__in={n.key for n in notifications}
+        )
+    else:
+        return AlertReport(raised=0, emailed=0)
+    before = raised_here.count()
     # The unique (user, kind, key) constraint drops every alert raised before.
     Notification.objects.bulk_create(notifications, ignore_conflicts=True)
-    raised = Notification.objects.count() - before
-    return AlertReport(raised=raised, emailed=notifications_email_pending())
+    raised = raised_here.count() - before
+    emailed = notifications_email_pending(now=now, among=None if seat_ids is None else raised_here)
+    return AlertReport(raised=raised, emailed=emailed)
 
 
-def notifications_email_pending() -> int:
-    """Email every notification waiting for it, each at most once."""
+def _next_attempt_after(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed try: 1 minute, doubling, at most an hour."""
+    return min(EMAIL_FIRST_RETRY * 2 ** min(attempts - 1, 16), EMAIL_LONGEST_RETRY)
+
+
+def notifications_email_pending(
+    *, now: datetime | None = None, among: QuerySet[Notification] | None = None
+) -> int:
+    """Email every notification whose mail is due (or only those `among`), each at most once.
+
+    A failure keeps the mail pending until its next attempt, and fails it only a day after the
+    alert was raised. The first failure ends the pass: the server is most likely down, and the
+    mails not tried keep their turn for the next pass.
+    """
+    now = now or timezone.now()
+    due = (Notification.objects.all() if among is None else among).filter(
+        email_status=EmailStatus.PENDING, email_next_attempt_at__lte=now
+    )
     sent = 0
-    pending = Notification.objects.filter(email_status=EmailStatus.PENDING).select_related("user")
-    for notification in pending.iterator():
-        # Claim it first: a second worker finds it claimed and moves on.
+    for notification in due.select_related("user").order_by("email_next_attempt_at").iterator():
+        attempt = notification.email_attempts + 1
+        # Claim it first: the next attempt moves past now, so a second worker's claim (the same
+        # conditional update) finds nothing. The mail server must answer well within the
+        # shortest wait (settings.EMAIL_TIMEOUT).
         claimed = Notification.objects.filter(
-            pk=notification.pk, email_status=EmailStatus.PENDING
-        ).update(email_status=EmailStatus.SENT, emailed_at=timezone.now())
+            pk=notification.pk,
+            email_status=EmailStatus.PENDING,
+            email_next_attempt_at__lte=now,
+        ).update(
+            email_attempts=F("email_attempts") + 1,
+            email_next_attempt_at=now + _next_attempt_after(attempt),
+        )
         if not claimed:
             continue
         try:
@@ -380,8 +449,31 @@ def notifications_email_pending() -> int:
                 recipient_list=[notification.user.email],
             )
         except Exception:  # the mail server is outside our control; the alert stays in-app
-            logger.exception("Could not email notification %s", notification.pk)
-            Notification.objects.filter(pk=notification.pk).update(email_status=EmailStatus.FAILED)
-            continue
+            give_up_at = notification.created_at + EMAIL_GIVE_UP_AFTER
+            if now >= give_up_at:
+                logger.exception(
+                    "Could not email notification %s; gave up after %s attempts",
+                    notification.pk,
+                    attempt,
+                )
+                Notification.objects.filter(pk=notification.pk).update(
+                    email_status=EmailStatus.FAILED, email_next_attempt_at=None
+                )
+            else:
+                retry_at = min(now + _next_attempt_after(attempt), give_up_at)
+                logger.warning(
+                    "Could not email notification %s (attempt %s); next attempt at %s",
+                    notification.pk,
+                    attempt,
+                    retry_at.isoformat(),
+                    exc_info=True,
+                )
+                Notification.objects.filter(pk=notification.pk).update(
+                    email_next_attempt_at=retry_at
+                )
+            break
+        Notification.objects.filter(pk=notification.pk).update(
+            email_status=EmailStatus.SENT, emailed_at=now, email_next_attempt_at=None
+        )
         sent += 1
     return sent

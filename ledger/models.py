@@ -467,14 +467,18 @@ class Notification(models.Model):
         max_length=8, choices=EmailStatus.choices, default=EmailStatus.PENDING
     )
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # A mail the server refused stays pending and is tried again, less often each time, until
+    # a day after the alert was raised; only then is it `failed`.
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["user", "read_at"], name="notification_unread_idx"),
             models.Index(
-                fields=["created_at"],
-                name="notification_email_due_idx",
+                fields=["email_next_attempt_at"],
+                name="notification_email_next_idx",
                 condition=Q(email_status="pending"),
             ),
         ]
