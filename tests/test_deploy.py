@@ -6,13 +6,15 @@ import configparser
 import importlib.util
 import re
 import shlex
+import sys
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 DEPLOY = Path(settings.BASE_DIR) / "deploy"
-VENV_BIN = Path(settings.BASE_DIR) / ".venv" / "bin"
+# The virtualenv running the tests has what the units run from theirs.
+VENV_BIN = Path(sys.executable).parent
 UNITS = {
     "inmail-web.service": ("gunicorn", ["inmail_site.wsgi"]),
     "inmail-worker.service": ("celery", ["-A", "inmail_site", "worker"]),
