@@ -90,7 +90,8 @@ class StrictInput(serializers.Serializer[Any]):
 
 
 class TokenRequestSerializer(StrictInput):
-    username = serializers.CharField(max_length=150)
+    # Taken as typed: a username of blanks is a wrong username (400), like any other.
+    username = serializers.CharField(max_length=150, trim_whitespace=False)
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
 
@@ -136,6 +137,17 @@ class PlanSerializer(StrictInput, serializers.ModelSerializer[Plan]):
         model = Plan
         fields = ["code", *PLAN_EDITABLE_FIELDS]
         read_only_fields = ["code"]
+        # The same bound on every database (the model's integer range differs between SQLite
+        # and PostgreSQL), and the served schema states it.
+        extra_kwargs = {
+            name: {"max_value": MAX_CREDITS}
+            for name in (
+                "monthly_credits",
+                "max_balance",
+                "monthly_purchase_limit",
+                "monthly_send_limit",
+            )
+        }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         monthly = attrs.get("monthly_credits", getattr(self.instance, "monthly_credits", 0))

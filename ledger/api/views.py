@@ -37,7 +37,7 @@ from rest_framework.views import APIView
 
 from ledger import analytics, services
 from ledger.api import serializers as api
-from ledger.api.idempotency import HEADER, idempotent
+from ledger.api.idempotency import HEADER, KEY_PATTERN, idempotent
 from ledger.api.schema import LedgerAutoSchema
 from ledger.api.throttles import TokenThrottle
 from ledger.models import Entry, InMail
@@ -82,12 +82,13 @@ _COMMON = {
 }
 _IDEMPOTENCY_KEY = OpenApiParameter(
     HEADER,
-    {"type": "string", "minLength": 1, "maxLength": 255},
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN},
     OpenApiParameter.HEADER,
     required=False,
     description=(
-        "1–255 visible characters. A retry with the same key and body replays the first "
-        "answer (kept at least 24 hours); the same key with another request is 422."
+        "1–255 visible ASCII characters (spaces only inside). A retry with the same key "
+        "and body replays the first answer, refusals included (kept at least 24 hours); the "
+        "same key with another request is 422."
     ),
 )
 _NO_PAGE = OpenApiResponse(_DETAIL, description="No such page.")
@@ -146,6 +147,22 @@ def _visible_seat(request: Request, pk: int) -> Seat:
 
 def _visible_team(request: Request, pk: int) -> Team:
     return get_object_or_404(teams_visible_to(request.user), pk=pk)
+
+
+def _known_seat(request: Request, pk: int) -> Seat:
+    """A seat named in a body or a filter: one the user can't see is unknown (400)."""
+    seat = seats_visible_to(request.user).filter(pk=pk).first()
+    if seat is None:
+        raise ValidationError({"seat": ["Unknown seat."]})
+    return seat
+
+
+def _known_team(request: Request, pk: int) -> Team:
+    """A team named in a body or a filter: one the user can't see is unknown (400)."""
+    team = teams_visible_to(request.user).filter(pk=pk).first()
+    if team is None:
+        raise ValidationError({"team": ["Unknown team."]})
+    return team
 
 
 def _seat_answer(seats: list[Seat], *, many: bool = False) -> Any:
@@ -247,7 +264,7 @@ class PlanDetail(_Documented, generics.GenericAPIView[Plan]):
 class UserCreate(_Documented, generics.GenericAPIView[User]):
     serializer_class = api.UserSerializer
 
-    @extend_schema(**_write(api.UserSerializer, 403))
+    @extend_schema(**_write(api.UserSerializer, 403, request=api.UserSerializer))
     @idempotent
     def post(self, request: Request) -> Response:
         _require_admin(request, "create users")
@@ -267,7 +284,7 @@ class TeamListCreate(_Documented, generics.ListAPIView[Team]):
     def get(self, request: Request) -> Response:
         return self.list(request)
 
-    @extend_schema(**_write(api.TeamSerializer, 403))
+    @extend_schema(**_write(api.TeamSerializer, 403, request=api.TeamSerializer))
     @idempotent
     def post(self, request: Request) -> Response:
         _require_admin(request, "create teams")
@@ -318,7 +335,11 @@ class SeatListCreate(_Documented, generics.GenericAPIView[Seat]):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("team", int, description="Only this team's seats."),
+            OpenApiParameter(
+                "team",
+                {"type": "integer", "minimum": 1},
+                description="Only this team's seats (a team the user can't see is 400).",
+            ),
             OpenApiParameter("status", str, enum=["active", "cancelled"]),
         ],
         responses={**_answers(api.SeatSerializer(many=True), 400), 404: _NO_PAGE},
@@ -327,7 +348,7 @@ class SeatListCreate(_Documented, generics.GenericAPIView[Seat]):
         given = _query(api.SeatQuerySerializer, request)
         seats = self.get_queryset()
         if "team" in given:
-            seats = seats.filter(team_id=given["team"])
+            seats = seats.filter(team=_known_team(request, given["team"]))
         if "status" in given:
             seats = seats.filter(status=given["status"])
         page = self.paginate_queryset(seats)
@@ -559,13 +580,9 @@ class InMailListCreate(_Documented, generics.GenericAPIView[InMail]):
         given = _query(api.InMailQuerySerializer, request)
         inmails = _visible_inmails(request)
         if "seat" in given:
-            if not seats_visible_to(request.user).filter(pk=given["seat"]).exists():
-                raise ValidationError({"seat": ["Unknown seat."]})
-            inmails = inmails.filter(seat_id=given["seat"])
+            inmails = inmails.filter(seat=_known_seat(request, given["seat"]))
         if "team" in given:
-            if not teams_visible_to(request.user).filter(pk=given["team"]).exists():
-                raise ValidationError({"team": ["Unknown team."]})
-            inmails = inmails.filter(seat__team_id=given["team"])
+            inmails = inmails.filter(seat__team=_known_team(request, given["team"]))
         if "status" in given:
             inmails = inmails.filter(status=given["status"])
         if "sent_after" in given:
@@ -580,9 +597,7 @@ class InMailListCreate(_Documented, generics.GenericAPIView[InMail]):
     @idempotent
     def post(self, request: Request) -> Response:
         given = _query_body(api.InMailCreateSerializer, request)
-        seat = seats_visible_to(request.user).filter(pk=given.pop("seat")).first()
-        if seat is None:
-            raise ValidationError({"seat": ["Unknown seat."]})
+        seat = _known_seat(request, given.pop("seat"))
         sent = services.inmail_send(seat=seat, cause=_cause(request), **given)
         answer = api.InMailSerializer(sent.inmail, context={"warnings": sent.warnings}).data
         return Response(answer, status=status.HTTP_201_CREATED)
@@ -645,17 +660,12 @@ def _analytics_scope(request: Request, given: dict[str, Any]) -> dict[str, Any]:
     """The team and seat filters, checked: unknown → 400, visible but private → 403."""
     scope: dict[str, Any] = {"team": None, "seat": None}
     if "team" in given:
-        team = teams_visible_to(request.user).filter(pk=given["team"]).first()
-        if team is None:
-            raise ValidationError({"team": ["Unknown team."]})
+        team = _known_team(request, given["team"])
         if not team_totals_visible_to(request.user, team):
             raise PermissionDenied("This team doesn't share its usage with its recruiters.")
         scope["team"] = team
     if "seat" in given:
-        seat = seats_visible_to(request.user).filter(pk=given["seat"]).first()
-        if seat is None:
-            raise ValidationError({"seat": ["Unknown seat."]})
-        scope["seat"] = seat
+        scope["seat"] = _known_seat(request, given["seat"])
     return scope
 
 
