@@ -13,6 +13,8 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 # Lets the code subscript Django's generic classes (ModelAdmin[Seat], QuerySet[Lot]) at run
 # time, as the type stubs do.
@@ -44,13 +46,19 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
     "django_celery_beat",
     "teams",
     "ledger",
 ]
 
 MIDDLEWARE = [
+    # First: a load balancer probes by IP or `localhost`, which ALLOWED_HOSTS rightly refuses
+    # everywhere else, and over plain http; /healthz is answered before anything checks either.
+    "inmail_site.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -165,11 +173,76 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="InMail Ledger <ledge
 # Seconds to wait for the SMTP server: well under the minute an alert mail's claim lasts.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
+# HTTPS. Outside DEBUG everything is on by default, so a deployment that sets only DEBUG=0,
+# SECRET_KEY and ALLOWED_HOSTS passes `manage.py check --deploy`; each can be turned off by its
+# variable. `make run` sets DEBUG=1 and so stays plain http; tests turn the redirect off
+# (tests/conftest.py) because the test client and the live server speak plain http.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# A load balancer's probe gets its answer over plain http (HealthCheckMiddleware answers it
+# before SecurityMiddleware anyway; this keeps the two in agreement).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# One year, this host and its subdomains, with `preload`: the header alone enrols nothing; the
+# host joins browsers' preload lists only if someone submits it (hstspreload.org).
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+# Behind a TLS-terminating proxy Django sees plain http; the proxy's header says the client used
+# https. Off unless set, because trusting it when no proxy strips a client's own copy would let
+# anyone claim https. E.g. SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https
+_proxy_ssl_header = env.tuple("SECURE_PROXY_SSL_HEADER", default=())
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER is a header and its value: NAME,https")
+SECURE_PROXY_SSL_HEADER = (
+    (str(_proxy_ssl_header[0]), str(_proxy_ssl_header[1])) if _proxy_ssl_header else None
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): our own files only, no inline script or style. The pages
+# keep their behaviour in static/js/ and their looks in stylesheets; htmx's indicator styles are
+# off (base.html), and Chart.js sizes its canvas through the CSSOM, which style-src does not
+# govern. Images may be `data:` URIs because Pico CSS draws its icons (chevrons, checkmarks) as
+# inline SVG; an image can't run script. /api/docs/ widens this for itself (inmail_site/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Permissions-Policy (django-permissions-policy): nothing here needs a device or a payment.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 REST_FRAMEWORK = {
     # Token first: DRF takes the `WWW-Authenticate` header from the first class, and only with
@@ -298,9 +371,15 @@ CELERY_BEAT_SCHEDULE = {
 # django-celery-beat's scheduler, made to outlive a database outage (ledger/beat.py).
 CELERY_BEAT_SCHEDULER = "ledger.beat:ResilientDatabaseScheduler"
 
+# One console handler, on the root logger. Django's own defaults give the `django` logger a
+# console handler of its own (printing under DEBUG) and let it propagate to the root too, which
+# printed every `django.*` line twice; emptying its handlers leaves the root's, once. Its level
+# goes back to NOTSET so LOG_LEVEL governs it as it does everything else. (`django.server`, the
+# runserver access log, keeps Django's own handler and does not propagate: once as well.)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django": {"handlers": [], "level": "NOTSET", "propagate": True}},
 }

@@ -4,9 +4,9 @@ Export. Rows are read with `.iterator()` and written a batch at a time into a ge
 `StreamingHttpResponse` sends as it goes, so memory stays flat whatever the size. Only what the
 user may see is written: InMails of the seats `seats_visible_to` them, entries of those seats'
 accounts, and the pool entries of teams they lead. A text cell a spreadsheet would read as a
-formula (starting with = + - @, a tab or a carriage return) gets a leading apostrophe, as OWASP
-advises; numbers, flags and instants are never touched, so an amount of -1 stays -1. Instants are
-ISO 8601 with their offset, in the organisation's time zone.
+formula (starting with = + - @ or their full-width forms, `|`, a space, a tab or a line break)
+gets a leading apostrophe, as OWASP advises; numbers, flags and instants are never touched, so an
+amount of -1 stays -1. Instants are ISO 8601 with their offset, in the organisation's time zone.
 
 Import. A file of InMail history is decoded (UTF-8, with or without a byte-order mark), read
 (comma, semicolon or tab separated, header row first) and every row checked, so the person sees
@@ -47,7 +47,14 @@ MAX_ID = 2**63 - 1
 EARLIEST_YEAR = 2003
 LATEST_YEAR = 9000
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may read as the start of a formula: the four operators, their full-width
+# forms (which some spreadsheets fold to ASCII), `|` (DDE in older Excel), and leading white space
+# or a line break, which some strip before looking at the first character.
+FORMULA_PREFIXES = (
+    "=", "+", "-", "@", "|",
+    "\uff1d", "\uff0b", "\uff0d", "\uff20",  # ＝ ＋ － ＠
+    " ", "\t", "\r", "\n",
+)  # fmt: skip
 
 INMAIL_COLUMNS = (
     "id",

@@ -12,6 +12,18 @@ from teams.models import Role, Team, User
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The test client and the live server speak plain http: nothing may redirect to https.
+
+    Settings turn the redirect on whenever DEBUG is off, as it is here. pytest-django has loaded
+    them by now, and no request has built the middleware yet, so this holds for the live server
+    too. Tests of the redirect turn it back on with the `settings` fixture.
+    """
+    from django.conf import settings
+
+    settings.SECURE_SSL_REDIRECT = False
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `postgres` prove locking on a real server; on SQLite they say so and skip."""
     from django.conf import settings

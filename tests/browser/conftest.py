@@ -10,7 +10,11 @@ because a Playwright call blocks the test until the browser's request is answere
 
 Pages are rendered with plain static storage (no collected manifest); the live server serves
 `/static/` from the finders, so Pico CSS, htmx and Chart.js load as in development. Every page
-fails its test on a JavaScript error, an unexpected dialog or a static file that doesn't load.
+fails its test on a JavaScript error, an unexpected dialog, a static file that doesn't load or
+anything the Content-Security-Policy blocks; a page that is photographed also on any console
+error.
+
+Without Chromium these tests skip and say how to install it; CI installs it and fails on a skip.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import (
     Browser,
+    ConsoleMessage,
     Dialog,
     Error,
     FilePayload,
@@ -61,10 +66,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 _CALL_FAILED = pytest.StashKey[bool]()
 
 
+def chromium_missing(path: Path) -> str | None:
+    """Why the browser tests can't run with the Chromium at `path`, or None when they can."""
+    if path.is_file() and os.access(path, os.X_OK):
+        return None
+    return f"Chromium not found at {path}: apt-get install --no-install-recommends chromium"
+
+
 @pytest.fixture(scope="package")
 def chromium() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (CI does)")
+    missing = chromium_missing(CHROMIUM)
+    if missing:
+        pytest.skip(missing)
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
@@ -118,9 +131,15 @@ def browser_page(
     def on_page_error(error: Error) -> None:
         problems.append(f"JavaScript error: {error}")
 
+    def on_console(message: ConsoleMessage) -> None:
+        # Chromium reports what the Content-Security-Policy refused on the console.
+        if "Content Security Policy" in message.text:
+            problems.append(f"blocked by the Content-Security-Policy: {message.text}")
+
     page.on("dialog", on_dialog)
     page.on("response", on_response)
     page.on("pageerror", on_page_error)
+    page.on("console", on_console)
     yield page
     if request.node.stash.get(_CALL_FAILED, False):
         FAILURES.mkdir(parents=True, exist_ok=True)
@@ -157,13 +176,21 @@ def expect_styled(page: Page) -> None:
     assert not empty, f"stylesheets that did not load: {empty}"
 
 
+def expect_quiet_console(page: Page) -> None:
+    """The console holds no error: no refused resource, no failed request, no script error."""
+    errors = [message.text for message in page.console_messages() if message.type == "error"]
+    assert not errors, "console errors:\n" + "\n".join(errors)
+
+
 def screenshot(page: Page, name: str) -> Path:
-    """A full-page picture for review, under test-output/screenshots/."""
+    """A full-page picture for review, under test-output/screenshots/, of a page that loaded
+    everything it links and said nothing on the console."""
     expect_styled(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     # Charts are drawn after load; let them and the fonts settle before the picture.
     page.wait_for_load_state("networkidle")
     page.evaluate("document.fonts.ready")
+    expect_quiet_console(page)
     page.screenshot(path=path, full_page=True, animations="disabled")
     return path

@@ -151,3 +151,11 @@ def test_notifications(browser_page: Page, showcase: Showcase) -> None:
     sign_in(browser_page, showcase.org.recruiter, next_path="/notifications/")
     expect(browser_page.locator("article.notification").first).to_be_visible()
     screenshot(browser_page, "notifications")
+
+
+def test_api_docs(browser_page: Page) -> None:
+    """Swagger UI under its own, wider policy: it renders the schema and nothing is refused."""
+    browser_page.goto("/api/docs/")
+    expect(browser_page.locator(".swagger-ui .info .title")).to_contain_text("InMail Ledger API")
+    expect(browser_page.locator(".opblock").first).to_be_visible()
+    screenshot(browser_page, "api-docs")

@@ -242,7 +242,15 @@ def test_entry_export_filters_by_kind(org: Org, seats: Seats) -> None:
         ("@x", "'@x"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
+        ("\n=1+1", "'\n=1+1"),
+        (" =1+1", "' =1+1"),
+        ("|calc'!A0", "'|calc'!A0"),
+        ("\uff1dSUM(A1:A9)", "'\uff1dSUM(A1:A9)"),  # ＝ full-width
+        ("\uff0b1", "'\uff0b1"),  # ＋
+        ("\uff0d1", "'\uff0d1"),  # －
+        ("\uff20x", "'\uff20x"),  # ＠
         ("Hello = world", "Hello = world"),
+        ("Café ＝ 1", "Café ＝ 1"),
     ],
 )
 def test_text_cells_that_a_spreadsheet_would_run_are_escaped(
