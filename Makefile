@@ -13,6 +13,8 @@ DEV_STAMP := $(VENV)/.installed-dev-$(DEV_HASH)
 PIP := $(BIN)/pip install --disable-pip-version-check --quiet
 # The local run: SQLite and the filesystem broker unless DATABASE_URL / REDIS_URL say otherwise.
 RUN_ENV := DEBUG=$${DEBUG:-1}
+# Where `make run` serves the pages.
+PORT ?= 8000
 PYTEST_ARGS ?=
 
 .PHONY: run test lint worker beat
@@ -30,11 +32,15 @@ $(DEV_STAMP): | $(BIN)/python
 	rm -f $(VENV)/.installed-dev-* $(VENV)/.installed-run-*
 	touch $@ $(RUN_STAMP)
 
+# Web, worker and beat together (Procfile, run by honcho), so the demo's scheduled jobs run;
+# Ctrl-C stops all three. The port is checked first, before the demo data is made.
 run: $(RUN_STAMP)
+	@$(BIN)/python -c 'import socket; socket.create_server(("127.0.0.1", int("$(PORT)")))' \
+		2>/dev/null || { echo "Port $(PORT) is taken: run \`PORT=$$(($(PORT) + 1)) make run\`" >&2; exit 1; }
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(RUN_ENV) $(BIN)/python manage.py demo
-	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(RUN_ENV) PORT=$(PORT) $(BIN)/python manage.py demo
+	$(RUN_ENV) PYTHONUNBUFFERED=1 $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
 test: $(DEV_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import calendar
 import heapq
 import math
+import os
 import random
 import unicodedata
 from collections import defaultdict, deque
@@ -56,7 +57,8 @@ from ledger.services import (
 )
 from teams.models import Membership, Plan, Role, Seat, Team, User
 
-DEMO_URL = "http://127.0.0.1:8000/"
+# Where `make run` serves the demo: its PORT, 8000 unless set.
+DEMO_URL = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}/"
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the local demo on purpose
 ADMIN_NAME = "Margaret Okafor"
 # Runs of the demo are told apart by this: it exists only in a database the demo filled.
