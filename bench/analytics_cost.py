@@ -442,7 +442,7 @@ def simulate_account(
     """One seat account's year in time order; sets the account's balance and due instants
     (saved later) and returns the lots that were already in the database."""
     from ledger.models import Entry, InMail, Lot, Refresh
-    from ledger.services import normalise_recipient
+    from ledger.rules import normalise_recipient
 
     seat = account.seat
     plan = seat.plan

@@ -643,7 +643,7 @@ def lot_selection_plan(account: Any) -> list[str]:
     from django.db import connection
     from django.utils import timezone
 
-    from ledger.selectors import spendable_lots
+    from ledger.services.accounts import spendable_lots
 
     lookup = spendable_lots(account, timezone.now())[:1]
     if connection.vendor == "postgresql":

@@ -52,12 +52,9 @@ from ledger.models import (
     Notification,
     NotificationPreference,
 )
-from ledger.selectors import (
-    last_refresh_at,
-    next_refresh_of_pool,
-    next_refresh_of_seat_account,
-)
+from ledger.selectors import next_refresh_of_pool, next_refresh_of_seat_account
 from ledger.services import ledger_bring_all_up_to_date, seats_bring_up_to_date
+from ledger.services.accounts import last_refresh_at
 from teams.models import Membership, Role, Seat, SeatStatus, Team, User
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from ledger.models import RESPONSE_STATUSES, InMailStatus
-from ledger.services import BODY_MAX, RECIPIENT_MAX, SUBJECT_MAX
+from ledger.rules import BODY_MAX, RECIPIENT_MAX, SUBJECT_MAX
 from teams.models import Seat
 
 

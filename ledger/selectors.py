@@ -30,68 +30,15 @@ from ledger.models import (
     Refresh,
     RefreshKind,
 )
+from ledger.services import accounts_bring_up_to_date, seats_bring_up_to_date
+from ledger.services.accounts import (
+    active_pooled_seat_accounts,
+    capped_balance,
+    pool_of,
+    refresh_due_at,
+    spendable_lots,
+)
 from teams.models import Seat, SeatStatus, Team
-
-# --------------------------------------------------------------------------------------------
-# Building blocks shared with the services
-# --------------------------------------------------------------------------------------------
-
-
-def spendable_lots(account: Account, at: datetime) -> QuerySet[Lot]:
-    """Lots with credits that can still be spent at `at`, in spend order (R6)."""
-    return (
-        Lot.objects.filter(account=account, remaining__gt=0)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
-        .order_by(*SPEND_ORDER)
-    )
-
-
-def capped_balance(account: Account, *, surviving_past: datetime | None = None) -> int:
-    """Credits that count towards the cap: all but purchased ones (R4).
-
-    With `surviving_past`, only credits still alive at that instant (expiring after it).
-    """
-    lots = Lot.objects.filter(account=account, remaining__gt=0).exclude(source=LotSource.PURCHASE)
-    if surviving_past is not None:
-        lots = lots.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=surviving_past))
-    return int(lots.aggregate(total=Sum("remaining"))["total"] or 0)
-
-
-def last_refresh_at(account: Account) -> datetime:
-    """The instant of the last refresh applied to the account (or its schedule's start)."""
-    last = (
-        Refresh.objects.filter(account=account, kind=RefreshKind.REFRESH)
-        .order_by("-period_on")
-        .values_list("period_on", flat=True)
-        .first()
-    )
-    return schedule.start_of_day(last or account.anchor_on)
-
-
-def refresh_due_at(account: Account) -> datetime | None:
-    """When the account's next monthly refresh is due; None for accounts that don't refresh."""
-    if not account.is_open or account.refresh == AccountRefresh.NONE:
-        return None
-    return schedule.next_refresh_at(account.anchor_on, account.refresh, last_refresh_at(account))
-
-
-def pool_of(team_id: int) -> Account | None:
-    return Account.objects.filter(kind=AccountKind.POOL, team_id=team_id).first()
-
-
-def active_pooled_seat_accounts(team_id: int) -> list[Account]:
-    return list(
-        Account.objects.filter(
-            team_id=team_id,
-            kind=AccountKind.SEAT,
-            refresh=AccountRefresh.NONE,
-            is_open=True,
-            seat__status=SeatStatus.ACTIVE,
-        )
-        .select_related("seat__plan", "seat__holder")
-        .order_by("seat_id")
-    )
-
 
 # --------------------------------------------------------------------------------------------
 # Balances
@@ -144,8 +91,6 @@ class PoolBalance:
 
 def _resolve_as_of(accounts: list[Account], as_of: datetime | None) -> datetime:
     """Bring the accounts up to now (R17) and check the instant asked about is not ahead."""
-    from ledger.services import accounts_bring_up_to_date
-
     now = timezone.now()
     if as_of is not None and as_of > now:
         raise LedgerValidationError("as_of", "A balance can't be read in the future.")
@@ -405,8 +350,6 @@ def seat_summaries(seats: list[Seat]) -> dict[int, SeatSummary]:
     applied first (`seats_bring_up_to_date`), then the balances are read in bulk. A pooled
     seat's credits arrive with its pool's refresh, so that is its next refresh date.
     """
-    from ledger.services import seats_bring_up_to_date
-
     now = timezone.now()
     seat_ids = [seat.pk for seat in seats]
     seats_bring_up_to_date(seat_ids, until=now)
@@ -495,8 +438,6 @@ def seats_overview(seats: QuerySet[Seat]) -> SeatsOverview:
     refresh moves allocations into pooled seats), then lots and last refreshes are read in
     bulk and the next refresh of each account is worked out from them.
     """
-    from ledger.services import seats_bring_up_to_date
-
     now = timezone.now()
     team_ids = seats.values("team")
     seats_bring_up_to_date(seats.values("pk"), until=now)

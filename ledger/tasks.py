@@ -10,9 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import Task, shared_task
-from django.conf import settings
-from django.db import transaction
+from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
 from ledger.alerts import alerts_raise
@@ -51,22 +49,3 @@ def check_ledger() -> int:
 def purge_idempotency_keys() -> int:
     """Forget idempotency keys past their retention (API.md keeps them at least 24 hours)."""
     return idempotency_records_purge()
-
-
-def enqueue_after_commit(task: Task, **kwargs: Any) -> None:
-    """Publish a task once the current transaction commits, without ever failing the caller.
-
-    A web request must not block or fail because the broker is down: the broker connection
-    has short timeouts (settings), publishing is not retried, and a failure is only logged —
-    the periodic jobs pick up whatever a lost message would have done.
-    """
-    if not settings.LEDGER_PUBLISH_TASKS:
-        return
-
-    def publish() -> None:
-        try:
-            task.apply_async(kwargs=kwargs, retry=False)
-        except Exception:  # any broker failure; the next scheduled run covers it
-            logger.warning("Could not publish %s; the next scheduled run covers it", task.name)
-
-    transaction.on_commit(publish)

@@ -21,7 +21,7 @@ from rest_framework import serializers
 from ledger import schedule
 from ledger.analytics import GROUP_BY
 from ledger.models import EntryKind, InMail, InMailStatus, LotSource
-from ledger.services import BODY_MAX, RECIPIENT_MAX, SUBJECT_MAX
+from ledger.rules import BODY_MAX, RECIPIENT_MAX, SUBJECT_MAX
 from teams.models import PLAN_EDITABLE_FIELDS, Plan, Role, Seat, SeatStatus, Team, User
 
 # Large enough for any real seat, small enough that no arithmetic overflows a database integer.

@@ -134,9 +134,7 @@ def test_a_send_succeeds_promptly_with_redis_stopped(
         "/api/v1/inmails/", inmail_body(world.seat, "member-1"), format="json"
     )
     assert first.status_code == 201
-    assert any("throttle" in key for key in own_redis.stored_keys()), (
-        "the throttle uses this Redis"
-    )
+    assert any("throttle" in key for key in own_redis.stored_keys()), "the throttle uses this Redis"
 
     own_redis.stop()
     answer, seconds = timed(

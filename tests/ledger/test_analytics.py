@@ -33,13 +33,13 @@ from ledger.analytics import (
     seat_run_out_on,
 )
 from ledger.models import Entry, EntryKind, InMail, InMailStatus, Refresh, RefreshKind
+from ledger.rules import normalise_recipient
 from ledger.services import (
     adjustment_post,
     bonus_grant,
     inmail_record_response,
     inmail_withdraw,
     ledger_bring_all_up_to_date,
-    normalise_recipient,
     pool_transfer,
     purchase_record,
     seat_cancel,

@@ -42,7 +42,7 @@ from ledger.models import (
     RefreshKind,
 )
 from ledger.selectors import ledger_discrepancies
-from ledger.services import bonus_grant, ledger_tick
+from ledger.services import bonus_grant, catch_up, ledger_tick
 from ledger.tasks import check_ledger, purge_idempotency_keys, send_alerts, tick
 from teams.models import Seat, Team
 from tests.ledger.helpers import SYSTEM, account_of, ledger_rows, new_team, seat_on, send, utc
@@ -380,7 +380,7 @@ def test_a_tick_killed_half_way_leaves_whole_groups_and_the_next_tick_finishes_t
     clock.move_to(late)
     entries_before = {a.pk: a.entries.count() for a in Account.objects.filter(team=team)}
     synced_before = dict(Account.objects.filter(team=team).values_list("pk", "synced_until"))
-    real_bring_up_to_date = services._bring_up_to_date
+    real_bring_up_to_date = catch_up._bring_up_to_date
     groups: list[list[int]] = []
 
     def dies_during_the_fourth_group(group: services.LockedGroup, until: datetime) -> None:
@@ -393,7 +393,7 @@ def test_a_tick_killed_half_way_leaves_whole_groups_and_the_next_tick_finishes_t
             raise WorkerKilled
 
     with monkeypatch.context() as patch:
-        patch.setattr(services, "_bring_up_to_date", dies_during_the_fourth_group)
+        patch.setattr(catch_up, "_bring_up_to_date", dies_during_the_fourth_group)
         with pytest.raises(WorkerKilled):
             ledger_tick()
 
@@ -547,7 +547,7 @@ def test_a_send_with_the_broker_down_commits_and_only_logs_a_warning(
     seat = seat_on("recruiter_lite")
 
     with (
-        caplog.at_level(logging.WARNING, logger="ledger.tasks"),
+        caplog.at_level(logging.WARNING, logger="ledger.queue"),
         django_capture_on_commit_callbacks(execute=True) as published,
         transaction.atomic(),
     ):
@@ -556,7 +556,7 @@ def test_a_send_with_the_broker_down_commits_and_only_logs_a_warning(
     assert len(published) == 1
     assert InMail.objects.filter(pk=sent.inmail.pk, credit_cost=1).exists()
     assert account_of(seat).balance == 29
-    assert [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "ledger.tasks"] == [
+    assert [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "ledger.queue"] == [
         (
             logging.WARNING,
             "Could not publish ledger.tasks.send_alerts; the next scheduled run covers it",

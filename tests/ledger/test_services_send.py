@@ -14,13 +14,13 @@ from ledger.exceptions import (
     SendLimitReached,
 )
 from ledger.models import Entry, EntryKind, InMail, InMailStatus, Lot, LotSource, PaidFrom
+from ledger.rules import normalise_recipient
 from ledger.services import (
     Cause,
     adjustment_post,
     bonus_grant,
     inmail_record_response,
     inmail_withdraw,
-    normalise_recipient,
     purchase_record,
     seat_cancel,
 )

@@ -1,0 +1,180 @@
+"""Writing the ledger: entries, lots, taking credits in spend order, moving credits (R1, R6)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db.models import F
+
+from ledger import schedule
+from ledger.exceptions import (
+    InsufficientCredits,
+)
+from ledger.models import (
+    Account,
+    Entry,
+    InMail,
+    Lot,
+    Refresh,
+)
+from ledger.services.accounts import refresh_due_at, spendable_lots
+from ledger.services.locking import Cause
+
+
+def _post(
+    account: Account,
+    *,
+    at: datetime,
+    kind: str,
+    amount: int,
+    lot: Lot,
+    cause: Cause,
+    memo: str = "",
+    inmail: InMail | None = None,
+    refresh: Refresh | None = None,
+) -> Entry:
+    """Append one entry and move the account's cached balance with it.
+
+    An entry is never dated before the account's last entry or the instant it was last brought
+    up to (a refund lot that was already past its life expires when recorded, not in the past),
+    so the entries of an account are always in time order and `balance_after` is a running
+    balance.
+    """
+    account.balance += amount
+    account.synced_until = max(at, account.synced_until)
+    return Entry.objects.create(
+        account=account,
+        at=account.synced_until,
+        kind=kind,
+        amount=amount,
+        balance_after=account.balance,
+        lot=lot,
+        inmail=inmail,
+        refresh=refresh,
+        actor=cause.actor,
+        cause=cause.via,
+        memo=memo[:500],
+    )
+
+
+def _new_lot(
+    account: Account,
+    *,
+    source: str,
+    credits: int,
+    granted_at: datetime,
+    lifetime_days: int | None,
+    kind: str,
+    at: datetime,
+    cause: Cause,
+    memo: str = "",
+    inmail: InMail | None = None,
+    refresh: Refresh | None = None,
+    refund_of: InMail | None = None,
+) -> tuple[Lot, Entry]:
+    expires_at = None if lifetime_days is None else schedule.add_days(granted_at, lifetime_days)
+    lot = Lot.objects.create(
+        account=account,
+        source=source,
+        granted_at=granted_at,
+        expires_at=expires_at,
+        initial=credits,
+        remaining=credits,
+        refund_of=refund_of,
+    )
+    entry = _post(
+        account,
+        at=at,
+        kind=kind,
+        amount=credits,
+        lot=lot,
+        cause=cause,
+        memo=memo,
+        inmail=inmail,
+        refresh=refresh,
+    )
+    return lot, entry
+
+
+def _take(lot: Lot, credits: int) -> None:
+    # The account is locked, so this cannot race; the condition still makes the database,
+    # not this process's view of the row, the last word on whether the credits are there.
+    taken = Lot.objects.filter(pk=lot.pk, remaining__gte=credits).update(
+        remaining=F("remaining") - credits
+    )
+    if taken != 1:
+        raise InsufficientCredits("The credits were taken by another operation; try again.")
+    lot.remaining -= credits
+
+
+def _take_in_order(
+    account: Account,
+    lots: Iterable[Lot],
+    credits: int,
+    *,
+    at: datetime,
+    kind: str,
+    cause: Cause,
+    memo: str = "",
+    inmail: InMail | None = None,
+    refresh: Refresh | None = None,
+) -> list[tuple[Lot, int, Entry]]:
+    """Take `credits` from `lots` in the order given; the caller checked there are enough."""
+    pieces: list[tuple[Lot, int, Entry]] = []
+    left = credits
+    for lot in lots:
+        if left == 0:
+            break
+        piece = min(lot.remaining, left)
+        _take(lot, piece)
+        entry = _post(
+            account,
+            at=at,
+            kind=kind,
+            amount=-piece,
+            lot=lot,
+            cause=cause,
+            memo=memo,
+            inmail=inmail,
+            refresh=refresh,
+        )
+        pieces.append((lot, piece, entry))
+        left -= piece
+    if left:
+        raise InsufficientCredits(f"Only {credits - left} of {credits} credits are available.")
+    return pieces
+
+
+def _move(
+    source: Account,
+    target: Account,
+    credits: int,
+    *,
+    at: datetime,
+    kind: str,
+    cause: Cause,
+    memo: str = "",
+) -> None:
+    """Move credits in spend order; each moved piece keeps its lot's source and expiry (R14)."""
+    for lot, piece, _ in _take_in_order(
+        source, spendable_lots(source, at), credits, at=at, kind=kind, cause=cause, memo=memo
+    ):
+        moved = Lot.objects.create(
+            account=target,
+            source=lot.source,
+            granted_at=lot.granted_at,
+            expires_at=lot.expires_at,
+            initial=piece,
+            remaining=piece,
+            moved_from=lot,
+        )
+        _post(target, at=at, kind=kind, amount=piece, lot=moved, cause=cause, memo=memo)
+
+
+def _open_account(**fields: Any) -> Account:
+    account = Account.objects.create(**fields)
+    account.next_due_at = refresh_due_at(account)
+    account.save(update_fields=["next_due_at"])
+    return account

@@ -1,0 +1,255 @@
+"""Seats: activation, cancellation, plan change, settings (R2, R13, R14)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ledger import schedule
+from ledger.exceptions import (
+    LedgerValidationError,
+    SeatInactive,
+)
+from ledger.models import (
+    SPEND_ORDER,
+    Account,
+    AccountKind,
+    AccountRefresh,
+    EntryKind,
+    Lot,
+    Refresh,
+    RefreshKind,
+)
+from ledger.services.accounts import capped_balance, refresh_due_at
+from ledger.services.catch_up import _bring_up_to_date, _grant, _pooled_seats_active_at
+from ledger.services.locking import Cause, LockedGroup, _lock_groups
+from ledger.services.posting import _open_account, _take_in_order
+from teams.models import Membership, Plan, Role, Seat, SeatStatus, Team, User
+
+# --------------------------------------------------------------------------------------------
+# Seats: activation, cancellation, plan change, settings (R2, R13, R14)
+# --------------------------------------------------------------------------------------------
+
+
+def _validate_activation_date(activated_on: date | None) -> date:
+    today = schedule.today()
+    if activated_on is None:
+        return today
+    if activated_on > today:
+        raise LedgerValidationError("activated_on", "A seat can't be activated in the future.")
+    return activated_on
+
+
+def seat_activate(
+    *,
+    holder: User,
+    team: Team,
+    plan: Plan,
+    cause: Cause,
+    activated_on: date | None = None,
+    pool_access: bool | None = None,
+    monthly_allocation: int | None = None,
+) -> Seat:
+    """Activate a seat and grant its monthly credits at 00:00 of `activated_on` (R2).
+
+    A pooled seat's credits go to the team pool (created with the first pooled seat); a seat
+    activated on a past date is brought up to date at once.
+    """
+    activated_on = _validate_activation_date(activated_on)
+    if not plan.pooled and (pool_access or monthly_allocation):
+        raise LedgerValidationError(
+            "pool_access", "Only seats on a pooled plan share the team pool."
+        )
+    if monthly_allocation is not None and monthly_allocation < 0:
+        raise LedgerValidationError("monthly_allocation", "An allocation can't be negative.")
+    now = timezone.now()
+    activation_at = schedule.start_of_day(activated_on)
+    with transaction.atomic():
+        Membership.objects.get_or_create(user=holder, team=team, defaults={"role": Role.RECRUITER})
+        seat = Seat.objects.create(
+            holder=holder,
+            team=team,
+            plan=plan,
+            activated_on=activated_on,
+            anchor_day=activated_on.day,
+            pool_access=plan.pooled if pool_access is None else pool_access,
+            monthly_allocation=monthly_allocation if plan.pooled else None,
+        )
+        if plan.pooled:
+            _activate_pooled(seat, activation_at=activation_at, now=now, cause=cause)
+        else:
+            account = _open_account(
+                kind=AccountKind.SEAT,
+                seat=seat,
+                team=team,
+                anchor_on=activated_on,
+                refresh=plan.refresh,
+                synced_until=activation_at,
+            )
+            group = LockedGroup([account])
+            _grant(
+                account,
+                kind=RefreshKind.ACTIVATION,
+                period_on=activated_on,
+                at=activation_at,
+                monthly=plan.monthly_credits,
+                cap=plan.max_balance,
+                capped_before=0,
+                lifetime_days=plan.credit_lifetime_days,
+                cause=cause,
+                seat=seat,
+            )
+            _bring_up_to_date(group, now)
+    return seat
+
+
+def _activate_pooled(seat: Seat, *, activation_at: datetime, now: datetime, cause: Cause) -> None:
+    # Two first pooled seats activated at once both try to create the pool: the unique
+    # constraint makes the second wait for the first and then use its pool.
+    pool, created = Account.objects.get_or_create(
+        kind=AccountKind.POOL,
+        team=seat.team,
+        defaults={
+            "anchor_on": seat.activated_on,
+            "refresh": seat.plan.refresh,
+            "synced_until": activation_at,
+        },
+    )
+    if created:
+        pool.next_due_at = refresh_due_at(pool)
+        pool.save(update_fields=["next_due_at"])
+    # Hold the pool's lock before this seat's account exists (see `_lock_groups`).
+    list(Account.objects.select_for_update().filter(pk=pool.pk))
+    account = _open_account(
+        kind=AccountKind.SEAT,
+        seat=seat,
+        team=seat.team,
+        anchor_on=seat.activated_on,
+        refresh=AccountRefresh.NONE,
+        synced_until=activation_at,
+    )
+    group = _lock_groups(account)
+    pool = group[pool.pk]
+    # A refresh at the activation instant itself doesn't count the seat (it counts seats
+    # activated strictly before), so only a later one would have had to include it.
+    if Refresh.objects.filter(
+        account=pool, kind=RefreshKind.REFRESH, due_at__gt=activation_at
+    ).exists():
+        raise LedgerValidationError(
+            "activated_on",
+            "The team pool already refreshed after this date; a pooled seat can't be "
+            "activated before the pool's last refresh.",
+        )
+    # Everything due before the activation happens without this seat.
+    _bring_up_to_date(group, activation_at)
+    others = _pooled_seats_active_at(group, pool, activation_at, activated_at_instant=True)
+    members = [pool, *(other for other in others if other.pk != account.pk), account]
+    plans = [member.seat.plan for member in members if member.seat is not None]
+    _grant(
+        pool,
+        kind=RefreshKind.ACTIVATION,
+        period_on=seat.activated_on,
+        at=activation_at,
+        monthly=seat.plan.monthly_credits,
+        cap=sum(plan.max_balance for plan in plans),
+        capped_before=sum(capped_balance(member) for member in members),
+        lifetime_days=seat.plan.credit_lifetime_days,
+        cause=cause,
+        seat=seat,
+    )
+    _bring_up_to_date(group, now)
+
+
+def _locked_seat(seat: Seat) -> tuple[Seat, Account, LockedGroup]:
+    """Lock a seat's account group; the seat is read after the lock, so its status is current."""
+    group = _lock_groups(Account.objects.get(seat_id=seat.pk))
+    account = next(a for a in group.values() if a.seat_id == seat.pk)
+    assert account.seat is not None
+    return account.seat, account, group
+
+
+def _require_active(seat: Seat) -> None:
+    if seat.status != SeatStatus.ACTIVE:
+        raise SeatInactive(f"Seat #{seat.pk} is cancelled.")
+
+
+def seat_cancel(*, seat: Seat, cause: Cause) -> Seat:
+    """Cancel a seat: its whole balance is forfeited at once (R13)."""
+    now = timezone.now()
+    with transaction.atomic():
+        seat, account, group = _locked_seat(seat)
+        _require_active(seat)
+        _bring_up_to_date(group, now)
+        _take_in_order(
+            account,
+            Lot.objects.filter(account=account, remaining__gt=0).order_by(*SPEND_ORDER),
+            account.balance,
+            at=now,
+            kind=EntryKind.FORFEIT,
+            cause=cause,
+            memo="Seat cancelled: credits are forfeited",
+        )
+        seat.status = SeatStatus.CANCELLED
+        seat.cancelled_at = now
+        seat.save(update_fields=["status", "cancelled_at"])
+        account.is_open = False
+        _bring_up_to_date(group, now)
+    return seat
+
+
+def seat_change_plan(*, seat: Seat, plan: Plan, cause: Cause) -> Seat:
+    """Change plan: the old seat is cancelled (its credits forfeited, R13), a new one activated."""
+    if seat.plan_id == plan.pk:
+        raise LedgerValidationError("plan", f"The seat is already on {plan.name}.")
+    with transaction.atomic():
+        old = seat_cancel(seat=seat, cause=cause)
+        new = seat_activate(
+            holder=old.holder,
+            team=old.team,
+            plan=plan,
+            cause=cause,
+            pool_access=None,
+            monthly_allocation=old.monthly_allocation if plan.pooled else None,
+        )
+        old.replaced_by = new
+        old.save(update_fields=["replaced_by"])
+    return new
+
+
+_UNSET: Any = object()
+
+
+def seat_update_settings(
+    *, seat: Seat, cause: Cause, pool_access: Any = _UNSET, monthly_allocation: Any = _UNSET
+) -> Seat:
+    """Set a pooled seat's pool access and monthly allocation (R14).
+
+    A refresh already due is applied first, with the allocation that was in force then (R17).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        # The accounts' locks (taken before the seat row, as every writer does) also keep a
+        # concurrent refresh from reading the allocation half-way.
+        seat, _, group = _locked_seat(seat)
+        _require_active(seat)
+        _bring_up_to_date(group, now)
+        if not seat.plan.pooled and (
+            pool_access is True or monthly_allocation not in (_UNSET, None, 0)
+        ):
+            raise LedgerValidationError(
+                "pool_access" if pool_access is True else "monthly_allocation",
+                "Only seats on a pooled plan share the team pool.",
+            )
+        if pool_access is not _UNSET:
+            seat.pool_access = bool(pool_access) and seat.plan.pooled
+        if monthly_allocation is not _UNSET:
+            if monthly_allocation is not None and monthly_allocation < 0:
+                raise LedgerValidationError(
+                    "monthly_allocation", "An allocation can't be negative."
+                )
+            seat.monthly_allocation = monthly_allocation if seat.plan.pooled else None
+        seat.save(update_fields=["pool_access", "monthly_allocation"])
+    return seat
