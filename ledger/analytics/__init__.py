@@ -1,0 +1,83 @@
+"""Read-side analytics: response rates, credit flows, the run-out forecast.
+
+The definitions are in docs/rules.md ("Analytics").
+
+Used by the REST API (`/analytics/...`) and the dashboard. Every reader takes the user, so a
+number never includes what the user may not see (`scope`); a breakdown whose rows name a person
+counts only the seats the user may see one by one (`breakdown_inmails`). The interpretations
+are stated in `docs/analytics.md`. Modules: `scope` (whose InMails and accounts), `sql` (the
+database functions the counts need), `rates` (response rates), `flows` (credit flows and cost),
+`forecast` (run-out).
+"""
+
+from __future__ import annotations
+
+from ledger.analytics.flows import (
+    CENT,
+    DEFAULT_PERIOD_DAYS,
+    CreditFlows,
+    billing_dates,
+    credit_flows,
+    monthly_credit_flows,
+)
+from ledger.analytics.forecast import RUN_OUT_TRAILING_DAYS, seat_net_spend, seat_run_out_on
+from ledger.analytics.rates import (
+    BODY_BUCKETS,
+    MONTH_ABBR,
+    OPEN_PROFILE_BUCKETS,
+    RESPONSE_RATE_WINDOW_DAYS,
+    SUBJECT_BUCKETS,
+    GroupFields,
+    ResponseRateRow,
+    response_rates,
+    response_totals,
+)
+from ledger.analytics.scope import (
+    GROUP_BY,
+    PERSON_BREAKDOWNS,
+    Viewer,
+    analytics_accounts,
+    analytics_inmails,
+    breakdown_inmails,
+)
+from ledger.analytics.sql import (
+    SIX_WORDS_OR_MORE,
+    WEEKDAYS,
+    AnsweredWithinDays,
+    HoursToResponse,
+    LocalPeriod,
+    MedianHoursToResponse,
+)
+
+__all__ = [
+    "BODY_BUCKETS",
+    "CENT",
+    "DEFAULT_PERIOD_DAYS",
+    "GROUP_BY",
+    "MONTH_ABBR",
+    "OPEN_PROFILE_BUCKETS",
+    "PERSON_BREAKDOWNS",
+    "RESPONSE_RATE_WINDOW_DAYS",
+    "RUN_OUT_TRAILING_DAYS",
+    "SIX_WORDS_OR_MORE",
+    "SUBJECT_BUCKETS",
+    "WEEKDAYS",
+    "AnsweredWithinDays",
+    "CreditFlows",
+    "GroupFields",
+    "HoursToResponse",
+    "LocalPeriod",
+    "MedianHoursToResponse",
+    "ResponseRateRow",
+    "Viewer",
+    "analytics_accounts",
+    "analytics_inmails",
+    "billing_dates",
+    "breakdown_inmails",
+    "credit_flows",
+    "monthly_credit_flows",
+    "response_rates",
+    "response_totals",
+    "seat_net_spend",
+    "seat_run_out_on",
+]

@@ -1,0 +1,279 @@
+"""Credit flows over a period and cost per response.
+
+Flows are sums of ledger entries dated within the period; moves between a pool and its seats
+(allocations, transfers) are not flows. Credits lost to the cap are the credits a refresh did not
+grant (its `Refresh` row) plus the credits trimmed above the cap (`lost_to_cap` entries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import (
+    Count,
+    F,
+    Q,
+    Sum,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ledger import schedule
+from ledger.analytics.scope import Viewer, analytics_accounts, analytics_inmails
+from ledger.models import (
+    RESPONSE_STATUSES,
+    Entry,
+    EntryKind,
+    Purchase,
+    Refresh,
+)
+from teams.models import Seat, Team
+
+DEFAULT_PERIOD_DAYS = 30
+CENT = Decimal("0.01")
+
+
+# --------------------------------------------------------------------------------------------
+# Credit flows and cost
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreditFlows:
+    """Credits that moved in a period (local dates, inclusive), and what the period cost."""
+
+    start: date
+    end: date
+    granted: int
+    spent: int
+    refunded: int
+    expired: int
+    lost_to_cap: int
+    forfeited: int
+    purchased: int
+    adjusted: int
+    bonus: int
+    utilisation: float | None
+    responses: int
+    cost: Decimal
+    cost_per_response: Decimal | None
+    subscription_cost: Decimal = Decimal("0.00")
+    purchase_cost: Decimal = Decimal("0.00")
+
+
+def billing_dates(seat: Seat, start: date, end: date, *, now: datetime) -> Iterator[date]:
+    """The dates in [start, end] on which the seat was charged its monthly price.
+
+    Charged at activation and on each monthly anniversary of it (anchor-day rule, R3: anchor
+    31 is charged on Feb 28/29, Apr 30), for every plan: a price is per subscription month,
+    even where credits refresh on the 1st. Only charges already made (their 00:00 not after
+    `now`), and none after the seat was cancelled.
+    """
+    activated = seat.activated_on
+    first_k = max(1, (start.year - activated.year) * 12 + start.month - activated.month)
+    candidates = [activated] if start <= activated <= end else []
+    k = first_k
+    while (day := schedule.refresh_date(activated, schedule.BILLING_DAY, k)) <= end:
+        if day >= start:
+            candidates.append(day)
+        k += 1
+    for day in candidates:
+        charged_at = schedule.start_of_day(day)
+        if charged_at > now:
+            return
+        if day != activated and seat.cancelled_at is not None and charged_at > seat.cancelled_at:
+            return
+        yield day
+
+
+def _period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return schedule.start_of_day(start), schedule.start_of_day(end + timedelta(days=1))
+
+
+_FLOW_KINDS = {
+    "granted": EntryKind.GRANT,
+    "spent": EntryKind.SPEND,
+    "refunded": EntryKind.REFUND,
+    "expired": EntryKind.EXPIRY,
+    "trimmed": EntryKind.LOST_TO_CAP,
+    "forfeited": EntryKind.FORFEIT,
+    "purchased": EntryKind.PURCHASE,
+    "adjusted": EntryKind.ADJUSTMENT,
+    "bonus": EntryKind.BONUS,
+}
+
+
+def _flows(
+    user: Viewer,
+    *,
+    team: Team | None,
+    seat: Seat | None,
+    periods: list[tuple[date, date]],
+    now: datetime,
+) -> list[CreditFlows]:
+    """The flows of each period, in a fixed number of queries however many periods there are.
+
+    Each sum is computed per period inside one query (a filtered aggregate per period), so a
+    year of months costs what one month does.
+    """
+    for start, end in periods:
+        if start > end:
+            raise ValueError(f"The period starts ({start}) after it ends ({end}).")
+    bounds = [_period_bounds(start, end) for start, end in periods]
+    earliest, latest = min(since for since, _ in bounds), max(until for _, until in bounds)
+    accounts = analytics_accounts(user, team=team, seat=seat)
+    account_ids = accounts.values("pk")
+
+    def within(field: str, index: int) -> Q:
+        since, until = bounds[index]
+        return Q(**{f"{field}__gte": since, f"{field}__lt": until})
+
+    moved = Entry.objects.filter(
+        account__in=account_ids, at__gte=earliest, at__lt=latest
+    ).aggregate(
+        **{
+            f"{name}_{index}": Coalesce(Sum("amount", filter=Q(kind=kind) & within("at", index)), 0)
+            for index in range(len(periods))
+            for name, kind in _FLOW_KINDS.items()
+        }
+    )
+    # Credits a refresh did not grant are no movement, so no entry: only its Refresh row knows
+    # them. Its `lost_to_cap` also counts the trimmed credits, but those are entries (on the
+    # account that lost them, which may be a pooled seat), so they are taken from there.
+    not_granted = Refresh.objects.filter(
+        account__in=account_ids, due_at__gte=earliest, due_at__lt=latest
+    ).aggregate(
+        **{
+            f"period_{index}": Coalesce(
+                Sum(F("monthly") - F("granted"), filter=within("due_at", index)), 0
+            )
+            for index in range(len(periods))
+        }
+    )
+    responses = (
+        analytics_inmails(user, team=team, seat=seat)
+        .filter(status__in=RESPONSE_STATUSES, responded_at__gte=earliest, responded_at__lt=latest)
+        .aggregate(
+            **{
+                f"period_{index}": Count("pk", filter=within("responded_at", index))
+                for index in range(len(periods))
+            }
+        )
+    )
+    seats = list(
+        Seat.objects.filter(
+            pk__in=accounts.filter(seat__isnull=False).values("seat")
+        ).select_related("plan")
+    )
+    charges = [
+        (day, seat_in_scope.plan.monthly_price)
+        for seat_in_scope in seats
+        for day in billing_dates(
+            seat_in_scope,
+            min(start for start, _ in periods),
+            max(end for _, end in periods),
+            now=now,
+        )
+    ]
+    # Summed here, not in SQL: SQLite keeps decimals as floats, and money must be exact.
+    purchases = list(
+        Purchase.objects.filter(
+            seat__in=[seat_in_scope.pk for seat_in_scope in seats],
+            at__gte=earliest,
+            at__lt=latest,
+        ).values_list("at", "total")
+    )
+    return [
+        _period_flows(
+            start,
+            end,
+            moved={name: int(moved[f"{name}_{index}"]) for name in _FLOW_KINDS},
+            not_granted=int(not_granted[f"period_{index}"]),
+            responses=int(responses[f"period_{index}"]),
+            subscription=sum(
+                (price for day, price in charges if start <= day <= end), Decimal("0.00")
+            ),
+            purchases=sum(
+                (total for at, total in purchases if bounds[index][0] <= at < bounds[index][1]),
+                Decimal("0.00"),
+            ),
+        )
+        for index, (start, end) in enumerate(periods)
+    ]
+
+
+def _period_flows(
+    start: date,
+    end: date,
+    *,
+    moved: dict[str, int],
+    not_granted: int,
+    responses: int,
+    subscription: Decimal,
+    purchases: Decimal,
+) -> CreditFlows:
+    cost = (subscription + purchases).quantize(CENT)
+    granted = moved["granted"]
+    spent = -moved["spent"]
+    return CreditFlows(
+        start=start,
+        end=end,
+        granted=granted,
+        spent=spent,
+        refunded=moved["refunded"],
+        expired=-moved["expired"],
+        lost_to_cap=not_granted - moved["trimmed"],
+        forfeited=-moved["forfeited"],
+        purchased=moved["purchased"],
+        adjusted=moved["adjusted"],
+        bonus=moved["bonus"],
+        utilisation=spent / granted if granted else None,
+        responses=responses,
+        cost=cost,
+        cost_per_response=(
+            (cost / responses).quantize(CENT, rounding=ROUND_HALF_UP) if responses else None
+        ),
+        subscription_cost=subscription.quantize(CENT),
+        purchase_cost=purchases.quantize(CENT),
+    )
+
+
+def credit_flows(
+    user: Viewer,
+    *,
+    team: Team | None = None,
+    seat: Seat | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    now: datetime | None = None,
+) -> CreditFlows:
+    """Credit flows and cost over [start, end] (local dates); by default the last 30 days."""
+    now = now or timezone.now()
+    end = end or schedule.local_date(now)
+    start = start or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    return _flows(user, team=team, seat=seat, periods=[(start, end)], now=now)[0]
+
+
+def monthly_credit_flows(
+    user: Viewer,
+    *,
+    team: Team | None = None,
+    seat: Seat | None = None,
+    months: int = 6,
+    now: datetime | None = None,
+) -> list[CreditFlows]:
+    """Credit flows per calendar month, oldest first, ending with the current month to date."""
+    if months < 1:
+        raise ValueError("Ask for at least one month.")
+    now = now or timezone.now()
+    today = schedule.local_date(now)
+    periods = []
+    for back in range(months - 1, -1, -1):
+        index = today.year * 12 + today.month - 1 - back
+        first = date(index // 12, index % 12 + 1, 1)
+        following = date((index + 1) // 12, (index + 1) % 12 + 1, 1)
+        periods.append((first, min(following - timedelta(days=1), today)))
+    return _flows(user, team=team, seat=seat, periods=periods, now=now)

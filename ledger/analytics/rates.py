@@ -1,0 +1,319 @@
+"""Response rates by every breakdown, worked out by the database in one grouped query each.
+
+An InMail is *answered within 30 days* when its response was recorded no later than 30 calendar
+days after it was sent. The rate's denominator counts InMails answered at any time and InMails
+whose 30-day window is over; withdrawn InMails count in `sent` but not in the rate.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db import connections
+from django.db.models import (
+    Aggregate,
+    Case,
+    CharField,
+    Count,
+    Expression,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Length
+from django.utils import timezone
+
+from ledger import schedule
+from ledger.analytics.scope import GROUP_BY
+from ledger.analytics.sql import (
+    SIX_WORDS_OR_MORE,
+    WEEKDAYS,
+    AnsweredWithinDays,
+    HoursToResponse,
+    LocalPeriod,
+    MedianHoursToResponse,
+    _median_in_database,
+)
+from ledger.models import (
+    RESPONSE_STATUSES,
+    InMail,
+    InMailStatus,
+)
+from teams.models import Team, User
+
+RESPONSE_RATE_WINDOW_DAYS = 30
+
+# English abbreviations on purpose: strftime("%b") would follow the server's locale.
+MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+BODY_BUCKETS = (
+    ("<400", "Under 400 chars"),
+    ("400-999", "400–999 chars"),
+    (">=1000", "1000+ chars"),
+)
+SUBJECT_BUCKETS = (("<=5 words", "Up to 5 words"), (">5 words", "More than 5 words"))
+OPEN_PROFILE_BUCKETS = (("open_profile", "Open Profile"), ("paid", "Paid"))
+
+
+def _measures(now: datetime, *, median: bool) -> dict[str, Aggregate]:
+    answered = Q(status__in=RESPONSE_STATUSES)
+    window_over = Q(sent_at__lte=schedule.add_days(now, -RESPONSE_RATE_WINDOW_DAYS))
+    measures: dict[str, Aggregate] = {
+        "sent": Count("pk"),
+        "answered_30d": Count(
+            "pk",
+            filter=answered & AnsweredWithinDays(RESPONSE_RATE_WINDOW_DAYS),
+        ),
+        "rate_base": Count(
+            "pk", filter=answered | (window_over & ~Q(status=InMailStatus.WITHDRAWN))
+        ),
+        "accepted": Count("pk", filter=Q(status=InMailStatus.ACCEPTED)),
+        "declined": Count("pk", filter=Q(status=InMailStatus.DECLINED)),
+        "replied": Count("pk", filter=Q(status=InMailStatus.REPLIED)),
+        "pending": Count("pk", filter=Q(status=InMailStatus.PENDING)),
+        "no_response": Count("pk", filter=Q(status=InMailStatus.NO_RESPONSE)),
+        "withdrawn": Count("pk", filter=Q(status=InMailStatus.WITHDRAWN)),
+    }
+    if median:
+        measures["median_hours"] = MedianHoursToResponse()
+    return measures
+
+
+# --------------------------------------------------------------------------------------------
+# Response rates
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResponseRateRow:
+    """One row of a response-rate breakdown; `key` is stable, `label` is for people."""
+
+    key: str
+    label: str
+    sent: int
+    answered_30d: int
+    accepted: int
+    declined: int
+    replied: int
+    pending: int
+    no_response: int
+    response_rate: float | None
+    acceptance_rate: float | None
+    median_hours_to_response: float | None
+    # The response rate's denominator: answered at any time, or sent 30+ days ago (not withdrawn).
+    rate_base: int = 0
+    withdrawn: int = 0
+
+    @property
+    def responses(self) -> int:
+        return self.accepted + self.declined + self.replied
+
+
+def _row(
+    key: str, label: str, counts: Mapping[str, Any], median_hours: float | None
+) -> ResponseRateRow:
+    responses = counts["accepted"] + counts["declined"] + counts["replied"]
+    return ResponseRateRow(
+        key=key,
+        label=label,
+        sent=counts["sent"],
+        answered_30d=counts["answered_30d"],
+        accepted=counts["accepted"],
+        declined=counts["declined"],
+        replied=counts["replied"],
+        pending=counts["pending"],
+        no_response=counts["no_response"],
+        response_rate=counts["answered_30d"] / counts["rate_base"] if counts["rate_base"] else None,
+        acceptance_rate=counts["accepted"] / responses if responses else None,
+        median_hours_to_response=median_hours,
+        rate_base=counts["rate_base"],
+        withdrawn=counts["withdrawn"],
+    )
+
+
+_EMPTY_COUNTS: Mapping[str, int] = defaultdict(int)
+
+
+GroupFields = Mapping[str, Expression | F]
+
+
+@dataclass(frozen=True)
+class _Grouping:
+    """How one breakdown groups InMails in SQL and names its groups."""
+
+    # The expressions to group by, by the name they get in `values()`. Built per query: the
+    # time zone is read when the query runs, not when this module is imported.
+    fields: Callable[[], GroupFields]
+    # Every group of a fixed domain, in natural order ((key, label) pairs), or None when the
+    # groups are whatever the InMails hold (recruiters, teams, weeks, months).
+    domain: tuple[tuple[str, str], ...] | None
+    # The row key of a grouped `values()` row.
+    key_of: Callable[[Mapping[str, Any]], str]
+
+
+def _local(period: str) -> Callable[[], GroupFields]:
+    """The local week, month or weekday of sending, in the organisation's time zone."""
+    return lambda: {"g_period": LocalPeriod("sent_at", period)}
+
+
+def _bucket(name: str, *whens: When, default: str) -> Callable[[], GroupFields]:
+    return lambda: {name: Case(*whens, default=Value(default), output_field=CharField())}
+
+
+_GROUPINGS: dict[str, _Grouping] = {
+    "recruiter": _Grouping(
+        lambda: {"g_holder": F("seat__holder")}, None, lambda r: str(r["g_holder"])
+    ),
+    "team": _Grouping(lambda: {"g_team": F("seat__team")}, None, lambda r: str(r["g_team"])),
+    "week": _Grouping(_local("week"), None, lambda r: r["g_period"]),
+    "month": _Grouping(_local("month"), None, lambda r: r["g_period"]),
+    "weekday": _Grouping(
+        _local("weekday"), tuple((day, day[:3]) for day in WEEKDAYS), lambda r: r["g_period"]
+    ),
+    "body_length": _Grouping(
+        _bucket(
+            "g_body",
+            When(Q(g_body_chars__lt=400), then=Value(BODY_BUCKETS[0][0])),
+            When(Q(g_body_chars__lt=1000), then=Value(BODY_BUCKETS[1][0])),
+            default=BODY_BUCKETS[2][0],
+        ),
+        BODY_BUCKETS,
+        lambda r: r["g_body"],
+    ),
+    "subject_length": _Grouping(
+        _bucket(
+            "g_subject",
+            When(Q(subject__regex=SIX_WORDS_OR_MORE), then=Value(SUBJECT_BUCKETS[1][0])),
+            default=SUBJECT_BUCKETS[0][0],
+        ),
+        SUBJECT_BUCKETS,
+        lambda r: r["g_subject"],
+    ),
+    "open_profile": _Grouping(
+        lambda: {"g_open_profile": F("open_profile")},
+        OPEN_PROFILE_BUCKETS,
+        lambda r: OPEN_PROFILE_BUCKETS[0][0] if r["g_open_profile"] else OPEN_PROFILE_BUCKETS[1][0],
+    ),
+}
+
+
+def _grouped(
+    inmails: QuerySet[InMail], grouping: _Grouping | None, **extra: Expression
+) -> QuerySet[InMail, dict[str, Any]]:
+    """The InMails grouped by the breakdown's fields (none: one group), plus `extra` values."""
+    fields = grouping.fields() if grouping is not None else {}
+    # No ordering: InMail's default ordering has no place in a GROUP BY.
+    rows = inmails.order_by().alias(g_body_chars=Length("body")).annotate(**fields)
+    return rows.values(*fields, **extra)
+
+
+def _median_hours_by_ranking(
+    inmails: QuerySet[InMail], grouping: _Grouping | None
+) -> dict[str, float]:
+    """Medians for databases without an ordered-set aggregate (SQLite), still in one query.
+
+    Answered InMails are ranked by hours to response within their group; the median is the
+    middle one, or the mean of the middle two.
+    """
+    answered = _grouped(
+        inmails.filter(status__in=RESPONSE_STATUSES), grouping, g_hours=HoursToResponse()
+    )
+    inner, params = answered.query.sql_with_params()
+    connection = connections[inmails.db]
+    # The group fields' own names (all `g_...`, chosen here), so the SQL can be written around
+    # the compiled query.
+    names = list(grouping.fields()) if grouping else []
+    keys = ", ".join(connection.ops.quote_name(name) for name in names)
+    partition = f"PARTITION BY {keys}" if keys else ""
+    selected = f"{keys}, " if keys else ""
+    # Only our own column names and Django's compiled query go into the text; values are params.
+    sql = (
+        f"SELECT {selected}AVG(g_hours) FROM ("  # noqa: S608
+        f"SELECT {selected}g_hours, "
+        f"ROW_NUMBER() OVER ({partition} ORDER BY g_hours) AS g_rank, "
+        f"COUNT(*) OVER ({partition}) AS g_count FROM ({inner}) answered"
+        f") ranked WHERE g_rank IN ((g_count + 1) / 2, (g_count + 2) / 2)"
+        f"{f' GROUP BY {keys}' if keys else ''}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    medians: dict[str, float] = {}
+    for *values, hours in found:
+        if hours is not None:
+            key = grouping.key_of(dict(zip(names, values, strict=True))) if grouping else "all"
+            medians[key] = float(hours)
+    return medians
+
+
+def _labels(group_by: str, keys: list[str]) -> dict[str, tuple[str, str, tuple[Any, ...]]]:
+    """(public key, label, sort key) for each grouped key."""
+    named: dict[str, tuple[str, str, tuple[Any, ...]]] = {}
+    if group_by == "recruiter":
+        for user in User.objects.filter(pk__in=[int(k) for k in keys]):
+            label = user.get_full_name() or user.username
+            named[str(user.pk)] = (user.username, label, (label.casefold(), user.username))
+    elif group_by == "team":
+        for team in Team.objects.filter(pk__in=[int(k) for k in keys]):
+            named[str(team.pk)] = (team.name, team.name, (team.name.casefold(), team.name))
+    elif group_by == "week":
+        for key in keys:
+            year, week = int(key[:4]), int(key[6:])
+            monday = date.fromisocalendar(year, week, 1)
+            label = f"Week of {monday.day} {MONTH_ABBR[monday.month - 1]} {monday.year}"
+            named[key] = (key, label, (year, week))
+    else:  # month
+        for key in keys:
+            year, month = int(key[:4]), int(key[5:])
+            named[key] = (key, f"{MONTH_ABBR[month - 1]} {year}", (year, month))
+    return named
+
+
+def response_rates(
+    inmails: QuerySet[InMail], *, group_by: str, now: datetime | None = None
+) -> list[ResponseRateRow]:
+    """Response rates broken down by `group_by` (one of GROUP_BY), in natural order.
+
+    Breakdowns with a fixed set of groups (weekday, body length, subject length, Open Profile)
+    return every group, empty ones as zeros, so charts keep their axis; the others return the
+    groups that have InMails (recruiters by name, teams by name, weeks and months in order).
+    Give it the InMails of `breakdown_inmails(user, group_by, ...)`: that is where a breakdown
+    by person leaves out the people the user may not see one by one.
+    """
+    if group_by not in _GROUPINGS:
+        raise ValueError(f"Unknown group_by {group_by!r}; use one of {', '.join(GROUP_BY)}.")
+    now = now or timezone.now()
+    grouping = _GROUPINGS[group_by]
+    in_database = _median_in_database(inmails)
+    measures = _measures(now, median=in_database)
+    grouped = _grouped(inmails, grouping).annotate(**measures)
+    counted = {grouping.key_of(row): row for row in grouped}
+    if in_database:
+        medians = {key: row["median_hours"] for key, row in counted.items()}
+    else:
+        medians = _median_hours_by_ranking(inmails, grouping)
+    if grouping.domain is not None:
+        return [
+            _row(key, label, counted.get(key, _EMPTY_COUNTS), medians.get(key))
+            for key, label in grouping.domain
+        ]
+    named = _labels(group_by, list(counted))
+    ordered = sorted(counted, key=lambda key: named[key][2])
+    return [_row(named[key][0], named[key][1], counted[key], medians.get(key)) for key in ordered]
+
+
+def response_totals(inmails: QuerySet[InMail], *, now: datetime | None = None) -> ResponseRateRow:
+    """The response-rate numbers of the whole set, as one row keyed "all"."""
+    now = now or timezone.now()
+    in_database = _median_in_database(inmails)
+    counts = inmails.order_by().aggregate(**_measures(now, median=in_database))
+    if in_database:
+        median_hours = counts["median_hours"]
+    else:
+        median_hours = _median_hours_by_ranking(inmails, None).get("all")
+    return _row("all", "All InMails", counts, median_hours)

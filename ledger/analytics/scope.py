@@ -1,0 +1,119 @@
+"""Whose InMails and accounts a user's analytics count.
+
+See docs/rules.md, "Who sees per-person analytics".
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import (
+    Q,
+    QuerySet,
+)
+
+from ledger import schedule
+from ledger.models import (
+    Account,
+    InMail,
+)
+from teams.models import Seat, Team, User
+from teams.selectors import seats_visible_to, teams_with_totals_visible_to
+
+GROUP_BY = (
+    "recruiter",
+    "team",
+    "week",
+    "month",
+    "weekday",
+    "body_length",
+    "subject_length",
+    "open_profile",
+)
+# Breakdowns whose rows name a person (SPEC "Clarifications": per-person analytics are for the
+# leads of that team and admins; a recruiter gets their own row only).
+PERSON_BREAKDOWNS = frozenset({"recruiter"})
+
+Viewer = User | AnonymousUser
+
+
+# --------------------------------------------------------------------------------------------
+# Scope
+# --------------------------------------------------------------------------------------------
+
+
+def _analysable_seats(user: Viewer) -> QuerySet[Seat]:
+    """Seats the user may see, plus every seat of the teams whose totals they may see."""
+    return Seat.objects.filter(
+        Q(pk__in=seats_visible_to(user).values("pk"))
+        | Q(team__in=teams_with_totals_visible_to(user).values("pk"))
+    )
+
+
+def analytics_inmails(
+    user: Viewer,
+    *,
+    team: Team | None = None,
+    seat: Seat | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> QuerySet[InMail]:
+    """The InMails a user may analyse, narrowed by team, seat and local sent date (inclusive).
+
+    Callers have already checked that `team` and `seat` are visible; narrowing still happens
+    inside the user's scope, so a wrong argument can only give fewer InMails, never more.
+    """
+    inmails = InMail.objects.filter(seat__in=_analysable_seats(user).values("pk"))
+    if team is not None:
+        inmails = inmails.filter(seat__team=team)
+    if seat is not None:
+        inmails = inmails.filter(seat=seat)
+    if start is not None:
+        inmails = inmails.filter(sent_at__gte=schedule.start_of_day(start))
+    if end is not None:
+        inmails = inmails.filter(sent_at__lt=schedule.start_of_day(end + timedelta(days=1)))
+    return inmails
+
+
+def breakdown_inmails(
+    user: Viewer,
+    group_by: str,
+    *,
+    team: Team | None = None,
+    seat: Seat | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> QuerySet[InMail]:
+    """The InMails a `group_by` breakdown may count for the user: the one scope of every
+    response-rate breakdown, in the API and in the pages alike.
+
+    Totals (by team, month, weekday, length, Open Profile) count everything `analytics_inmails`
+    gives: the user's own seats and the teams whose totals they may see. A breakdown whose rows
+    name a person (PERSON_BREAKDOWNS) counts only the seats the user may see one by one
+    (`seats_visible_to`: their own, every seat of the teams they lead, all for an admin), so a
+    recruiter sees their own row and never a teammate's, team by team: someone who leads one
+    team and recruits in another sees every row of the first and their own in the second.
+    """
+    if group_by not in GROUP_BY:
+        raise ValueError(f"Unknown group_by {group_by!r}; use one of {', '.join(GROUP_BY)}.")
+    inmails = analytics_inmails(user, team=team, seat=seat, start=start, end=end)
+    if group_by in PERSON_BREAKDOWNS:
+        inmails = inmails.filter(seat__in=seats_visible_to(user).values("pk"))
+    return inmails
+
+
+def analytics_accounts(
+    user: Viewer, *, team: Team | None = None, seat: Seat | None = None
+) -> QuerySet[Account]:
+    """Accounts whose flows the user may see: visible seats' accounts, and every account (seats
+    and pool) of the teams whose totals they may see; narrowed to a team or one seat."""
+    accounts = Account.objects.filter(
+        Q(seat__in=seats_visible_to(user).values("pk"))
+        | Q(team__in=teams_with_totals_visible_to(user).values("pk"))
+    )
+    if team is not None:
+        accounts = accounts.filter(team=team)
+    if seat is not None:
+        accounts = accounts.filter(seat=seat)
+    return accounts
