@@ -88,7 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "ledger.notification_views.unread_notifications",
+                "ledger.notifications.views.unread_notifications",
             ],
         },
     },

@@ -19,10 +19,10 @@ api_docs = csp_update({"style-src": [UNSAFE_INLINE]})(
 )
 
 urlpatterns = [
-    path("", include("ledger.urls")),
-    path("manage/", include("teams.manage_urls")),
-    path("csv/", include("ledger.csv_urls")),
-    path("notifications/", include("ledger.notification_urls")),
+    path("", include("ledger.web.urls")),
+    path("manage/", include("ledger.console.urls")),
+    path("csv/", include("ledger.web.csv_urls")),
+    path("notifications/", include("ledger.notifications.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

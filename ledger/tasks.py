@@ -13,7 +13,7 @@ from typing import Any
 from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
-from ledger.alerts import alerts_raise
+from ledger.notifications.alerts import alerts_raise
 from ledger.selectors import ledger_discrepancies
 from ledger.services import idempotency_records_purge, ledger_tick
 

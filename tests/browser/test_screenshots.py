@@ -14,8 +14,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from ledger.alerts import alerts_raise
 from ledger.models import InMailStatus, Notification
+from ledger.notifications.alerts import alerts_raise
 from ledger.services import (
     Cause,
     adjustment_post,

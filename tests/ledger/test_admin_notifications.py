@@ -9,8 +9,8 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from ledger.alerts import alerts_raise
 from ledger.models import AlertKind, Notification, NotificationPreference
+from ledger.notifications.alerts import alerts_raise
 from ledger.services import Cause, inmail_send
 from tests.conftest import Org
 from tests.factories import make_seat

@@ -20,7 +20,6 @@ import time_machine
 from django.apps import apps
 from django.db import connection
 
-from ledger.alerts import alerts_raise
 from ledger.models import (
     Account,
     AccountKind,
@@ -31,6 +30,7 @@ from ledger.models import (
     Refresh,
     RefreshKind,
 )
+from ledger.notifications.alerts import alerts_raise
 from ledger.services import adjustment_post, inmail_record_response, pool_transfer
 from teams.models import Role, Seat, Team, User
 from tests.factories import MembershipFactory

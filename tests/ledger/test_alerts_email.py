@@ -20,8 +20,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.test import Client
 from django.urls import reverse
 
-from ledger.alerts import alerts_raise
 from ledger.models import AlertKind, EmailStatus, Notification
+from ledger.notifications.alerts import alerts_raise
 from ledger.tasks import send_alerts
 from tests.conftest import Org
 from tests.ledger.helpers import seat_on, utc

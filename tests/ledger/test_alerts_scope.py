@@ -16,8 +16,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from ledger.alerts import Alert, alerts_raise, pending_alerts
 from ledger.models import AlertKind, EmailStatus, Notification, NotificationPreference
+from ledger.notifications.alerts import Alert, alerts_raise, pending_alerts
 from teams.models import Role, Seat, Team, User
 from tests.factories import MembershipFactory
 from tests.ledger.helpers import new_team, person, seat_on, set_plan, utc

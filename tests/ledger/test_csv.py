@@ -12,15 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from time_machine import TimeMachineFixture
 
-from ledger import csv_io
-from ledger.csv_io import (
-    ExportFilters,
-    ImportFileError,
-    decode_upload,
-    export_entries,
-    export_inmails,
-    preview_import,
-)
 from ledger.models import Account, Entry, InMail, InMailStatus
 from ledger.services import (
     Cause,
@@ -28,6 +19,15 @@ from ledger.services import (
     inmail_record_response,
     inmail_send,
     inmails_import,
+)
+from ledger.web import csv_io
+from ledger.web.csv_io import (
+    ExportFilters,
+    ImportFileError,
+    decode_upload,
+    export_entries,
+    export_inmails,
+    preview_import,
 )
 from teams.models import Seat, User
 from tests.conftest import Org

@@ -15,10 +15,10 @@ from django.test import Client
 from django.urls import reverse
 from time_machine import TimeMachineFixture
 
-from ledger import csv_io
-from ledger.csv_views import SESSION_KEY
 from ledger.models import Account, Entry, InMail
 from ledger.services import Cause, inmail_send
+from ledger.web import csv_io
+from ledger.web.csv_views import SESSION_KEY
 from teams.models import Seat, User
 from tests.conftest import Org
 from tests.factories import make_seat

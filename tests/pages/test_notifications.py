@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from ledger.alerts import alerts_raise
 from ledger.models import AlertKind, EmailStatus, Notification, NotificationPreference
-from ledger.notification_views import PAGE_SIZE, unread_notifications
+from ledger.notifications.alerts import alerts_raise
+from ledger.notifications.views import PAGE_SIZE, unread_notifications
 from teams.models import User
 from tests.conftest import Org
 from tests.factories import make_seat

@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from ledger.management.commands.demo import ADMIN_USERNAME, DEMO_PASSWORD, DEMO_URL
 from ledger.models import (
     RESPONSE_STATUSES,
     Account,
@@ -30,7 +31,6 @@ from ledger.models import (
 )
 from ledger.schedule import add_days, local_date, today
 from ledger.selectors import ledger_discrepancies
-from teams.management.commands.demo import ADMIN_USERNAME, DEMO_PASSWORD, DEMO_URL
 from teams.models import Membership, PlanFamily, Role, Seat, SeatStatus, Team, User
 from teams.selectors import seats_visible_to
 

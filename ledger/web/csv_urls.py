@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ledger import csv_views
+from ledger.web import csv_views
 
 app_name = "csv"
 

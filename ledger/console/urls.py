@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from teams import manage_views as views
+from ledger.console import views
 
 app_name = "manage"
 

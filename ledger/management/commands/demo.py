@@ -39,9 +39,9 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from ledger import schedule
-from ledger.alerts import alerts_raise
 from ledger.exceptions import LedgerRuleError
 from ledger.models import InMail, Notification
+from ledger.notifications.alerts import alerts_raise
 from ledger.services import (
     Cause,
     bonus_grant,

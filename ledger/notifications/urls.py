@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from ledger import notification_views as views
+from ledger.notifications import views
 
 app_name = "notifications"
 

@@ -30,20 +30,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ledger import schedule
-from ledger.exceptions import LedgerError
-from ledger.models import Entry, EntryKind, LotSource, Purchase
-from ledger.selectors import LotBalance, seat_balance, seat_entries, seat_summaries
-from ledger.services import (
-    Cause,
-    adjustment_post,
-    bonus_grant,
-    purchase_record,
-    seat_activate,
-    seat_cancel,
-    seat_change_plan,
-    seat_update_settings,
-)
-from teams.forms import (
+from ledger.console.forms import (
     AdjustmentForm,
     BonusForm,
     ChangePlanForm,
@@ -58,6 +45,19 @@ from teams.forms import (
     TeamForm,
     UserCreateForm,
     add_ledger_error,
+)
+from ledger.exceptions import LedgerError
+from ledger.models import Entry, EntryKind, LotSource, Purchase
+from ledger.selectors import LotBalance, seat_balance, seat_entries, seat_summaries
+from ledger.services import (
+    Cause,
+    adjustment_post,
+    bonus_grant,
+    purchase_record,
+    seat_activate,
+    seat_cancel,
+    seat_change_plan,
+    seat_update_settings,
 )
 from teams.models import Membership, Plan, Seat, SeatStatus, Team, User
 from teams.selectors import seats_visible_to, user_is_admin

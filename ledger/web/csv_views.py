@@ -22,7 +22,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from ledger.csv_io import (
+from ledger.models import EntryKind, InMailStatus
+from ledger.services import Cause, ImportRejected, inmails_import
+from ledger.web.csv_io import (
     IMPORT_MAX_BYTES,
     MAX_ID,
     TOO_LARGE,
@@ -35,8 +37,6 @@ from ledger.csv_io import (
     preview_import,
     read_table,
 )
-from ledger.models import EntryKind, InMailStatus
-from ledger.services import Cause, ImportRejected, inmails_import
 from teams.models import User
 from teams.selectors import seats_visible_to, teams_visible_to
 

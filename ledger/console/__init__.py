@@ -1,0 +1,1 @@
+"""The admin console (`/manage/`): seats, purchases, bonus, adjustments, plans, teams, people."""

@@ -1,0 +1,23 @@
+"""The dashboard's pages."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from ledger.web import home, teams
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("inmails/", home.inmail_list, name="inmail_list"),
+    path("inmails/send/", home.inmail_send_view, name="inmail_send"),
+    path("inmails/<int:pk>/respond/", home.inmail_respond, name="inmail_respond"),
+    path("inmails/<int:pk>/withdraw/", home.inmail_withdraw_view, name="inmail_withdraw"),
+    path("teams/", teams.team_list, name="team_list"),
+    path("teams/<int:pk>/", teams.team_detail, name="team_detail"),
+    path("teams/<int:pk>/seats/<int:seat_pk>/move/", teams.team_seat_move, name="team_seat_move"),
+    path(
+        "teams/<int:pk>/seats/<int:seat_pk>/settings/",
+        teams.team_seat_settings,
+        name="team_seat_settings",
+    ),
+]
