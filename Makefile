@@ -49,6 +49,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 worker: $(RUN_STAMP)
 	$(BIN)/celery -A inmail_site worker -l info
