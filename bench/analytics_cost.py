@@ -504,7 +504,10 @@ def simulate_account(
             lot.row["remaining"] = lot.remaining
 
     def refresh_at(k: int) -> datetime:
-        return schedule.start_of_day(schedule.refresh_date(account.anchor_on, account.refresh, k))
+        at: datetime = schedule.start_of_day(
+            schedule.refresh_date(account.anchor_on, account.refresh, k)
+        )
+        return at
 
     for lot in lots:
         push(lot.expires_at, 0, "expiry", lot)

@@ -280,9 +280,9 @@ def simulate_account(
         rows.by_model[Lot][lot.pk - 1]["remaining"] = lot.remaining
 
     def refresh_at(k: int) -> datetime:
-        if k == 0:
-            return schedule.start_of_day(anchor)
-        return schedule.start_of_day(schedule.refresh_date(anchor, "billing_day", k))
+        day: date = anchor if k == 0 else schedule.refresh_date(anchor, "billing_day", k)
+        at: datetime = schedule.start_of_day(day)
+        return at
 
     push(refresh_at(0), 1, "refresh", 0)
     while events:

@@ -52,9 +52,9 @@ def client_ip(request: HttpRequest) -> str | None:
     X-Forwarded-For; with none, the address of the connection. A forged header can't move a
     lockout off the real client, because only the proxies' own additions are trusted.
     """
-    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES")
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
-    remote = request.META.get("REMOTE_ADDR")
+    proxies: int | None = settings.REST_FRAMEWORK.get("NUM_PROXIES")
+    forwarded: str | None = request.META.get("HTTP_X_FORWARDED_FOR")
+    remote: str | None = request.META.get("REMOTE_ADDR")
     if forwarded and proxies:
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if hops:

@@ -39,7 +39,7 @@ admin.site.unregister(Group)
 # --------------------------------------------------------------------------------------------
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline[Membership, User]):
     model = Membership
     extra = 0
     autocomplete_fields = ["user", "team"]
@@ -62,7 +62,7 @@ class IsAdminFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin[User]):
     list_display = ["username", "full_name", "email", "is_admin", "is_active", "last_login"]
     list_filter = [IsAdminFilter, "is_active", "memberships__team"]
     search_fields = ["username", "first_name", "last_name", "email"]

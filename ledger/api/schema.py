@@ -22,7 +22,10 @@ class LedgerAutoSchema(AutoSchema):
     def _map_serializer(
         self, serializer: Any, direction: str, bypass_extensions: bool = False
     ) -> dict[str, Any]:
-        schema: dict[str, Any] = super()._map_serializer(serializer, direction, bypass_extensions)
+        # drf-spectacular is untyped; its schema is a dict of JSON values.
+        schema: dict[str, Any] = super()._map_serializer(  # type: ignore[no-untyped-call]
+            serializer, direction, bypass_extensions
+        )
         strict = (
             issubclass(serializer, StrictInput)
             if isinstance(serializer, type)
@@ -35,7 +38,9 @@ class LedgerAutoSchema(AutoSchema):
     def _map_serializer_field(
         self, field: Any, direction: str, bypass_extensions: bool = False
     ) -> dict[str, Any]:
-        schema: dict[str, Any] = super()._map_serializer_field(field, direction, bypass_extensions)
+        schema: dict[str, Any] = super()._map_serializer_field(  # type: ignore[no-untyped-call]
+            field, direction, bypass_extensions
+        )
         if isinstance(field, serializers.DecimalField) and "pattern" in schema:
             schema["pattern"] = decimal_pattern(field)
         if (

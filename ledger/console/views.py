@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -80,7 +80,8 @@ def admin_only(view: View[P]) -> View[P]:
             raise Http404("No such page.")
         return view(request, *args, **kwargs)
 
-    return wrapped
+    # functools.wraps types its result as a wrapper of its own; it is the same view.
+    return cast(View[P], wrapped)
 
 
 def _cause(request: HttpRequest) -> Cause:

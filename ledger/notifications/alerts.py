@@ -406,7 +406,8 @@ def alerts_raise(*, now: datetime | None = None, seat_ids: set[int] | None = Non
 
 def _next_attempt_after(attempts: int) -> timedelta:
     """The wait after the `attempts`-th failed try: 1 minute, doubling, at most an hour."""
-    return min(EMAIL_FIRST_RETRY * 2 ** min(attempts - 1, 16), EMAIL_LONGEST_RETRY)
+    wait: timedelta = EMAIL_FIRST_RETRY * 2 ** min(attempts - 1, 16)
+    return min(wait, EMAIL_LONGEST_RETRY)
 
 
 def notifications_email_pending(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any
 
 from time_machine import TimeMachineFixture
 
@@ -44,14 +44,14 @@ def set_plan(code: str, **fields: Any) -> None:
 def person(username: str | None = None) -> User:
     """A user without a password (hashing one costs half a second per test)."""
     if username is None:
-        return cast(User, UserFactory(password=None))
-    return cast(User, UserFactory(username=username, password=None))
+        return UserFactory.create(password=None)
+    return UserFactory.create(username=username, password=None)
 
 
 def new_team(name: str | None = None) -> Team:
     if name is None:
-        return cast(Team, TeamFactory())
-    return cast(Team, TeamFactory(name=name))
+        return TeamFactory.create()
+    return TeamFactory.create(name=name)
 
 
 def seat_on(

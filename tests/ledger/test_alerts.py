@@ -56,8 +56,8 @@ def people(db: None) -> People:
     other_team = new_team("Talent South")
     lead = person("lead")
     other_lead = person("other-lead")
-    MembershipFactory(user=lead, team=team, role=Role.LEAD)
-    MembershipFactory(user=other_lead, team=other_team, role=Role.LEAD)
+    MembershipFactory.create(user=lead, team=team, role=Role.LEAD)
+    MembershipFactory.create(user=other_lead, team=other_team, role=Role.LEAD)
     return People(
         lead=lead,
         holder=person("holder"),
@@ -473,7 +473,7 @@ def test_two_alert_jobs_at_once_store_and_email_each_notification_once(
     with time_machine.travel(START, tick=False):
         team = new_team("Talent North")
         lead = person("lead")
-        MembershipFactory(user=lead, team=team, role=Role.LEAD)
+        MembershipFactory.create(user=lead, team=team, role=Role.LEAD)
         quality = seat_on("recruiter_lite", holder=person("quality"), team=team)
         inmails_with_answers(quality, sent=100, answered=12)
         for n in range(4):

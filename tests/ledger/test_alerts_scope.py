@@ -40,7 +40,7 @@ NARROWED = re.compile(r'"(id|account_id|seat_id|team_id|user_id)" (IN \(|= )')
 def pooled_seat_in_a_team_of_its_own(name: str) -> Seat:
     """A Recruiter Corporate seat drawing on its team's pool, in a team with a lead."""
     team = new_team(name)
-    MembershipFactory(user=person(f"{name}-lead"), team=team, role=Role.LEAD)
+    MembershipFactory.create(user=person(f"{name}-lead"), team=team, role=Role.LEAD)
     return seat_on("recruiter_corporate", holder=person(f"{name}-holder"), team=team)
 
 
@@ -79,7 +79,7 @@ def test_the_pass_after_a_send_costs_the_same_in_an_organisation_of_2_seats_as_o
         first = pooled_seat_in_a_team_of_its_own("north")
         second = pooled_seat_in_a_team_of_its_own("east")
         elsewhere = new_team("south")
-        MembershipFactory(user=person("south-lead"), team=elsewhere, role=Role.LEAD)
+        MembershipFactory.create(user=person("south-lead"), team=elsewhere, role=Role.LEAD)
         more_seats(elsewhere, 1)
         alerts_raise()
         # Other people's mails waiting for a retry are the periodic pass's work, not this one's.
@@ -122,13 +122,13 @@ def test_the_periodic_pass_raises_every_alert_the_seat_passes_raise_between_them
     set_plan("recruiter_corporate", monthly_credits=20)
     with time_machine.travel(START, tick=False):
         north = new_team("north")
-        MembershipFactory(user=person("north-lead"), team=north, role=Role.LEAD)
+        MembershipFactory.create(user=person("north-lead"), team=north, role=Role.LEAD)
         pooled = [
             seat_on("recruiter_corporate", holder=person(f"pooled-{n}"), team=north)
             for n in range(3)
         ]
         south = new_team("south")
-        MembershipFactory(user=person("south-lead"), team=south, role=Role.LEAD)
+        MembershipFactory.create(user=person("south-lead"), team=south, role=Role.LEAD)
         careers = [
             seat_on("premium_career", holder=person(f"career-{n}"), team=south) for n in range(2)
         ]

@@ -411,7 +411,8 @@ def test_scheduled_entries_record_the_job_that_caused_them(
     time_machine.move_to(utc(2025, 4, 20))
     own_balance(seat)
 
-    causes = set(
+    # The actor column is nullable, which the stubs' row type does not say.
+    causes: set[tuple[str, int | None, str]] = set(
         Entry.objects.filter(account=account_of(seat))
         .exclude(refresh__kind=RefreshKind.ACTIVATION)
         .values_list("kind", "actor", "cause")
