@@ -457,7 +457,7 @@ def test_a_header_without_rows_has_nothing_to_import(org: Org) -> None:
 
 
 def test_too_many_rows_are_refused(org: Org, seats: Seats, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(csv_io, "IMPORT_MAX_ROWS", 2)
+    monkeypatch.setattr(csv_io.imports, "IMPORT_MAX_ROWS", 2)
     row = f"{seats.recruiter.pk},ada,Hi,Body,2025-06-01,,,\n"
 
     with pytest.raises(ImportFileError, match="more than 2 rows"):

@@ -1,0 +1,77 @@
+"""CSV files in and out: InMails and ledger entries exported (`export`), InMail history
+imported (`imports`); the InMail columns both share (`columns`).
+"""
+
+from __future__ import annotations
+
+from ledger.web.csv_io.columns import INMAIL_COLUMNS
+from ledger.web.csv_io.export import (
+    ENTRY_COLUMNS,
+    ENTRY_VALUES,
+    EXPORT_CHUNK_SIZE,
+    EXPORT_ROWS_PER_PIECE,
+    FORMULA_PREFIXES,
+    INMAIL_VALUES,
+    ExportFilters,
+    csv_lines,
+    entries_for_export,
+    export_entries,
+    export_inmails,
+    inmails_for_export,
+    text_cell,
+)
+from ledger.web.csv_io.imports import (
+    COLUMN_ALIASES,
+    EARLIEST_YEAR,
+    FALSE_WORDS,
+    IMPORT_MAX_BYTES,
+    INSTANT_HINT,
+    LATEST_YEAR,
+    MAX_ID,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    TOO_LARGE,
+    TRUE_WORDS,
+    CsvRecord,
+    CsvTable,
+    ImportFileError,
+    ImportPreview,
+    decode_upload,
+    preview_import,
+    read_table,
+)
+
+__all__ = [
+    "COLUMN_ALIASES",
+    "EARLIEST_YEAR",
+    "ENTRY_COLUMNS",
+    "ENTRY_VALUES",
+    "EXPORT_CHUNK_SIZE",
+    "EXPORT_ROWS_PER_PIECE",
+    "FALSE_WORDS",
+    "FORMULA_PREFIXES",
+    "IMPORT_MAX_BYTES",
+    "INMAIL_COLUMNS",
+    "INMAIL_VALUES",
+    "INSTANT_HINT",
+    "LATEST_YEAR",
+    "MAX_ID",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "TOO_LARGE",
+    "TRUE_WORDS",
+    "CsvRecord",
+    "CsvTable",
+    "ExportFilters",
+    "ImportFileError",
+    "ImportPreview",
+    "csv_lines",
+    "decode_upload",
+    "entries_for_export",
+    "export_entries",
+    "export_inmails",
+    "inmails_for_export",
+    "preview_import",
+    "read_table",
+    "text_cell",
+]

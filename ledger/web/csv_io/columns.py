@@ -1,0 +1,21 @@
+"""The InMail columns of a CSV file, shared by the export and the import."""
+
+from __future__ import annotations
+
+INMAIL_COLUMNS = (
+    "id",
+    "seat",
+    "holder",
+    "team",
+    "recipient",
+    "subject",
+    "body",
+    "open_profile",
+    "status",
+    "sent_at",
+    "responded_at",
+    "credit_cost",
+    "paid_from",
+    "refunded",
+    "imported",
+)
