@@ -52,7 +52,7 @@ def _configure(database: Path) -> None:
 def _fill_with_demo() -> list[Shot]:
     from django.core.management import call_command
 
-    from ledger.management.commands.demo import LOGINS
+    from ledger.management.demo.data import LOGINS
     from teams.models import Membership, Role
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -78,7 +78,7 @@ def _fill_with_demo() -> list[Shot]:
 def _take(base_url: str, shots: list[Shot]) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    from ledger.management.commands.demo import DEMO_PASSWORD
+    from ledger.management.demo.data import DEMO_PASSWORD
 
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from ledger.management.commands.demo import ADMIN_USERNAME, DEMO_PASSWORD, DEMO_URL
+from ledger.management.demo.data import ADMIN_USERNAME, DEMO_PASSWORD, DEMO_URL
 from ledger.models import (
     RESPONSE_STATUSES,
     Account,
