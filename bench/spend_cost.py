@@ -31,32 +31,34 @@ bench/RESULTS.md and its row in the summary.
 from __future__ import annotations
 
 import argparse
-import heapq
 import os
-import platform
-import random
 import re
 import statistics
-import subprocess
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "RESULTS.md"
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inmail_site.settings")
+from common import (
+    RESULTS,
+    ROOT,
+    access_paths,
+    database_counters,
+    ensure_database,
+    explain,
+    machine,
+    machine_line,
+    read_of,
+    reset_database,
+    setup_django,
+    statement_label,
+)
+from datagen_spend import HISTORY_DAYS, PLAN, load, simulate_history
 
-HISTORY_DAYS = 730
-PLAN = "recruiter_lite"
 POOLED_PLAN = "recruiter_corporate"
-RESPONSE_RATE = 0.25
 # A heavy seat: a pool, or a recruiter who sent every working day for years.
 HEAVY_LOTS = 5_000
 HEAVY_INMAILS = 10_000
@@ -77,351 +79,6 @@ def bench_database_url(entries: int) -> str:
         return f"sqlite:///{ROOT / 'bench' / f'{name}.sqlite3'}"
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def maintenance_dsn(url: str) -> str:
-    parts = urlsplit(url.replace("postgres://", "postgresql://", 1))
-    return urlunsplit(parts._replace(path="/postgres"))
-
-
-def reset_database(url: str) -> None:
-    """Drop and create the benchmark database (PostgreSQL) or delete its file (SQLite)."""
-    if url.startswith("sqlite"):
-        Path(urlsplit(url).path).unlink(missing_ok=True)
-        return
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(maintenance_dsn(url), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-
-def ensure_database(url: str) -> None:
-    if url.startswith("sqlite"):
-        return
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(maintenance_dsn(url), autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{name}"')
-
-
-# --------------------------------------------------------------------------------------------
-# A simulated history
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Rows:
-    """Rows to load, per model, as dicts keyed by field attname."""
-
-    by_model: dict[Any, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    next_id: dict[Any, int] = field(default_factory=dict)
-
-    def add(self, model: Any, **values: Any) -> int:
-        pk = self.next_id.get(model, 1)
-        self.next_id[model] = pk + 1
-        values["id"] = pk
-        self.by_model[model].append(values)
-        return pk
-
-    def count(self, model: Any) -> int:
-        return len(self.by_model[model])
-
-
-@dataclass
-class SimLot:
-    pk: int
-    granted_at: datetime
-    expires_at: datetime
-    remaining: int
-    source: str
-
-
-def simulate_history(entries: int, seed: int, until: datetime) -> tuple[Rows, str]:
-    """Seats on Recruiter Lite living two years under R3–R9, until `entries` entries exist."""
-    from django.contrib.auth.hashers import make_password
-
-    from ledger import schedule
-    from ledger.models import Account, Entry
-    from teams.models import Membership, Plan, Seat, Team, User
-
-    rng = random.Random(seed)
-    nobody_logs_in = make_password(None)
-    plan = Plan.objects.get(code=PLAN)
-    lifetime = plan.credit_lifetime_days or 90
-    rows = Rows()
-    marker = f"Bench history: {entries} entries, seed {seed}"
-    teams = [rows.add(Team, name=marker, share_usage=True, created_at=until)]
-    seats = 0
-    while rows.count(Entry) < entries:
-        if seats % 25 == 24:
-            teams.append(
-                rows.add(Team, name=f"Bench team {len(teams)}", share_usage=True, created_at=until)
-            )
-        team = teams[-1]
-        seats += 1
-        user = rows.add(
-            User,
-            password=nobody_logs_in,
-            last_login=None,
-            is_superuser=False,
-            username=f"bench{seats}",
-            first_name="Bench",
-            last_name=f"Recruiter {seats}",
-            email=f"bench{seats}@example.com",
-            is_staff=False,
-            is_active=True,
-            date_joined=until,
-        )
-        rows.add(Membership, user_id=user, team_id=team, role="recruiter", created_at=until)
-        activated_on = (until - timedelta(days=HISTORY_DAYS - rng.randrange(60))).date()
-        seat = rows.add(
-            Seat,
-            holder_id=user,
-            team_id=team,
-            plan_id=plan.pk,
-            status="active",
-            activated_on=activated_on,
-            anchor_day=activated_on.day,
-            pool_access=False,
-            monthly_allocation=None,
-            cancelled_at=None,
-            replaced_by_id=None,
-            created_at=until,
-        )
-        account = rows.next_id.get(Account, 1)
-        balance, next_due = simulate_account(
-            rows, rng, schedule, account, seat, activated_on, until, plan, lifetime
-        )
-        rows.add(
-            Account,
-            kind="seat",
-            seat_id=seat,
-            team_id=team,
-            anchor_on=activated_on,
-            refresh="billing_day",
-            balance=balance,
-            synced_until=until,
-            next_due_at=next_due,
-            is_open=True,
-            created_at=until,
-        )
-    return rows, marker
-
-
-def simulate_account(
-    rows: Rows,
-    rng: random.Random,
-    schedule: Any,
-    account: int,
-    seat: int,
-    anchor: date,
-    until: datetime,
-    plan: Any,
-    lifetime: int,
-) -> tuple[int, datetime | None]:
-    """One seat account's history in time order; returns its balance and next due instant."""
-    from ledger.models import Entry, InMail, Lot, Refresh
-
-    events: list[tuple[datetime, int, int, str, Any]] = []
-    sequence = iter(range(10**9))
-    lots: list[SimLot] = []
-    balance = 0
-
-    def push(at: datetime, priority: int, kind: str, payload: Any) -> None:
-        # At one instant expiries come first, then the refresh, then everything else (R17).
-        heapq.heappush(events, (at, priority, next(sequence), kind, payload))
-
-    def post(at: datetime, kind: str, amount: int, lot: int, **extra: Any) -> None:
-        nonlocal balance
-        balance += amount
-        rows.add(
-            Entry,
-            account_id=account,
-            at=at,
-            kind=kind,
-            amount=amount,
-            balance_after=balance,
-            lot_id=lot,
-            inmail_id=extra.get("inmail"),
-            refresh_id=extra.get("refresh"),
-            actor_id=None,
-            cause=extra.get("cause", "api"),
-            memo=extra.get("memo", ""),
-            created_at=at,
-        )
-
-    def new_lot(at: datetime, credits: int, source: str, refund_of: int | None = None) -> SimLot:
-        expires_at = schedule.add_days(at, lifetime)
-        pk = rows.add(
-            Lot,
-            account_id=account,
-            source=source,
-            granted_at=at,
-            expires_at=expires_at,
-            initial=credits,
-            remaining=credits,
-            moved_from_id=None,
-            refund_of_id=refund_of,
-            created_at=at,
-        )
-        lot = SimLot(pk, at, expires_at, credits, source)
-        lots.append(lot)
-        if expires_at <= until:
-            push(expires_at, 0, "expiry", lot)
-        return lot
-
-    def take(lot: SimLot, credits: int) -> None:
-        lot.remaining -= credits
-        rows.by_model[Lot][lot.pk - 1]["remaining"] = lot.remaining
-
-    def refresh_at(k: int) -> datetime:
-        day: date = anchor if k == 0 else schedule.refresh_date(anchor, "billing_day", k)
-        at: datetime = schedule.start_of_day(day)
-        return at
-
-    push(refresh_at(0), 1, "refresh", 0)
-    while events:
-        at, _, _, kind, payload = heapq.heappop(events)
-        if kind == "expiry":
-            lot = payload
-            if lot.remaining:
-                credits = lot.remaining
-                take(lot, credits)
-                post(at, "expiry", -credits, lot.pk, cause="expiry")
-        elif kind == "refresh":
-            k = payload
-            capped = sum(lot.remaining for lot in lots)
-            granted = min(plan.monthly_credits, max(0, plan.max_balance - capped))
-            refresh = rows.add(
-                Refresh,
-                account_id=account,
-                kind="activation" if k == 0 else "refresh",
-                period_on=schedule.local_date(at),
-                due_at=at,
-                seat_id=seat if k == 0 else None,
-                monthly=plan.monthly_credits,
-                cap=plan.max_balance,
-                capped_before=capped,
-                granted=granted,
-                lost_to_cap=plan.monthly_credits - granted + max(0, capped - plan.max_balance),
-                created_at=at,
-            )
-            excess = capped - plan.max_balance
-            for lot in sorted(lots, key=lambda lot: (lot.expires_at, lot.granted_at, lot.pk)):
-                if excess <= 0:
-                    break
-                piece = min(lot.remaining, excess)
-                if piece:
-                    take(lot, piece)
-                    post(at, "lost_to_cap", -piece, lot.pk, refresh=refresh, cause="refresh")
-                    excess -= piece
-            if granted:
-                lot = new_lot(at, granted, "grant")
-                post(at, "grant", granted, lot.pk, refresh=refresh, cause="refresh")
-            following = refresh_at(k + 1)
-            end = min(following, until)
-            for _ in range(rng.randint(4, 10)):
-                push(at + (end - at) * rng.random(), 2, "spend", None)
-            if following <= until:
-                push(following, 1, "refresh", k + 1)
-        elif kind == "spend":
-            spendable = [lot for lot in lots if lot.remaining and lot.expires_at > at]
-            if not spendable:
-                continue
-            lot = min(spendable, key=lambda lot: (lot.expires_at, lot.granted_at, lot.pk))
-            window_end = schedule.add_days(at, 90)
-            answered_at = at + timedelta(hours=rng.uniform(2, 24 * 20))
-            answered = rng.random() < RESPONSE_RATE and answered_at <= until
-            status = (
-                rng.choice(["accepted", "declined", "replied"])
-                if answered
-                else ("no_response" if window_end <= until else "pending")
-            )
-            inmail = rows.add(
-                InMail,
-                seat_id=seat,
-                recipient=f"https://www.linkedin.com/in/member-{rows.next_id.get(InMail, 1)}",
-                recipient_key=f"linkedin:in/member-{rows.next_id.get(InMail, 1)}",
-                subject="A role on our platform team",
-                body="Hi, I came across your profile and thought of a role we are hiring for. "
-                "Would you be open to a short call next week?",
-                open_profile=False,
-                status=status,
-                sent_at=at,
-                responded_at=answered_at if answered else None,
-                reminder_at=schedule.add_days(at, 3) if status != "pending" else None,
-                closed_at=answered_at
-                if answered
-                else (window_end if status != "pending" else None),
-                credit_cost=1,
-                paid_from="seat",
-                paid_account_id=account,
-                refunded=answered,
-                imported=False,
-                created_by_id=None,
-                created_at=at,
-            )
-            take(lot, 1)
-            post(at, "spend", -1, lot.pk, inmail=inmail)
-            if answered:
-                push(answered_at, 2, "refund", inmail)
-        elif kind == "refund":
-            lot = new_lot(at, 1, "refund", refund_of=payload)
-            post(at, "refund", 1, lot.pk, inmail=payload, memo="Answered within 90 days")
-    alive = [lot.expires_at for lot in lots if lot.remaining]
-    next_refresh = min(refresh_at(k) for k in range(1, 40) if refresh_at(k) > until)
-    return balance, min([next_refresh, *alive])
-
-
-def load(rows: Rows) -> None:
-    """COPY (PostgreSQL) or executemany (SQLite) every table, then move the id sequences on."""
-    from django.core.management.color import no_style
-    from django.db import connection, transaction
-
-    from ledger.models import Account, Entry, InMail, Lot, Refresh
-    from teams.models import Membership, Seat, Team, User
-
-    order = [User, Team, Membership, Seat, Account, Refresh, Lot, InMail, Entry]
-    with transaction.atomic():
-        for model in order:
-            records = rows.by_model[model]
-            if not records:
-                continue
-            fields = model._meta.concrete_fields
-            columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-            table = connection.ops.quote_name(model._meta.db_table)
-            started = time.perf_counter()
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    raw = cursor.cursor
-                    with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                        for record in records:
-                            copy.write_row([record[f.attname] for f in fields])
-            else:
-                marks = ", ".join("?" for _ in fields)
-                raw = connection.connection
-                # Table and column names come from the models, not from input.
-                raw.executemany(
-                    f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608
-                    (
-                        [f.get_db_prep_value(record[f.attname], connection) for f in fields]
-                        for record in records
-                    ),
-                )
-            print(
-                f"  loaded {len(records):>9,} rows into {model._meta.db_table} "
-                f"in {time.perf_counter() - started:.1f}s"
-            )
-        with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), order):
-                cursor.execute(sql)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
 
 
 # --------------------------------------------------------------------------------------------
@@ -457,99 +114,6 @@ class Measurement:
     @property
     def median_commit_ms(self) -> float:
         return statistics.median(self.commit_ms)
-
-
-def collapse(sql: str) -> str:
-    return re.sub(r"\s+", " ", sql).strip()
-
-
-def statement_label(sql: str) -> str:
-    """A short name for a statement: verb, table, what it filters and sorts on, row locks."""
-    sql = collapse(sql)
-    verb = sql.split(" ", 1)[0].upper()
-    table = re.search(r'(?:FROM|INTO|UPDATE) "([a-z_]+)"', sql)
-    where = re.search(r" WHERE (.*?)(?: ORDER BY| LIMIT| FOR UPDATE| RETURNING|$)", sql)
-    order = re.search(r" ORDER BY (.*?)(?: LIMIT| FOR UPDATE|$)", sql)
-    label = f"{verb} {table.group(1) if table else '?'}"
-    if where:
-        label += " by " + ", ".join(sorted(set(re.findall(r'"[a-z_]+"\."([a-z_]+)"', where[1]))))
-    if order:
-        # Django names the sort columns `"table"."column"`, or `"column"` / a position when the
-        # column is selected too.
-        selected = re.findall(r'"([a-z_]+)"(?:,| FROM)', sql.split(" FROM ", 1)[0] + " FROM")
-        names = []
-        for term in (term.strip() for term in order[1].split(",")):
-            quoted = re.findall(r'"([a-z_]+)"', term)
-            position = term.split(" ")[0]
-            if quoted:
-                names.append(quoted[-1])
-            elif position.isdigit() and int(position) <= len(selected):
-                names.append(selected[int(position) - 1])
-            else:
-                names.append(position)
-        label += " order by " + ", ".join(names)
-    if " LIMIT 1" in sql:
-        label += " limit 1"
-    if " FOR UPDATE" in sql:
-        label += " for update"
-    return label
-
-
-def read_of(sql: str) -> str | None:
-    """The SELECT a statement runs (a server-side cursor wraps it in DECLARE), or None."""
-    sql = collapse(sql)
-    if sql.upper().startswith("DECLARE"):
-        sql = sql.split(" FOR ", 1)[1]
-    return sql if sql.upper().startswith("SELECT") else None
-
-
-def explain(sql: str, *, analyze: bool = False) -> list[str]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"EXPLAIN {'(ANALYZE, BUFFERS) ' if analyze else ''}{sql}")
-            return [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
-        return [row[-1] for row in cursor.fetchall()]
-
-
-def access_paths(plan: list[str]) -> str:
-    """The scans of a plan, and the buffers it touched when it was run."""
-    scans = [
-        re.sub(r"\s+\(cost=.*", "", line.strip().lstrip("-> "))
-        for line in plan
-        if re.search(r"Scan|SCAN|SEARCH", line)
-    ]
-    touched = re.search(r"Buffers: shared hit=(\d+)(?: read=(\d+))?", "\n".join(plan))
-    text = "; ".join(scans) or plan[0].strip()
-    executed = re.search(r"Execution Time: ([\d.]+) ms", "\n".join(plan))
-    if touched:
-        text += f" — {int(touched[1]) + int(touched[2] or 0)} buffers"
-    if executed:
-        text += f", {float(executed[1]):.2f} ms"
-    return text
-
-
-def database_counters() -> tuple[int, int] | None:
-    """Buffers touched and rows read so far in this database (PostgreSQL's statistics).
-
-    Only this benchmark uses its database, so the difference over the timed sends is their
-    work alone, free of the wall-clock noise of a shared machine.
-    """
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_force_next_flush()")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT blks_hit + blks_read, tup_returned + tup_fetched "
-            "FROM pg_stat_database WHERE datname = current_database()"
-        )
-        buffers, rows = cursor.fetchone()
-    return int(buffers), int(rows)
 
 
 def measure(
@@ -726,41 +290,6 @@ def reads_of_a_send_on_a_seat_with_years_of_history(
 # --------------------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, str]:
-    from django.db import connection
-
-    cpu = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        found = re.search(r"model name\s*:\s*(.*)", cpuinfo.read_text())
-        cpu = found.group(1) if found else cpu
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SHOW server_version")
-            database = f"PostgreSQL {cursor.fetchone()[0]}"
-        else:
-            cursor.execute("SELECT sqlite_version()")
-            database = f"SQLite {cursor.fetchone()[0]}"
-    try:
-        # A fixed command, no input from anywhere: which code was measured.
-        commit = subprocess.run(  # noqa: S603
-            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],  # noqa: S607
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
-    return {
-        "commit": commit,
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "os": platform.platform(),
-        "database": database,
-    }
-
-
 def table_sizes() -> list[tuple[str, int, str]]:
     from django.db import connection
 
@@ -814,8 +343,7 @@ def section(
         f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} at commit {info['commit']} "
         f"with `{command}`.",
         "",
-        f"Machine: {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, "
-        f"{info['database']}, {info['os']}.",
+        machine_line(info),
         "",
         "| table | rows | size with indexes |",
         "|---|---:|---:|",
@@ -928,17 +456,11 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    if not args.publish_tasks:
-        os.environ["LEDGER_PUBLISH_TASKS"] = "false"
     url = bench_database_url(args.entries)
     if args.reload:
         reset_database(url)
     ensure_database(url)
-    os.environ["DATABASE_URL"] = url
-
-    import django
-
-    django.setup()
+    setup_django(url, {} if args.publish_tasks else {"LEDGER_PUBLISH_TASKS": "false"})
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
     from django.db import connection

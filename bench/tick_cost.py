@@ -30,26 +30,28 @@ The result replaces the "## Tick" section of bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
-import re
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "RESULTS.md"
+from common import (
+    QUIET,
+    RESULTS,
+    ROOT,
+    counted,
+    database_exists,
+    database_url,
+    machine,
+    machine_line,
+    previous_setup_line,
+    recreate_database,
+    replace_subsection,
+    setup_django,
+)
+
 HEADING = "## Tick"
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inmail_site.settings")
 
 BUILT_AT = datetime(2024, 11, 1, 9, 0, tzinfo=UTC)
 CAUGHT_UP_AT = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
@@ -68,41 +70,6 @@ SOLO_PLANS = [
     ("recruiter_professional", 0.10),
 ]
 POOLED_PLAN = "recruiter_corporate"
-
-
-# --------------------------------------------------------------------------------------------
-# The benchmark's own databases
-# --------------------------------------------------------------------------------------------
-
-
-def database_url(name: str) -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1/x")
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def maintenance_dsn(url: str) -> str:
-    parts = urlsplit(url.replace("postgres://", "postgresql://", 1))
-    return urlunsplit(parts._replace(path="/postgres"))
-
-
-def database_exists(url: str, name: str) -> bool:
-    import psycopg
-
-    with psycopg.connect(maintenance_dsn(url), autocommit=True) as admin:
-        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-    return found is not None
-
-
-def recreate_database(url: str, name: str, *, template: str | None = None) -> None:
-    """Drop `name` and create it empty, or as a copy of `template`."""
-    import psycopg
-
-    copy = f' TEMPLATE "{template}"' if template else ""
-    with psycopg.connect(maintenance_dsn(url), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"{copy}')
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,22 +178,6 @@ def build_organisation(seats: int) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Statements:
-    count: int = 0
-    seconds: float = 0.0
-
-    def __call__(
-        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
-    ) -> Any:
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seconds += time.perf_counter() - started
-            self.count += 1
-
-
 @dataclass(frozen=True)
 class TickRun:
     seconds: float
@@ -237,15 +188,6 @@ class TickRun:
     sql_seconds: float
     entries: Counter[str]
     refreshes: int
-
-
-@contextmanager
-def counted() -> Iterator[Statements]:
-    from django.db import connection
-
-    statements = Statements()
-    with connection.execute_wrapper(statements):
-        yield statements
 
 
 def timed_tick() -> TickRun:
@@ -278,26 +220,6 @@ def timed_tick() -> TickRun:
         entries=entries,
         refreshes=Refresh.objects.count() - refreshes_before,
     )
-
-
-def machine() -> dict[str, str]:
-    from django.db import connection
-
-    cpu = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        found = re.search(r"model name\s*:\s*(.*)", cpuinfo.read_text())
-        cpu = found.group(1) if found else cpu
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        server = cursor.fetchone()[0]
-    return {
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "os": platform.platform(),
-        "database": f"PostgreSQL {server}",
-    }
 
 
 def organisation_size() -> dict[str, int]:
@@ -347,8 +269,7 @@ def subsection(
         f"`DATABASE_URL=postgres://postgres@127.0.0.1:5432/inmail_dev "
         f".venv/bin/python bench/tick_cost.py --seats {seats}`.",
         "",
-        f"Machine: {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, "
-        f"{info['database']}, {info['os']}.",
+        machine_line(info),
         "",
         f"Before the tick: {', '.join(f'{n:,} {what}' for what, n in size.items())}.",
         "",
@@ -373,30 +294,15 @@ def subsection(
             f"on 1 January ({int(setup['catch-up groups']):,} groups).",
         ]
     else:
-        lines += ["", previous_setup_line(seats)]
+        lines += [
+            "",
+            previous_setup_line(
+                HEADING,
+                subsection_heading(seats),
+                "Set-up: reused from the saved copy; run with `--rebuild` for its timings.",
+            ),
+        ]
     return "\n".join(lines) + "\n"
-
-
-def split_sections(text: str, level: str) -> list[str]:
-    """`text` cut before each heading of `level` ("## " or "### ")."""
-    return re.split(rf"(?m)^(?={level} )", text)
-
-
-def tick_section(text: str) -> str:
-    return next(
-        (part for part in split_sections(text, "##") if part.startswith(HEADING + "\n")), ""
-    )
-
-
-def previous_setup_line(seats: int) -> str:
-    """A run from the saved set-up keeps the set-up timings the building run wrote."""
-    text = RESULTS.read_text() if RESULTS.exists() else ""
-    for part in split_sections(tick_section(text), "###"):
-        if part.startswith(subsection_heading(seats) + "\n"):
-            found = re.search(r"(?m)^Set-up \(not timed above\).*$", part)
-            if found:
-                return found.group(0)
-    return "Set-up: reused from the saved copy; run with `--rebuild` for its timings."
 
 
 INTRO = (
@@ -410,27 +316,8 @@ INTRO = (
 
 
 def write_results(body: str, seats: int) -> None:
-    """Replace this run's subsection of "## Tick" in RESULTS.md; keep everything else.
-
-    Other benchmarks write the rest of the file, so it is read again just before writing.
-    """
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    parts = split_sections(text, "##")
-    ours = tick_section(text)
-    runs = [
-        part.rstrip("\n") + "\n"
-        for part in split_sections(ours, "###")[1:]
-        if not part.startswith(subsection_heading(seats) + "\n")
-    ]
-
-    def size(part: str) -> int:
-        found = re.match(r"### ([\d,]+) seats", part)
-        return int(found.group(1).replace(",", "")) if found else 0
-
-    runs = sorted([*runs, body], key=size)
-    section = f"{HEADING}\n\n{INTRO}\n\n" + "\n".join(runs)
-    kept = [part.rstrip("\n") + "\n" for part in parts if part and part != ours]
-    RESULTS.write_text("\n".join([*kept, section]))
+    """Replace this run's subsection of "## Tick" in RESULTS.md; keep everything else."""
+    replace_subsection(HEADING, INTRO, subsection_heading(seats), body, in_place=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -452,14 +339,7 @@ def main() -> None:
     url = database_url(name)
     reuse = not args.rebuild and database_exists(url, saved)
     recreate_database(url, name, template=saved if reuse else None)
-    os.environ["DATABASE_URL"] = url
-    # No publishing to a broker, and no query log growing in memory.
-    os.environ["LEDGER_PUBLISH_TASKS"] = "0"
-    os.environ["DEBUG"] = "0"
-
-    import django
-
-    django.setup()
+    setup_django(url, QUIET)
     import time_machine
     from django.core.management import call_command
     from django.db import connection
