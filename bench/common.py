@@ -110,8 +110,9 @@ def setup_django(url: str, environ: dict[str, str]) -> None:
     django.setup()
 
 
-# No publishing to a broker, and no query log growing in memory.
-QUIET = {"LEDGER_PUBLISH_TASKS": "0", "DEBUG": "0"}
+# No publishing to a broker, and no query log growing in memory. The pages are requested over
+# plain http in-process, so the https redirect that DEBUG=0 turns on is off.
+QUIET = {"LEDGER_PUBLISH_TASKS": "0", "DEBUG": "0", "SECURE_SSL_REDIRECT": "0"}
 
 
 # --------------------------------------------------------------------------------------------
