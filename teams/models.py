@@ -8,8 +8,10 @@ may see it. Every number of a plan is data edited by admins, never a constant in
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 
 class User(AbstractUser):
@@ -192,3 +194,38 @@ class Seat(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == SeatStatus.ACTIVE
+
+
+class AuditEvent(models.Model):
+    """Who changed what outside the ledger: plans, teams, memberships, people, seat settings.
+
+    The ledger's own entries already say who moved which credits (`Entry.actor`); this table is
+    the same for everything else (docs/rules.md, R15 and "Who uses it": admins see the audit).
+    Rows are written by `teams.services.audit_record`, in the transaction of the change they
+    describe, and never edited or deleted by the application. `changes` holds only the fields
+    that changed, as `{field: [old, new]}`; `team` and `seat` are kept for filtering, and
+    `object_type`/`object_id` still name the object should it ever be deleted.
+    """
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
+    # "<object type>.<verb>": "plan.update", "team.create", "membership.set", "seat.update"...
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=32)
+    object_id = models.BigIntegerField()
+    changes = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
+    seat = models.ForeignKey(
+        Seat, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["-at"], name="auditevent_at_desc")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type} #{self.object_id}"

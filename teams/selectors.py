@@ -11,10 +11,12 @@ scope is simply absent (a 404 in views, never a 403):
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
-from teams.models import Membership, Plan, Role, Seat, Team, User
+from teams.models import AuditEvent, Membership, Plan, Role, Seat, Team, User
 
 
 def user_is_admin(user: User | AnonymousUser) -> bool:
@@ -91,3 +93,29 @@ def plans_visible_to(user: User | AnonymousUser) -> QuerySet[Plan]:
     if not (user.is_authenticated and user.is_active):
         return Plan.objects.none()
     return Plan.objects.all()
+
+
+def audit_events_visible_to(
+    user: User | AnonymousUser,
+    *,
+    seat: Seat | None = None,
+    team: Team | None = None,
+    actor_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[AuditEvent]:
+    """The audit trail, newest first, for admins only; `since` and `until` are inclusive."""
+    if not user_is_admin(user):
+        return AuditEvent.objects.none()
+    events = AuditEvent.objects.select_related("actor", "team", "seat")
+    if seat is not None:
+        events = events.filter(seat=seat)
+    if team is not None:
+        events = events.filter(team=team)
+    if actor_id is not None:
+        events = events.filter(actor_id=actor_id)
+    if since is not None:
+        events = events.filter(at__gte=since)
+    if until is not None:
+        events = events.filter(at__lte=until)
+    return events.order_by("-at", "-pk")

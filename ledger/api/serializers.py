@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -22,7 +20,7 @@ from ledger import schedule
 from ledger.analytics import GROUP_BY
 from ledger.models import EntryKind, InMail, InMailStatus, LotSource
 from ledger.rules import BODY_MAX, RECIPIENT_MAX, SUBJECT_MAX
-from teams.models import PLAN_EDITABLE_FIELDS, Plan, Role, Seat, SeatStatus, Team, User
+from teams.models import PLAN_EDITABLE_FIELDS, AuditEvent, Plan, Role, Seat, SeatStatus, Team, User
 
 # Large enough for any real seat, small enough that no arithmetic overflows a database integer.
 MAX_CREDITS = 1_000_000
@@ -108,23 +106,9 @@ class UserSerializer(StrictInput, serializers.ModelSerializer[User]):
     class Meta:
         model = User
         fields = ["id", "username", "password", "email", "is_admin"]
-        extra_kwargs = {"email": {"required": False}}
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        candidate = User(username=attrs["username"], email=attrs.get("email", ""))
-        try:
-            validate_password(attrs["password"], user=candidate)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError({"password": list(error.messages)}) from error
-        return attrs
-
-    def create(self, validated_data: dict[str, Any]) -> User:
-        return User.objects.create_user(
-            username=validated_data["username"],
-            email=validated_data.get("email", ""),
-            password=validated_data["password"],
-            is_staff=validated_data.get("is_staff", False),
-        )
+        # The length and type come from the model; the username's rules (its characters, one
+        # per person in any case) and the password's are `teams.services.user_create`'s.
+        extra_kwargs = {"email": {"required": False}, "username": {"validators": []}}
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,15 +133,6 @@ class PlanSerializer(StrictInput, serializers.ModelSerializer[Plan]):
             )
         }
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        monthly = attrs.get("monthly_credits", getattr(self.instance, "monthly_credits", 0))
-        cap = attrs.get("max_balance", getattr(self.instance, "max_balance", 0))
-        if cap < monthly:
-            raise serializers.ValidationError(
-                {"max_balance": ["The cap can't be below the monthly credits."]}
-            )
-        return attrs
-
 
 class TeamSerializer(StrictInput, serializers.ModelSerializer[Team]):
     share_usage = serializers.BooleanField(default=True)
@@ -165,6 +140,8 @@ class TeamSerializer(StrictInput, serializers.ModelSerializer[Team]):
     class Meta:
         model = Team
         fields = ["id", "name", "share_usage"]
+        # A name taken in any case is `teams.services.team_create`'s refusal, not a validator's.
+        extra_kwargs: dict[str, dict[str, Any]] = {"name": {"validators": []}}
 
 
 class MembershipRequestSerializer(StrictInput):
@@ -504,3 +481,35 @@ class CreditFlowsSerializer(serializers.Serializer[Any]):
     # Wide enough for any sum of catalog prices (each below 10^8) over any period.
     cost = serializers.DecimalField(max_digits=20, decimal_places=2)
     cost_per_response = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The audit trail
+# --------------------------------------------------------------------------------------------
+
+
+class AuditQuerySerializer(serializers.Serializer[Any]):
+    seat = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    team = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    actor = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Changes made by this user id."
+    )
+    since = serializers.DateTimeField(required=False, help_text="From this instant (inclusive).")
+    until = serializers.DateTimeField(required=False, help_text="Up to this instant (inclusive).")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "since" in attrs and "until" in attrs and attrs["since"] > attrs["until"]:
+            raise serializers.ValidationError({"until": ["`until` is before `since`."]})
+        return attrs
+
+
+class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):
+    actor = serializers.IntegerField(source="actor_id", allow_null=True)
+    changes = serializers.DictField(
+        child=serializers.ListField(min_length=2, max_length=2),
+        help_text="Each changed field: `[old, new]`.",
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "at", "actor", "action", "object_type", "object_id", "changes"]

@@ -36,6 +36,7 @@ urlpatterns = [
     path("inmails/<int:pk>/withdraw/", views.InMailWithdraw.as_view(), name="api-inmail-withdraw"),
     path("analytics/response-rates/", views.ResponseRates.as_view(), name="api-response-rates"),
     path("analytics/credits/", views.CreditFlows.as_view(), name="api-credit-flows"),
+    path("audit/", views.AuditList.as_view(), name="api-audit"),
     # Last: any other path ending in a slash is a JSON 404 (without the slash, Django's
     # APPEND_SLASH redirect still applies).
     re_path(r"^(?:.*/)?$", views.not_found, name="api-not-found"),

@@ -42,8 +42,9 @@ from ledger.api.schema import LedgerAutoSchema
 from ledger.api.throttles import TokenThrottle
 from ledger.models import Entry, InMail
 from ledger.selectors import pool_balance, seat_balance, seat_entries, seat_summaries
-from teams.models import Membership, Plan, Seat, Team, User
+from teams.models import AuditEvent, Membership, Plan, Seat, Team, User
 from teams.selectors import (
+    audit_events_visible_to,
     plans_visible_to,
     seats_visible_to,
     team_totals_visible_to,
@@ -51,6 +52,7 @@ from teams.selectors import (
     user_can_manage_team,
     user_is_admin,
 )
+from teams.services import membership_set, plan_update, team_create, user_create
 
 # --------------------------------------------------------------------------------------------
 # Shared pieces
@@ -118,8 +120,12 @@ def _write(ok: Any, *codes: int, ok_status: int = 201, request: Any = None) -> d
 
 
 def _cause(request: Request) -> services.Cause:
-    assert isinstance(request.user, User)
-    return services.Cause(actor=request.user, via="api")
+    return services.Cause(actor=_actor(request), via="api")
+
+
+def _actor(request: Request) -> User:
+    assert isinstance(request.user, User)  # DRF let only a signed-in user through
+    return request.user
 
 
 def _require_admin(request: Request, action: str) -> None:
@@ -257,8 +263,8 @@ class PlanDetail(_Documented, generics.GenericAPIView[Plan]):
         _require_admin(request, "edit the plan catalog")
         serializer = api.PlanSerializer(plan, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        serializer.save()
-        return Response(serializer.data)
+        plan = plan_update(actor=_actor(request), plan=plan, **serializer.validated_data)
+        return Response(api.PlanSerializer(plan).data)
 
 
 class UserCreate(_Documented, generics.GenericAPIView[User]):
@@ -268,10 +274,9 @@ class UserCreate(_Documented, generics.GenericAPIView[User]):
     @idempotent
     def post(self, request: Request) -> Response:
         _require_admin(request, "create users")
-        serializer = api.UserSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        serializer.save()
-        return Response(serializer.data, status=status.HTTP_201_CREATED)
+        given = _query_body(api.UserSerializer, request)
+        user = user_create(actor=_actor(request), **given)
+        return Response(api.UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
 class TeamListCreate(_Documented, generics.ListAPIView[Team]):
@@ -288,10 +293,9 @@ class TeamListCreate(_Documented, generics.ListAPIView[Team]):
     @idempotent
     def post(self, request: Request) -> Response:
         _require_admin(request, "create teams")
-        serializer = api.TeamSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        serializer.save()
-        return Response(serializer.data, status=status.HTTP_201_CREATED)
+        given = _query_body(api.TeamSerializer, request)
+        team = team_create(actor=_actor(request), **given)
+        return Response(api.TeamSerializer(team).data, status=status.HTTP_201_CREATED)
 
 
 class TeamMembers(_Documented, generics.GenericAPIView[Membership]):
@@ -313,8 +317,8 @@ class TeamMembers(_Documented, generics.GenericAPIView[Membership]):
         team = _visible_team(request, pk)
         _require_admin(request, "change a team's members")
         given = _query_body(api.MembershipRequestSerializer, request)
-        membership, created = Membership.objects.update_or_create(
-            user=given["user"], team=team, defaults={"role": given["role"]}
+        membership, created = membership_set(
+            actor=_actor(request), team=team, user=given["user"], role=given["role"]
         )
         return Response(
             api.MembershipSerializer(membership).data,
@@ -702,3 +706,34 @@ class CreditFlows(_Documented, APIView):
             request.user, **_analytics_scope(request, given), start=start, end=end
         )
         return Response(api.CreditFlowsSerializer(flows).data)
+
+
+# --------------------------------------------------------------------------------------------
+# The audit trail
+# --------------------------------------------------------------------------------------------
+
+
+class AuditList(_Documented, generics.GenericAPIView[AuditEvent]):
+    """Every change outside the ledger, newest first (admins only)."""
+
+    serializer_class = api.AuditEventSerializer
+
+    @extend_schema(
+        parameters=[api.AuditQuerySerializer],
+        responses={**_answers(api.AuditEventSerializer(many=True), 400, 403), 404: _NO_PAGE},
+    )
+    def get(self, request: Request) -> Response:
+        _require_admin(request, "read the audit trail")
+        given = _query(api.AuditQuerySerializer, request)
+        # A person is named by id only: one who changed nothing simply has no rows.
+        events = audit_events_visible_to(
+            request.user,
+            seat=_known_seat(request, given["seat"]) if "seat" in given else None,
+            team=_known_team(request, given["team"]) if "team" in given else None,
+            actor_id=given.get("actor"),
+            since=given.get("since"),
+            until=given.get("until"),
+        )
+        page = self.paginate_queryset(events)
+        assert page is not None
+        return self.get_paginated_response(api.AuditEventSerializer(page, many=True).data)

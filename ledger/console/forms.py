@@ -1,8 +1,9 @@
 """Forms of the admin console (`/manage/`).
 
-Forms only check what a person typed; every ledger write is a `ledger.services` call made by
-the view, and a refusal the services raise lands on the form through `add_ledger_error`, so the
-page shows it next to the field it is about and the ledger is left as it was.
+Forms only check what a person typed; every write is a `ledger.services` or `teams.services`
+call made by the view, and a refusal the services raise lands on the form through
+`add_ledger_error` or `add_service_error`, so the page shows it next to the field it is about
+and nothing is left half-written. Lengths and choices come from the model fields.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm, UsernameField
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from ledger.exceptions import LedgerError, LedgerRuleError, LedgerValidationError
@@ -32,6 +34,15 @@ def add_ledger_error(form: forms.BaseForm, error: LedgerError) -> None:
         form.add_error(None, error.detail)
     else:
         form.add_error(None, str(error))
+
+
+def add_service_error(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a `teams.services` refusal: each message on its field, or on top without one."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)
 
 
 class DateInput(forms.DateInput):
@@ -275,41 +286,12 @@ class PlanForm(forms.ModelForm[Plan]):
             "refresh": "Applies to seats activated after the change.",
         }
 
-    def clean_pooled(self) -> bool:
-        pooled: bool = self.cleaned_data["pooled"]
-        plan = self.instance
-        if plan.pk is not None and pooled != plan.pooled:
-            active = plan.seats.filter(status=SeatStatus.ACTIVE).count()
-            if active:
-                # A pooled seat's credits live in the team pool and a plain seat's in its own
-                # account; flipping the plan under active seats would leave them in the wrong one.
-                raise forms.ValidationError(
-                    f"{active} active seat{'s are' if active != 1 else ' is'} on this plan; "
-                    "pooling can change only while no active seat uses the plan."
-                )
-        return pooled
 
-    def clean(self) -> dict[str, Any] | None:
-        cleaned = super().clean()
-        assert cleaned is not None
-        monthly, cap = cleaned.get("monthly_credits"), cleaned.get("max_balance")
-        if monthly is not None and cap is not None and cap < monthly:
-            self.add_error("max_balance", "The cap can't be below the monthly credits.")
-        return cleaned
+class TeamForm(forms.Form):
+    """A team's name and visibility; `teams.services` checks the name is free in any case."""
 
-
-class TeamForm(forms.ModelForm[Team]):
-    class Meta:
-        model = Team
-        fields = ["name", "share_usage"]
-        labels = {"share_usage": "Recruiters see the team's totals"}
-
-    def clean_name(self) -> str:
-        name: str = self.cleaned_data["name"].strip()
-        taken = Team.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise forms.ValidationError("A team with this name already exists.")
-        return name
+    name = forms.CharField(max_length=Team._meta.get_field("name").max_length, label="Name")
+    share_usage = forms.BooleanField(required=False, label="Recruiters see the team's totals")
 
 
 class MemberAddForm(forms.Form):
@@ -345,9 +327,22 @@ class UserCreateForm(UserCreationForm[User]):
         fields = ("username", "first_name", "last_name", "email")
         field_classes = {"username": UsernameField}
 
-    def save(self, commit: bool = True) -> User:
-        user = super().save(commit=False)
-        user.is_staff = self.cleaned_data["is_admin"]
-        if commit:
-            user.save()
-        return user
+
+class AuditFilterForm(forms.Form):
+    """The console's filters of the audit trail, as `GET /api/v1/audit/` takes them."""
+
+    seat = forms.IntegerField(required=False, min_value=1, label="Seat #")
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="Any")
+    actor = forms.ModelChoiceField(
+        queryset=User.objects.order_by("username"), required=False, empty_label="Anyone", label="By"
+    )
+    since = forms.DateField(required=False, widget=DateInput(), label="From")
+    until = forms.DateField(required=False, widget=DateInput(), label="To")
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        assert cleaned is not None
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since is not None and until is not None and since > until:
+            self.add_error("until", "The end date is before the start date.")
+        return cleaned

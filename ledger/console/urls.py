@@ -37,4 +37,5 @@ urlpatterns = [
     ),
     path("users/", views.users, name="users"),
     path("users/new/", views.user_create, name="user_create"),
+    path("audit/", views.audit, name="audit"),
 ]

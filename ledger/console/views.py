@@ -4,10 +4,10 @@ Admins only; to anyone else every page here is a 404, so the console doesn't rev
 The one exception is a seat's ledger (the audit view), which its holder and the leads of its
 team may read too: it is scoped by `seats_visible_to` like every other page about a seat.
 
-Views stay thin: a form checks what was typed, one `ledger.services` call writes, and a ledger
-refusal becomes an error on the form it came from (the services raise before writing, or roll
-back), so bad input never changes the ledger and never answers a 500. Success is a message
-and a redirect (POST-redirect-GET).
+Views stay thin: a form checks what was typed, one `ledger.services` or `teams.services` call
+writes (and records the audit row), and a refusal becomes an error on the form it came from
+(the services raise before writing, or roll back), so bad input never changes anything and
+never answers a 500. Success is a message and a redirect (POST-redirect-GET).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any, Concatenate, ParamSpec, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
@@ -32,6 +33,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from ledger import schedule
 from ledger.console.forms import (
     AdjustmentForm,
+    AuditFilterForm,
     BonusForm,
     ChangePlanForm,
     LedgerFilterForm,
@@ -45,6 +47,7 @@ from ledger.console.forms import (
     TeamForm,
     UserCreateForm,
     add_ledger_error,
+    add_service_error,
 )
 from ledger.exceptions import LedgerError
 from ledger.models import Entry, EntryKind, LotSource, Purchase
@@ -59,14 +62,16 @@ from ledger.services import (
     seat_change_plan,
     seat_update_settings,
 )
-from teams.models import Membership, Plan, Seat, SeatStatus, Team, User
-from teams.selectors import seats_visible_to, user_is_admin
+from teams import services as teams_services
+from teams.models import PLAN_EDITABLE_FIELDS, Membership, Plan, Seat, SeatStatus, Team, User
+from teams.selectors import audit_events_visible_to, seats_visible_to, user_is_admin
 
 P = ParamSpec("P")
 View = Callable[Concatenate[HttpRequest, P], HttpResponse]
 
 SEATS_PER_PAGE = 50
 ENTRIES_PER_PAGE = 50
+AUDIT_EVENTS_PER_PAGE = 50
 
 
 def admin_only(view: View[P]) -> View[P]:
@@ -84,10 +89,14 @@ def admin_only(view: View[P]) -> View[P]:
     return cast(View[P], wrapped)
 
 
-def _cause(request: HttpRequest) -> Cause:
+def _actor(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)  # `admin_only` let only a signed-in admin through
-    return Cause(actor=user, via="web")
+    return user
+
+
+def _cause(request: HttpRequest) -> Cause:
+    return Cause(actor=_actor(request), via="web")
 
 
 # --------------------------------------------------------------------------------------------
@@ -464,9 +473,14 @@ def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
     # the row changes what happens next and never an entry already in the ledger.
     form = PlanForm(request.POST if request.method == "POST" else None, instance=plan)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, f"Saved {plan.name}. Entries already written are unchanged.")
-        return redirect("manage:plans")
+        values = {name: form.cleaned_data[name] for name in PLAN_EDITABLE_FIELDS}
+        try:
+            plan = teams_services.plan_update(actor=_actor(request), plan=plan, **values)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Saved {plan.name}. Entries already written are unchanged.")
+            return redirect("manage:plans")
     return render(request, "manage/plan_edit.html", {"plan": plan, "form": form})
 
 
@@ -490,9 +504,17 @@ def teams(request: HttpRequest) -> HttpResponse:
 def team_create(request: HttpRequest) -> HttpResponse:
     form = TeamForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        team = form.save()
-        messages.success(request, f"Created the team {team.name}.")
-        return redirect("manage:team_detail", team_id=team.pk)
+        try:
+            team = teams_services.team_create(
+                actor=_actor(request),
+                name=form.cleaned_data["name"],
+                share_usage=form.cleaned_data["share_usage"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Created the team {team.name}.")
+            return redirect("manage:team_detail", team_id=team.pk)
     return render(request, "manage/team_create.html", {"form": form})
 
 
@@ -509,7 +531,7 @@ def _render_team(
     )
     context = {
         "team": team,
-        "form": form or TeamForm(instance=Team.objects.get(pk=team.pk)),
+        "form": form or TeamForm(initial={"name": team.name, "share_usage": team.share_usage}),
         "add_form": add_form or MemberAddForm(team=team),
         "members": [(member, member.user_id in active_holders) for member in members],
         "role_form": MemberRoleForm(),
@@ -523,11 +545,20 @@ def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=team_id)
     if request.method != "POST":
         return _render_team(request, team)
-    form = TeamForm(request.POST, instance=team)
+    form = TeamForm(request.POST)
     if form.is_valid():
-        form.save()
-        messages.success(request, f"Saved the team {team.name}.")
-        return redirect("manage:team_detail", team_id=team.pk)
+        try:
+            team = teams_services.team_update(
+                actor=_actor(request),
+                team=team,
+                name=form.cleaned_data["name"],
+                share_usage=form.cleaned_data["share_usage"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Saved the team {team.name}.")
+            return redirect("manage:team_detail", team_id=team.pk)
     return _render_team(request, team, form=form)
 
 
@@ -537,13 +568,20 @@ def member_add(request: HttpRequest, team_id: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=team_id)
     form = MemberAddForm(request.POST, team=team)
     if form.is_valid():
-        member = Membership.objects.create(
-            team=team, user=form.cleaned_data["user"], role=form.cleaned_data["role"]
-        )
-        messages.success(
-            request, f"Added {member.user} to {team.name} as {member.get_role_display()}."
-        )
-        return redirect("manage:team_detail", team_id=team.pk)
+        try:
+            member, _ = teams_services.membership_set(
+                actor=_actor(request),
+                team=team,
+                user=form.cleaned_data["user"],
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request, f"Added {member.user} to {team.name} as {member.get_role_display()}."
+            )
+            return redirect("manage:team_detail", team_id=team.pk)
     return _render_team(request, team, add_form=form)
 
 
@@ -559,8 +597,12 @@ def member_role(request: HttpRequest, team_id: int, membership_id: int) -> HttpR
     member = _membership_or_404(team_id, membership_id)
     form = MemberRoleForm(request.POST)
     if form.is_valid():
-        member.role = form.cleaned_data["role"]
-        member.save(update_fields=["role"])
+        member, _ = teams_services.membership_set(
+            actor=_actor(request),
+            team=member.team,
+            user=member.user,
+            role=form.cleaned_data["role"],
+        )
         messages.success(request, f"{member.user} is now {member.get_role_display()}.")
     else:
         messages.error(request, "Choose a role: lead or recruiter.")
@@ -571,15 +613,11 @@ def member_role(request: HttpRequest, team_id: int, membership_id: int) -> HttpR
 @require_POST
 def member_remove(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
     member = _membership_or_404(team_id, membership_id)
-    # A seat lives in its team; its holder stays a member for as long as the seat is active.
-    if member.team.seats.filter(holder=member.user, status=SeatStatus.ACTIVE).exists():
-        messages.error(
-            request,
-            f"{member.user} holds an active seat in {member.team.name}; cancel the seat "
-            "before removing them.",
-        )
+    try:
+        teams_services.membership_remove(actor=_actor(request), membership=member)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     else:
-        member.delete()
         messages.success(request, f"Removed {member.user} from {member.team.name}.")
     return redirect("manage:team_detail", team_id=team_id)
 
@@ -601,7 +639,48 @@ def users(request: HttpRequest) -> HttpResponse:
 def user_create(request: HttpRequest) -> HttpResponse:
     form = UserCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        messages.success(request, f"Created {user.username}.")
-        return redirect(reverse("manage:users"))
+        data = form.cleaned_data
+        try:
+            user = teams_services.user_create(
+                actor=_actor(request),
+                username=data["username"],
+                password=data["password1"],
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                is_staff=data["is_admin"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Created {user.username}.")
+            return redirect(reverse("manage:users"))
     return render(request, "manage/user_create.html", {"form": form})
+
+
+# --------------------------------------------------------------------------------------------
+# The audit trail
+# --------------------------------------------------------------------------------------------
+
+
+@admin_only
+@require_safe
+def audit(request: HttpRequest) -> HttpResponse:
+    """Every change outside the ledger, newest first; the filters of `GET /api/v1/audit/`."""
+    form = AuditFilterForm(request.GET or None)
+    filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+    since, until = _day_bounds(filters)
+    seat = Seat.objects.filter(pk=filters["seat"]).first() if filters.get("seat") else None
+    events = audit_events_visible_to(
+        request.user,
+        seat=seat,
+        team=filters.get("team"),
+        actor_id=filters["actor"].pk if filters.get("actor") else None,
+        since=since,
+        until=until,
+    )
+    if filters.get("seat") and seat is None:
+        form.add_error("seat", "No such seat.")
+        events = events.none()
+    page = Paginator(events, AUDIT_EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "manage/audit.html", {"form": form, "page": page})

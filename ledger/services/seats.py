@@ -28,6 +28,10 @@ from ledger.services.catch_up import _bring_up_to_date, _grant, _pooled_seats_ac
 from ledger.services.locking import Cause, LockedGroup, _lock_groups
 from ledger.services.posting import _open_account, _take_in_order
 from teams.models import Membership, Plan, Role, Seat, SeatStatus, Team, User
+from teams.services import audit_record
+
+# A seat's settings that leads and admins change; each change is in the audit trail.
+SEAT_SETTINGS = ("pool_access", "monthly_allocation")
 
 # --------------------------------------------------------------------------------------------
 # Seats: activation, cancellation, plan change, settings (R2, R13, R14)
@@ -236,6 +240,7 @@ def seat_update_settings(
         seat, _, group = _locked_seat(seat)
         _require_active(seat)
         _bring_up_to_date(group, now)
+        before = {field: getattr(seat, field) for field in SEAT_SETTINGS}
         if not seat.plan.pooled and (
             pool_access is True or monthly_allocation not in (_UNSET, None, 0)
         ):
@@ -251,5 +256,19 @@ def seat_update_settings(
                     "monthly_allocation", "An allocation can't be negative."
                 )
             seat.monthly_allocation = monthly_allocation if seat.plan.pooled else None
-        seat.save(update_fields=["pool_access", "monthly_allocation"])
+        changed = {
+            field: (before[field], getattr(seat, field))
+            for field in SEAT_SETTINGS
+            if before[field] != getattr(seat, field)
+        }
+        if changed:
+            seat.save(update_fields=list(changed))
+            audit_record(
+                actor=cause.actor,
+                action="seat.update",
+                obj=seat,
+                changes=changed,
+                team=seat.team,
+                seat=seat,
+            )
     return seat

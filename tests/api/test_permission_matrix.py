@@ -106,6 +106,7 @@ EXPECTED: dict[Route, dict[str, int]] = {
     ("api-inmail-withdraw", "POST"): visible(200),
     ("api-response-rates", "GET"): everyone(200),
     ("api-credit-flows", "GET"): everyone(200),
+    ("api-audit", "GET"): admin_only(200),
     # Any other path under the API: JSON 404 for everyone, before any authentication.
     ("api-not-found", ANY_METHOD): {A: 404, L: 404, R: 404, X: 404, N: 404},
 }
@@ -186,6 +187,7 @@ REQUESTS: dict[Route, tuple[Callable[[World, str], dict[str, Any]], Any]] = {
     ("api-inmail-withdraw", "POST"): (inmail_kwargs, {}),
     ("api-response-rates", "GET"): (no_kwargs, None),
     ("api-credit-flows", "GET"): (no_kwargs, None),
+    ("api-audit", "GET"): (no_kwargs, None),
     ("api-not-found", ANY_METHOD): (no_kwargs, {"anything": 1}),
 }
 URLS = {"api-not-found": "/api/v1/seats/not-a-number/"}

@@ -67,7 +67,8 @@ RULE_FIELDS = frozenset(
 
 # Per operation: rules over several fields, over other rows, or over the text itself.
 OPERATION_RULE_FIELDS = {
-    "PATCH /api/v1/plans/{code}/": {"max_balance"},  # the cap can't be below the monthly credits
+    # The cap can't be below the monthly credits; pooling can't change under active seats.
+    "PATCH /api/v1/plans/{code}/": {"max_balance", "pooled"},
     "POST /api/v1/seats/{id}/adjustments/": {"credits"},  # never zero
     "POST /api/v1/teams/": {"name"},  # unique
     # unique; Django's password validators; Django's email check is stricter than `email`
