@@ -281,7 +281,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    # Entries and their operations both have a `kind`, with different choices.
+    "ENUM_NAME_OVERRIDES": {
+        "EntryKindEnum": "ledger.models.EntryKind",
+        "OperationKindEnum": "ledger.models.OperationKind",
+    },
 }
 
 # Celery. With REDIS_URL set the broker is Redis; without it the broker is a folder under

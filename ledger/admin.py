@@ -30,6 +30,7 @@ from ledger.models import (
     Lot,
     Notification,
     NotificationPreference,
+    Operation,
     Purchase,
     Refresh,
 )
@@ -124,6 +125,7 @@ class EntryAdmin(ReadOnlyAdmin[Entry]):
         "actor",
         "cause",
         "memo",
+        "operation",
     ]
     list_filter = ["kind", "cause", "account__kind", "account__team"]
     search_fields = [
@@ -134,7 +136,17 @@ class EntryAdmin(ReadOnlyAdmin[Entry]):
     ]
     date_hierarchy = "at"
     ordering = ["-at", "-id"]
-    list_select_related = ["account", "lot", "inmail", "actor"]
+    list_select_related = ["account", "lot", "inmail", "actor", "operation"]
+
+
+@admin.register(Operation)
+class OperationAdmin(ReadOnlyAdmin[Operation]):
+    list_display = ["id", "at", "kind", "actor", "via", "memo", "created_at"]
+    list_filter = ["kind", "via"]
+    search_fields = ["memo", "actor__username"]
+    date_hierarchy = "at"
+    ordering = ["-at", "-id"]
+    list_select_related = ["actor"]
 
 
 @admin.register(Refresh)

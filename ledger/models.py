@@ -16,9 +16,24 @@ trigger refuses it); a correction is a new entry. For every lot and account thes
     lot.remaining      == sum(entry.amount for the lot's entries)       >= 0
     account.balance    == sum(lot.remaining) == sum(entry.amount)      >= 0
     entry.balance_after == running sum of the account's entries ordered by (at, id)
+    sum(entry.amount for a move operation's transfer or allocation entries) == 0
 
 `Account.balance` is a cache for speed; the entries are the truth, so a balance at any past
 instant is the sum of the entries up to it.
+
+Operations. Every entry belongs to one **operation**: the one call that wrote it, with what it
+did (`kind`: `inmail.send`, `pool.transfer`, ...), who (`actor`, null for the system), through
+what (`via`: api, web, admin, ...) and when it took effect (`at`, its first entry's instant). A
+service call's operation is inserted with its first entry, so a call that moves no credit (an
+Open Profile send, a refusal, which rolls back anyway) leaves none. The entries of a move (a
+transfer, a refresh's allocations) share their operation, and its move legs sum to zero.
+
+What a call applies first because it was due (R17: expiries, refreshes, the allocations a pool
+refresh pays) is not part of that call: it belongs to a `catch_up` operation of the system, one
+per group of accounts and due instant, dated at that instant. So the ledger reads as what
+happened and when — "the February refresh", then "Ann sent an InMail" — and it reads the same
+whether the scheduled job applied the refresh on time or a send applied it late. Entries keep
+their own `cause` (`expiry`, `refresh`, or the caller's `via`) for readers of single rows.
 
 Time. Refreshes, expiries and response-window closures are *due* at known instants. An account
 records how far it has been brought (`synced_until`) and when it next has something due
@@ -175,6 +190,57 @@ class EntryKind(models.TextChoices):
     TRANSFER = "transfer", "Transfer"
 
 
+# Entries that move credits between two accounts of the ledger: within one operation, they sum
+# to zero.
+MOVE_KINDS = (EntryKind.ALLOCATION, EntryKind.TRANSFER)
+
+
+class OperationKind(models.TextChoices):
+    """What the call that wrote an operation's entries did."""
+
+    SEAT_ACTIVATE = "seat.activate", "Seat activated"
+    SEAT_CANCEL = "seat.cancel", "Seat cancelled"
+    SEAT_CHANGE_PLAN = "seat.change_plan", "Plan changed"
+    INMAIL_SEND = "inmail.send", "InMail sent"
+    INMAIL_RESPONSE = "inmail.response", "Response recorded"
+    PURCHASE = "purchase", "Purchase"
+    BONUS = "bonus", "Bonus"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    POOL_TRANSFER = "pool.transfer", "Pool transfer"
+    # Expiries, refreshes and allocations applied because they were due (R17).
+    CATCH_UP = "catch_up", "Catch-up"
+
+
+class Operation(models.Model):
+    """One call that wrote entries: what it did, who did it and through what (see the top)."""
+
+    # When it took effect: the instant of its first entry.
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=32, choices=OperationKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_operations",
+    )
+    via = models.CharField(max_length=32)
+    memo = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["at", "id"], name="operation_at_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=OperationKind.values), name="operation_kind_known"
+            ),
+            models.CheckConstraint(condition=~Q(via=""), name="operation_via_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} #{self.pk}"
+
+
 class Entry(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
     at = models.DateTimeField()
@@ -198,6 +264,8 @@ class Entry(models.Model):
     )
     cause = models.CharField(max_length=32)
     memo = models.CharField(max_length=500, blank=True)
+    # The call that wrote it, with the other entries it wrote (see the top).
+    operation = models.ForeignKey(Operation, on_delete=models.PROTECT, related_name="entries")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

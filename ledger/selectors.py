@@ -12,13 +12,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ledger import schedule
 from ledger.exceptions import LedgerValidationError
 from ledger.models import (
+    MOVE_KINDS,
     SPEND_ORDER,
     Account,
     AccountKind,
@@ -27,6 +28,7 @@ from ledger.models import (
     InMail,
     Lot,
     LotSource,
+    Operation,
     Refresh,
     RefreshKind,
 )
@@ -257,7 +259,7 @@ def seat_entries(
     kind: str | None = None,
 ) -> QuerySet[Entry]:
     """A seat's own ledger, oldest first: every movement of its account."""
-    entries = Entry.objects.filter(account__seat=seat).select_related("actor", "lot")
+    entries = Entry.objects.filter(account__seat=seat).select_related("actor", "lot", "operation")
     if since is not None:
         entries = entries.filter(at__gte=since)
     if until is not None:
@@ -287,8 +289,9 @@ def ledger_discrepancies() -> list[Discrepancy]:
 
     Checks, in SQL so it scales with the table: each account's cached balance against the sum
     of its entries and of its lots; each lot's remaining against the sum of its entries; each
-    entry's balance_after against the running sum of its account in (at, id) order; and that
-    an entry never books credits against another account's lot.
+    entry's balance_after against the running sum of its account in (at, id) order; that
+    an entry never books credits against another account's lot; that every entry belongs to an
+    operation; and that the move legs (transfers, allocations) of each operation sum to zero.
     """
     found: list[Discrepancy] = []
     entry_sums = dict(
@@ -326,6 +329,22 @@ def ledger_discrepancies() -> list[Discrepancy]:
     misbooked = Entry.objects.exclude(account_id=F("lot__account_id")).values_list("pk", flat=True)
     for entry_id in misbooked:
         found.append(Discrepancy(f"entry #{entry_id} is booked on another account's lot", 0, 1))
+    # The column is NOT NULL and a foreign key; this also catches a row the key was switched off
+    # for, which the join-free `operation__isnull` would not.
+    orphans = Entry.objects.filter(
+        ~Exists(Operation.objects.filter(pk=OuterRef("operation_id")))
+    ).values_list("pk", flat=True)
+    for entry_id in orphans:
+        found.append(Discrepancy(f"entry #{entry_id} belongs to no operation", 0, 1))
+    unbalanced = (
+        Entry.objects.filter(kind__in=MOVE_KINDS)
+        .values("operation")
+        .annotate(total=Sum("amount"))
+        .exclude(total=0)
+        .values_list("operation", "total")
+    )
+    for operation_id, total in unbalanced:
+        found.append(Discrepancy(f"operation #{operation_id} move legs", 0, int(total)))
     return found
 
 

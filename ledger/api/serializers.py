@@ -18,7 +18,7 @@ from rest_framework import serializers
 
 from ledger import schedule
 from ledger.analytics import GROUP_BY
-from ledger.models import EntryKind, InMail, InMailStatus, LotSource
+from ledger.models import EntryKind, InMail, InMailStatus, LotSource, OperationKind
 from ledger.rules import BODY_MAX, RECIPIENT_MAX, SUBJECT_MAX
 from teams.models import PLAN_EDITABLE_FIELDS, AuditEvent, Plan, Role, Seat, SeatStatus, Team, User
 
@@ -253,6 +253,11 @@ class EntryQuerySerializer(serializers.Serializer[Any]):
         return attrs
 
 
+class EntryOperationSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=OperationKind.choices)
+
+
 class EntrySerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     at = serializers.DateTimeField()
@@ -264,6 +269,13 @@ class EntrySerializer(serializers.Serializer[Any]):
     actor = serializers.IntegerField(source="actor_id", allow_null=True)
     cause = serializers.CharField()
     memo = serializers.CharField()
+    operation = EntryOperationSerializer(
+        help_text=(
+            "The call that wrote this entry, shared by every entry it wrote (both legs of a "
+            "transfer). `catch_up` is the system applying refreshes, expiries and allocations "
+            "that were due."
+        )
+    )
 
 
 class AdjustmentEntrySerializer(EntrySerializer):

@@ -19,12 +19,13 @@ from ledger.models import (
     EntryKind,
     Lot,
     LotSource,
+    OperationKind,
     Refresh,
     RefreshKind,
 )
 from ledger.services.accounts import capped_balance, refresh_due_at
 from ledger.services.locking import Cause, LockedGroup, _lock_groups
-from ledger.services.posting import _move, _new_lot, _post, _take
+from ledger.services.posting import OpenOperation, _move, _new_lot, _post, _take
 from teams.models import Seat
 
 
@@ -61,7 +62,7 @@ def _pooled_seats_active_at(
     return sorted(active, key=lambda account: account.seat_id or 0)
 
 
-def _expire(account: Account, at: datetime) -> None:
+def _expire(account: Account, at: datetime, operation: OpenOperation) -> None:
     lots = Lot.objects.filter(account=account, remaining__gt=0, expires_at__lte=at).order_by(
         "expires_at", "id"
     )
@@ -74,13 +75,19 @@ def _expire(account: Account, at: datetime) -> None:
             kind=EntryKind.EXPIRY,
             amount=-credits,
             lot=lot,
+            operation=operation,
             cause=Cause.system("expiry"),
             memo=f"{credits} credit{'s' if credits != 1 else ''} reached the end of their life",
         )
 
 
 def _trim_above_cap(
-    accounts: list[Account], excess: int, *, at: datetime, refresh: Refresh
+    accounts: list[Account],
+    excess: int,
+    *,
+    at: datetime,
+    refresh: Refresh,
+    operation: OpenOperation,
 ) -> None:
     """Capped credits above the cap expire, earliest-expiring first (R4)."""
     by_id = {account.pk: account for account in accounts}
@@ -101,6 +108,7 @@ def _trim_above_cap(
             kind=EntryKind.LOST_TO_CAP,
             amount=-piece,
             lot=lot,
+            operation=operation,
             cause=Cause.system("refresh"),
             memo=f"Above the cap of {refresh.cap} at the refresh",
             refresh=refresh,
@@ -118,7 +126,8 @@ def _grant(
     cap: int,
     capped_before: int,
     lifetime_days: int | None,
-    cause: Cause,
+    operation: OpenOperation,
+    cause: Cause | None = None,
     seat: Seat | None = None,
 ) -> Refresh:
     """Grant monthly credits subject to the cap (R4) and record what the cap kept back."""
@@ -148,6 +157,7 @@ def _grant(
             lifetime_days=lifetime_days,
             kind=EntryKind.GRANT,
             at=at,
+            operation=operation,
             cause=cause,
             memo=memo,
             refresh=refresh,
@@ -155,7 +165,7 @@ def _grant(
     return refresh
 
 
-def _refresh_seat(account: Account, at: datetime) -> None:
+def _refresh_seat(account: Account, at: datetime, operation: OpenOperation) -> None:
     assert account.seat is not None
     plan = account.seat.plan
     capped = capped_balance(account)
@@ -168,15 +178,18 @@ def _refresh_seat(account: Account, at: datetime) -> None:
         cap=plan.max_balance,
         capped_before=capped,
         lifetime_days=plan.credit_lifetime_days,
+        operation=operation,
         cause=Cause.system("refresh"),
     )
     excess = capped - plan.max_balance
     if excess > 0:
-        _trim_above_cap([account], excess, at=at, refresh=refresh)
+        _trim_above_cap([account], excess, at=at, refresh=refresh, operation=operation)
         Refresh.objects.filter(pk=refresh.pk).update(lost_to_cap=F("lost_to_cap") + excess)
 
 
-def _refresh_pool(pool: Account, group: LockedGroup, at: datetime) -> None:
+def _refresh_pool(
+    pool: Account, group: LockedGroup, at: datetime, operation: OpenOperation
+) -> None:
     """The pool grants every active pooled seat's monthly credits, then pays allocations (R14).
 
     The cap is the sum of the active pooled seats' caps, counted over the pool and those seats'
@@ -198,10 +211,11 @@ def _refresh_pool(pool: Account, group: LockedGroup, at: datetime) -> None:
         cap=cap,
         capped_before=capped,
         lifetime_days=plans[0].credit_lifetime_days if plans else None,
+        operation=operation,
         cause=Cause.system("refresh"),
     )
     if plans and capped > cap:
-        _trim_above_cap(members, capped - cap, at=at, refresh=refresh)
+        _trim_above_cap(members, capped - cap, at=at, refresh=refresh, operation=operation)
         Refresh.objects.filter(pk=refresh.pk).update(lost_to_cap=F("lost_to_cap") + capped - cap)
     for account in seats:
         assert account.seat is not None
@@ -214,6 +228,7 @@ def _refresh_pool(pool: Account, group: LockedGroup, at: datetime) -> None:
                 credits,
                 at=at,
                 kind=EntryKind.ALLOCATION,
+                operation=operation,
                 cause=Cause.system("refresh"),
                 memo=f"Monthly allocation: {credits} of {allocation}",
             )
@@ -223,7 +238,10 @@ def _bring_up_to_date(group: LockedGroup, until: datetime) -> None:
     """Apply every expiry and refresh due up to `until`, in time order (R17), and save.
 
     At one instant, expiries apply before refreshes, so a refresh never counts credits that
-    expire at the very moment it happens. Each entry is dated at the instant it was due.
+    expire at the very moment it happens. Each entry is dated at the instant it was due, and
+    what one instant applies is one `catch_up` operation of the system, whoever brought the
+    accounts up to date (the ledger reads the same whether the job ran on time or a send ran
+    late).
     """
     accounts = group.values()
     # A write since the lock (a new lot, say) may have brought a due instant forward.
@@ -237,14 +255,15 @@ def _bring_up_to_date(group: LockedGroup, until: datetime) -> None:
         # move credits into (or trim) its seats, whose balances then change.
         due_now = [a for a in accounts if a.next_due_at is not None and a.next_due_at <= at]
         balances = {a.pk: a.balance for a in accounts}
+        operation = OpenOperation(OperationKind.CATCH_UP, Cause.system())
         for account in due_now:
-            _expire(account, at)
+            _expire(account, at, operation)
         for account in due_now:
             if refresh_due_at(account) == at:
                 if account.kind == AccountKind.POOL:
-                    _refresh_pool(account, group, at)
+                    _refresh_pool(account, group, at, operation)
                 else:
-                    _refresh_seat(account, at)
+                    _refresh_seat(account, at, operation)
         for account in accounts:
             if account in due_now or account.balance != balances[account.pk]:
                 group.update_next_due(account)

@@ -23,13 +23,14 @@ from ledger.models import (
     Entry,
     EntryKind,
     LotSource,
+    OperationKind,
     Purchase,
 )
 from ledger.rules import BONUS_LIFETIME_DAYS, MAX_PURCHASE_TOTAL
 from ledger.services.accounts import pool_of, spendable_lots
 from ledger.services.catch_up import _bring_up_to_date
 from ledger.services.locking import Cause
-from ledger.services.posting import _move, _new_lot, _take_in_order
+from ledger.services.posting import OpenOperation, _move, _new_lot, _take_in_order
 from ledger.services.seats import _locked_seat, _require_active
 from teams.models import Seat, Team
 
@@ -71,6 +72,7 @@ def purchase_record(*, seat: Seat, credits: int, cause: Cause) -> Purchase:
                     f"{bought} already bought this month."
                 )
         _bring_up_to_date(group, now)
+        memo = f"Purchased {credits} at {plan.purchase_price}"
         lot, _ = _new_lot(
             account,
             source=LotSource.PURCHASE,
@@ -79,8 +81,8 @@ def purchase_record(*, seat: Seat, credits: int, cause: Cause) -> Purchase:
             lifetime_days=None,
             kind=EntryKind.PURCHASE,
             at=now,
-            cause=cause,
-            memo=f"Purchased {credits} at {plan.purchase_price}",
+            operation=OpenOperation(OperationKind.PURCHASE, cause, memo=memo),
+            memo=memo,
         )
         purchase = Purchase.objects.create(
             seat=seat,
@@ -98,6 +100,7 @@ def purchase_record(*, seat: Seat, credits: int, cause: Cause) -> Purchase:
 def bonus_grant(*, seat: Seat, credits: int, memo: str, cause: Cause) -> Entry:
     """Grant bonus credits that expire 30 days later (R12)."""
     _positive_credits(credits)
+    memo = memo.strip() or "Bonus credits"
     now = timezone.now()
     with transaction.atomic():
         seat, account, group = _locked_seat(seat)
@@ -111,8 +114,8 @@ def bonus_grant(*, seat: Seat, credits: int, memo: str, cause: Cause) -> Entry:
             lifetime_days=BONUS_LIFETIME_DAYS,
             kind=EntryKind.BONUS,
             at=now,
-            cause=cause,
-            memo=memo.strip() or "Bonus credits",
+            operation=OpenOperation(OperationKind.BONUS, cause, memo=memo),
+            memo=memo,
         )
         _bring_up_to_date(group, now)
     return entry
@@ -128,6 +131,8 @@ def adjustment_post(*, seat: Seat, credits: int, reason: str, cause: Cause) -> l
         raise LedgerValidationError("credits", "Give a whole, non-zero number of credits.")
     if not reason.strip():
         raise LedgerValidationError("reason", "Say why the balance is adjusted.")
+    reason = reason.strip()
+    operation = OpenOperation(OperationKind.ADJUSTMENT, cause, memo=reason)
     now = timezone.now()
     with transaction.atomic():
         seat, account, group = _locked_seat(seat)
@@ -142,8 +147,8 @@ def adjustment_post(*, seat: Seat, credits: int, reason: str, cause: Cause) -> l
                 lifetime_days=seat.plan.credit_lifetime_days,
                 kind=EntryKind.ADJUSTMENT,
                 at=now,
-                cause=cause,
-                memo=reason.strip(),
+                operation=operation,
+                memo=reason,
             )
             entries = [entry]
         else:
@@ -157,8 +162,8 @@ def adjustment_post(*, seat: Seat, credits: int, reason: str, cause: Cause) -> l
                 -credits,
                 at=now,
                 kind=EntryKind.ADJUSTMENT,
-                cause=cause,
-                memo=reason.strip(),
+                operation=operation,
+                memo=reason,
             )
             entries = [entry for _, _, entry in pieces]
         _bring_up_to_date(group, now)
@@ -193,6 +198,9 @@ def pool_transfer(*, team: Team, seat: Seat, credits: int, cause: Cause) -> Tran
             raise LedgerValidationError("seat", "Only seats on a pooled plan share the team pool.")
         pool = group[pool.pk]
         _bring_up_to_date(group, now)
+        # Both legs of the move are one operation; its entries sum to zero.
+        memo = f"Pool to {seat.holder}" if credits > 0 else f"{seat.holder} to pool"
+        operation = OpenOperation(OperationKind.POOL_TRANSFER, cause, memo=memo)
         if credits > 0:
             if pool.balance < credits:
                 raise PoolInsufficient(
@@ -204,8 +212,8 @@ def pool_transfer(*, team: Team, seat: Seat, credits: int, cause: Cause) -> Tran
                 credits,
                 at=now,
                 kind=EntryKind.TRANSFER,
-                cause=cause,
-                memo=f"Pool to {seat.holder}",
+                operation=operation,
+                memo=memo,
             )
         else:
             if account.balance < -credits:
@@ -218,8 +226,8 @@ def pool_transfer(*, team: Team, seat: Seat, credits: int, cause: Cause) -> Tran
                 -credits,
                 at=now,
                 kind=EntryKind.TRANSFER,
-                cause=cause,
-                memo=f"{seat.holder} to pool",
+                operation=operation,
+                memo=memo,
             )
         _bring_up_to_date(group, now)
         return TransferResult(pool_available=pool.balance, seat_own=account.balance)

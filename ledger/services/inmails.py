@@ -26,6 +26,7 @@ from ledger.models import (
     InMailStatus,
     Lot,
     LotSource,
+    OperationKind,
     PaidFrom,
 )
 from ledger.queue import SEND_ALERTS, enqueue_after_commit
@@ -40,7 +41,7 @@ from ledger.rules import (
 from ledger.services.accounts import spendable_lots
 from ledger.services.catch_up import _bring_up_to_date
 from ledger.services.locking import Cause, LockedGroup, _lock_groups
-from ledger.services.posting import _new_lot, _take_in_order
+from ledger.services.posting import OpenOperation, _new_lot, _take_in_order
 from ledger.services.seats import _locked_seat, _require_active
 from teams.models import Seat
 
@@ -130,7 +131,13 @@ def inmail_send(
         )
         if payer is not None and lot is not None:
             _take_in_order(
-                payer, [lot], 1, at=now, kind=EntryKind.SPEND, cause=cause, inmail=inmail
+                payer,
+                [lot],
+                1,
+                at=now,
+                kind=EntryKind.SPEND,
+                operation=OpenOperation(OperationKind.INMAIL_SEND, cause),
+                inmail=inmail,
             )
         _bring_up_to_date(group, now)
         warnings = _teammate_warnings(seat, recipient_key, now)
@@ -201,7 +208,7 @@ def inmail_record_response(
                     lifetime_days=seat.plan.credit_lifetime_days,
                     kind=EntryKind.REFUND,
                     at=now,
-                    cause=cause,
+                    operation=OpenOperation(OperationKind.INMAIL_RESPONSE, cause),
                     memo=f"Answered ({outcome}) within {RESPONSE_WINDOW_DAYS} days",
                     inmail=inmail,
                     refund_of=inmail,

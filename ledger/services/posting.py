@@ -1,4 +1,5 @@
-"""Writing the ledger: entries, lots, taking credits in spend order, moving credits (R1, R6)."""
+"""Writing the ledger: operations, entries, lots, taking credits in spend order, moving credits
+(R1, R6)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,37 @@ from ledger.models import (
     Entry,
     InMail,
     Lot,
+    Operation,
     Refresh,
 )
 from ledger.services.accounts import refresh_due_at, spendable_lots
 from ledger.services.locking import Cause
+
+
+class OpenOperation:
+    """The operation one service call is writing (see `ledger/models.py`).
+
+    Every entry is posted within one, so the rule "each call's entries form one operation" lives
+    here. Its row is inserted with its first entry and dated at that entry's instant: a call
+    that ends up moving no credit writes no operation, and one that does pays one INSERT more.
+    """
+
+    def __init__(self, kind: str, cause: Cause, *, memo: str = "") -> None:
+        self.kind = kind
+        self.cause = cause
+        self.memo = memo
+        self.row: Operation | None = None
+
+    def row_at(self, at: datetime) -> Operation:
+        if self.row is None:
+            self.row = Operation.objects.create(
+                at=at,
+                kind=self.kind,
+                actor=self.cause.actor,
+                via=self.cause.via,
+                memo=self.memo[:500],
+            )
+        return self.row
 
 
 def _post(
@@ -30,18 +58,21 @@ def _post(
     kind: str,
     amount: int,
     lot: Lot,
-    cause: Cause,
+    operation: OpenOperation,
+    cause: Cause | None = None,
     memo: str = "",
     inmail: InMail | None = None,
     refresh: Refresh | None = None,
 ) -> Entry:
-    """Append one entry and move the account's cached balance with it.
+    """Append one entry to `operation` and move the account's cached balance with it.
 
-    An entry is never dated before the account's last entry or the instant it was last brought
-    up to (a refund lot that was already past its life expires when recorded, not in the past),
-    so the entries of an account are always in time order and `balance_after` is a running
-    balance.
+    The entry's own cause is the operation's unless given (the catch-up says `expiry` or
+    `refresh` on each entry). An entry is never dated before the account's last entry or the
+    instant it was last brought up to (a refund lot that was already past its life expires when
+    recorded, not in the past), so the entries of an account are always in time order and
+    `balance_after` is a running balance.
     """
+    cause = cause or operation.cause
     account.balance += amount
     account.synced_until = max(at, account.synced_until)
     return Entry.objects.create(
@@ -56,6 +87,7 @@ def _post(
         actor=cause.actor,
         cause=cause.via,
         memo=memo[:500],
+        operation=operation.row_at(account.synced_until),
     )
 
 
@@ -68,7 +100,8 @@ def _new_lot(
     lifetime_days: int | None,
     kind: str,
     at: datetime,
-    cause: Cause,
+    operation: OpenOperation,
+    cause: Cause | None = None,
     memo: str = "",
     inmail: InMail | None = None,
     refresh: Refresh | None = None,
@@ -90,6 +123,7 @@ def _new_lot(
         kind=kind,
         amount=credits,
         lot=lot,
+        operation=operation,
         cause=cause,
         memo=memo,
         inmail=inmail,
@@ -116,7 +150,8 @@ def _take_in_order(
     *,
     at: datetime,
     kind: str,
-    cause: Cause,
+    operation: OpenOperation,
+    cause: Cause | None = None,
     memo: str = "",
     inmail: InMail | None = None,
     refresh: Refresh | None = None,
@@ -135,6 +170,7 @@ def _take_in_order(
             kind=kind,
             amount=-piece,
             lot=lot,
+            operation=operation,
             cause=cause,
             memo=memo,
             inmail=inmail,
@@ -154,12 +190,23 @@ def _move(
     *,
     at: datetime,
     kind: str,
-    cause: Cause,
+    operation: OpenOperation,
+    cause: Cause | None = None,
     memo: str = "",
 ) -> None:
-    """Move credits in spend order; each moved piece keeps its lot's source and expiry (R14)."""
+    """Move credits in spend order; each moved piece keeps its lot's source and expiry (R14).
+
+    Both legs are posted in `operation`, so its move entries sum to zero.
+    """
     for lot, piece, _ in _take_in_order(
-        source, spendable_lots(source, at), credits, at=at, kind=kind, cause=cause, memo=memo
+        source,
+        spendable_lots(source, at),
+        credits,
+        at=at,
+        kind=kind,
+        operation=operation,
+        cause=cause,
+        memo=memo,
     ):
         moved = Lot.objects.create(
             account=target,
@@ -170,7 +217,16 @@ def _move(
             remaining=piece,
             moved_from=lot,
         )
-        _post(target, at=at, kind=kind, amount=piece, lot=moved, cause=cause, memo=memo)
+        _post(
+            target,
+            at=at,
+            kind=kind,
+            amount=piece,
+            lot=moved,
+            operation=operation,
+            cause=cause,
+            memo=memo,
+        )
 
 
 def _open_account(**fields: Any) -> Account:

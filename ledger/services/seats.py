@@ -20,13 +20,14 @@ from ledger.models import (
     AccountRefresh,
     EntryKind,
     Lot,
+    OperationKind,
     Refresh,
     RefreshKind,
 )
 from ledger.services.accounts import capped_balance, refresh_due_at
 from ledger.services.catch_up import _bring_up_to_date, _grant, _pooled_seats_active_at
 from ledger.services.locking import Cause, LockedGroup, _lock_groups
-from ledger.services.posting import _open_account, _take_in_order
+from ledger.services.posting import OpenOperation, _open_account, _take_in_order
 from teams.models import Membership, Plan, Role, Seat, SeatStatus, Team, User
 from teams.services import audit_record
 
@@ -62,6 +63,27 @@ def seat_activate(
     A pooled seat's credits go to the team pool (created with the first pooled seat); a seat
     activated on a past date is brought up to date at once.
     """
+    return _activate(
+        holder=holder,
+        team=team,
+        plan=plan,
+        operation=OpenOperation(OperationKind.SEAT_ACTIVATE, cause, memo=f"{plan.name} seat"),
+        activated_on=activated_on,
+        pool_access=pool_access,
+        monthly_allocation=monthly_allocation,
+    )
+
+
+def _activate(
+    *,
+    holder: User,
+    team: Team,
+    plan: Plan,
+    operation: OpenOperation,
+    activated_on: date | None,
+    pool_access: bool | None,
+    monthly_allocation: int | None,
+) -> Seat:
     activated_on = _validate_activation_date(activated_on)
     if not plan.pooled and (pool_access or monthly_allocation):
         raise LedgerValidationError(
@@ -83,7 +105,7 @@ def seat_activate(
             monthly_allocation=monthly_allocation if plan.pooled else None,
         )
         if plan.pooled:
-            _activate_pooled(seat, activation_at=activation_at, now=now, cause=cause)
+            _activate_pooled(seat, activation_at=activation_at, now=now, operation=operation)
         else:
             account = _open_account(
                 kind=AccountKind.SEAT,
@@ -103,14 +125,16 @@ def seat_activate(
                 cap=plan.max_balance,
                 capped_before=0,
                 lifetime_days=plan.credit_lifetime_days,
-                cause=cause,
+                operation=operation,
                 seat=seat,
             )
             _bring_up_to_date(group, now)
     return seat
 
 
-def _activate_pooled(seat: Seat, *, activation_at: datetime, now: datetime, cause: Cause) -> None:
+def _activate_pooled(
+    seat: Seat, *, activation_at: datetime, now: datetime, operation: OpenOperation
+) -> None:
     # Two first pooled seats activated at once both try to create the pool: the unique
     # constraint makes the second wait for the first and then use its pool.
     pool, created = Account.objects.get_or_create(
@@ -161,7 +185,7 @@ def _activate_pooled(seat: Seat, *, activation_at: datetime, now: datetime, caus
         cap=sum(plan.max_balance for plan in plans),
         capped_before=sum(capped_balance(member) for member in members),
         lifetime_days=seat.plan.credit_lifetime_days,
-        cause=cause,
+        operation=operation,
         seat=seat,
     )
     _bring_up_to_date(group, now)
@@ -182,6 +206,10 @@ def _require_active(seat: Seat) -> None:
 
 def seat_cancel(*, seat: Seat, cause: Cause) -> Seat:
     """Cancel a seat: its whole balance is forfeited at once (R13)."""
+    return _cancel(seat, OpenOperation(OperationKind.SEAT_CANCEL, cause, memo="Seat cancelled"))
+
+
+def _cancel(seat: Seat, operation: OpenOperation) -> Seat:
     now = timezone.now()
     with transaction.atomic():
         seat, account, group = _locked_seat(seat)
@@ -193,7 +221,7 @@ def seat_cancel(*, seat: Seat, cause: Cause) -> Seat:
             account.balance,
             at=now,
             kind=EntryKind.FORFEIT,
-            cause=cause,
+            operation=operation,
             memo="Seat cancelled: credits are forfeited",
         )
         seat.status = SeatStatus.CANCELLED
@@ -205,16 +233,23 @@ def seat_cancel(*, seat: Seat, cause: Cause) -> Seat:
 
 
 def seat_change_plan(*, seat: Seat, plan: Plan, cause: Cause) -> Seat:
-    """Change plan: the old seat is cancelled (its credits forfeited, R13), a new one activated."""
+    """Change plan: the old seat is cancelled (its credits forfeited, R13), a new one activated.
+
+    One operation holds both: the old seat's forfeits and the new seat's grant.
+    """
     if seat.plan_id == plan.pk:
         raise LedgerValidationError("plan", f"The seat is already on {plan.name}.")
+    operation = OpenOperation(
+        OperationKind.SEAT_CHANGE_PLAN, cause, memo=f"{seat.plan.name} to {plan.name}"
+    )
     with transaction.atomic():
-        old = seat_cancel(seat=seat, cause=cause)
-        new = seat_activate(
+        old = _cancel(seat, operation)
+        new = _activate(
             holder=old.holder,
             team=old.team,
             plan=plan,
-            cause=cause,
+            operation=operation,
+            activated_on=None,
             pool_access=None,
             monthly_allocation=old.monthly_allocation if plan.pooled else None,
         )

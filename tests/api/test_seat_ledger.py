@@ -139,6 +139,7 @@ def test_entries_list_every_movement_with_signed_amounts(
             "actor": None,
             "cause": grant.cause,
             "memo": grant.memo,
+            "operation": {"id": grant.operation_id, "kind": "seat.activate"},
         },
         {
             "id": spend.pk,
@@ -151,6 +152,7 @@ def test_entries_list_every_movement_with_signed_amounts(
             "actor": None,
             "cause": spend.cause,
             "memo": spend.memo,
+            "operation": {"id": spend.operation_id, "kind": "inmail.send"},
         },
     ]
 

@@ -1,4 +1,5 @@
-"""`manage.py ledger_check`: prove cached balances from the entries; exit 1 on a difference."""
+"""`manage.py ledger_check`: prove cached balances and operations from the entries; exit 1 on a
+difference."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from ledger.selectors import ledger_discrepancies
 
 
 class Command(BaseCommand):
-    help = "Recompute every balance from the ledger entries and report each difference."
+    help = (
+        "Recompute every balance from the ledger entries, check that every entry belongs to an "
+        "operation and every move sums to zero, and report each difference."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         differences = ledger_discrepancies()
