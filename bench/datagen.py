@@ -36,6 +36,18 @@ class Rows:
         return len(self.by_model[model])
 
 
+# The operation of an entry a call wrote (catch-up entries are grouped per instant instead).
+OPERATION_OF_ENTRY = {
+    "grant": "seat.activate",
+    "spend": "inmail.send",
+    "refund": "inmail.response",
+    "purchase": "purchase",
+    "bonus": "bonus",
+    "adjustment": "adjustment",
+    "forfeit": "seat.cancel",
+}
+
+
 @dataclass
 class SimLot:
     pk: int
@@ -79,6 +91,7 @@ class AccountLedger:
         self.lots = list(lots)
         self.events: list[tuple[datetime, int, int, str, Any]] = []
         self.sequence = itertools.count()
+        self.catch_up: tuple[datetime, int] | None = None
 
     def push(self, at: datetime, priority: int, kind: str, payload: Any) -> None:
         if at <= self.until:
@@ -92,8 +105,10 @@ class AccountLedger:
         from ledger.models import Entry
 
         self.balance += amount
+        operation = self.operation(at, kind, extra.get("cause", self.cause), extra.get("actor"))
         self.rows.add(
             Entry,
+            operation_id=operation,
             account_id=self.account,
             at=at,
             kind=kind,
@@ -107,6 +122,32 @@ class AccountLedger:
             memo=extra.get("memo", ""),
             created_at=at,
         )
+
+    def operation(self, at: datetime, kind: str, cause: str, actor: int | None) -> int:
+        """The operation an entry belongs to, as the services group them: what one instant's
+        catch-up applies to an account is one operation; every other entry is a call of its own.
+        """
+        from ledger.models import Operation, OperationKind
+
+        operation_kind: str
+        if cause in ("refresh", "expiry") or kind in ("expiry", "lost_to_cap"):
+            operation_kind = OperationKind.CATCH_UP
+            if self.catch_up is not None and self.catch_up[0] == at:
+                return self.catch_up[1]
+        else:
+            operation_kind = OPERATION_OF_ENTRY.get(kind, OperationKind.ADJUSTMENT)
+        pk = self.rows.add(
+            Operation,
+            at=at,
+            kind=operation_kind,
+            actor_id=actor,
+            via="system" if operation_kind == OperationKind.CATCH_UP else "bench",
+            memo="",
+            created_at=at,
+        )
+        if operation_kind == OperationKind.CATCH_UP:
+            self.catch_up = (at, pk)
+        return pk
 
     def new_lot(
         self, at: datetime, credits: int, source: str, refund_of: int | None = None

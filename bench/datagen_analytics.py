@@ -249,9 +249,9 @@ def simulate(rng: random.Random, inmails: int, people: People) -> History:
     from django.db.models import Max
 
     from ledger import schedule
-    from ledger.models import Account, Entry, InMail, Lot, Refresh
+    from ledger.models import Account, Entry, InMail, Lot, Operation, Refresh
 
-    models = [Refresh, InMail, Lot, Entry]
+    models = [Refresh, InMail, Lot, Operation, Entry]
     rows = Rows(
         next_id={m: (m._default_manager.aggregate(top=Max("pk"))["top"] or 0) + 1 for m in models}
     )
@@ -430,7 +430,7 @@ def simulate_account(
 
 def load(history: History) -> None:
     """COPY the new rows, then save the accounts and the activation lots they spent from."""
-    from ledger.models import Account, Entry, InMail, Lot, Refresh
+    from ledger.models import Account, Entry, InMail, Lot, Operation, Refresh
 
     def save_accounts() -> None:
         for lot in history.existing_lots:
@@ -439,7 +439,7 @@ def load(history: History) -> None:
 
     load_rows(
         history.rows,
-        [Refresh, InMail, Lot, Entry],
+        [Refresh, InMail, Lot, Operation, Entry],
         line="  loaded {rows:>8,} rows into {table} in {seconds:.1f} s",
         then=save_accounts,
     )

@@ -196,8 +196,8 @@ def simulate_account(
 
 def load(rows: Rows) -> None:
     """COPY (PostgreSQL) or executemany (SQLite) every table, then move the id sequences on."""
-    from ledger.models import Account, Entry, InMail, Lot, Refresh
+    from ledger.models import Account, Entry, InMail, Lot, Operation, Refresh
     from teams.models import Membership, Seat, Team, User
 
-    order = [User, Team, Membership, Seat, Account, Refresh, Lot, InMail, Entry]
+    order = [User, Team, Membership, Seat, Account, Refresh, Lot, InMail, Operation, Entry]
     load_rows(rows, order, line="  loaded {rows:>9,} rows into {table} in {seconds:.1f}s")
