@@ -1,12 +1,20 @@
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
+import time_machine
+from django.core.cache import cache
 from django.db import connection
+from django.test import Client
+from django.utils import timezone
 
 from teams.models import Role, Team, User
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
@@ -22,6 +30,34 @@ def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 
     settings.SECURE_SSL_REDIRECT = False
+    # pytest-xdist: every worker has a test database of its own (test_<name>_gw0, ...), but
+    # they share the Redis database of REDIS_URL. Each keeps its cache keys under a prefix of
+    # its own, and `clear_cache` empties only those.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        settings.CACHES["default"]["KEY_PREFIX"] = f"tests-{worker}"
+
+
+def clear_cache() -> None:
+    """Empty this test process's cache (the API's throttle counters).
+
+    `cache.clear()` is FLUSHDB on Redis, which would also empty the other xdist workers' keys
+    in the middle of their tests; under xdist only this worker's prefix is deleted.
+    """
+    from django.conf import settings
+
+    config = settings.CACHES["default"]
+    prefix = config.get("KEY_PREFIX")
+    if not prefix or not config["BACKEND"].endswith("RedisCache"):
+        cache.clear()
+        return
+    client = redis.Redis.from_url(config["LOCATION"], socket_connect_timeout=2)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -61,11 +97,27 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
 @pytest.fixture(autouse=True)
 def _migration_data(request: pytest.FixtureRequest) -> None:
     """Tests with `transaction=True` flush every table when they end, the rows the data
-    migrations seeded included; put them back before each such test."""
+    migrations seeded included; put them back before each such test. pytest-django runs these
+    tests after all the ones that roll back (in each xdist worker too), so no test module needs
+    to put the rows back after itself."""
     marker = request.node.get_closest_marker("django_db")
     if marker is not None and marker.kwargs.get("transaction"):
         request.getfixturevalue("transactional_db")
         _seed_migration_data()
+
+
+@pytest.fixture
+def clock_start(request: pytest.FixtureRequest) -> datetime:
+    """Where `clock` stops: the test module's `START`, unless a conftest.py overrides this."""
+    start: datetime = request.module.START
+    return timezone.make_aware(start) if timezone.is_naive(start) else start
+
+
+@pytest.fixture
+def clock(clock_start: datetime) -> Iterator[time_machine.Traveller]:
+    """The clock stopped at `clock_start`; the test moves it (`clock.shift`, `clock.move_to`)."""
+    with time_machine.travel(clock_start, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture
@@ -102,6 +154,13 @@ def org(db: None) -> Org:
     MembershipFactory.create(user=teammate, team=team, role=Role.RECRUITER)
     MembershipFactory.create(user=outsider, team=other_team, role=Role.RECRUITER)
     return Org(admin, lead, recruiter, teammate, outsider, nobody, team, other_team)
+
+
+@pytest.fixture
+def admin_client(client: Client, org: Org) -> Client:
+    """The test client signed in as the `org` admin (pytest-django's own makes another admin)."""
+    client.force_login(org.admin)
+    return client
 
 
 @pytest.fixture(autouse=True)

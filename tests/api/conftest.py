@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.middleware.csrf import _get_new_csrf_string
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -22,7 +21,7 @@ from time_machine import TimeMachineFixture
 from ledger.models import InMail
 from ledger.services import Cause, inmail_send
 from teams.models import Seat, Team, User
-from tests.conftest import Org
+from tests.conftest import Org, clear_cache
 from tests.factories import make_seat
 from tests.ledger.helpers import utc
 
@@ -34,9 +33,9 @@ SYSTEM = Cause.system("api-test")
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     """Throttle counters live in the cache: every test starts with none."""
-    cache.clear()
+    clear_cache()
     yield
-    cache.clear()
+    clear_cache()
 
 
 def token_client(user: User | None) -> APIClient:

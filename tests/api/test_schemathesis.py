@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.utils import timezone
@@ -37,7 +36,7 @@ from ledger.api.idempotency import HEADER
 from ledger.models import InMail
 from teams.models import Plan, Seat, Team, User
 from tests.api.conftest import send
-from tests.conftest import Org
+from tests.conftest import Org, clear_cache
 from tests.factories import make_seat
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
@@ -171,7 +170,7 @@ def seeded(org: Org, settings: Any, in_test_transaction: None) -> Seeded:
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"auth_token": "100000/min", "writes": "100000/min"},
     }
-    cache.clear()
+    clear_cache()
     return Seeded(org)
 
 

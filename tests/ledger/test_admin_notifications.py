@@ -15,11 +15,7 @@ from ledger.services import Cause, inmail_send
 from tests.conftest import Org
 from tests.factories import make_seat
 
-
-@pytest.fixture
-def admin_client(client: Client, org: Org, plain_static_storage: None) -> Client:
-    client.force_login(org.admin)
-    return client
+pytestmark = pytest.mark.usefixtures("plain_static_storage")
 
 
 @pytest.mark.django_db

@@ -7,9 +7,7 @@ are raised the way the `send_alerts` job raises them, by `alerts_raise()`.
 
 from __future__ import annotations
 
-import importlib
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,7 +15,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.apps import apps
 from django.db import connection
 
 from ledger.models import (
@@ -66,12 +63,6 @@ def people(db: None) -> People:
         other_holder=person("other-holder"),
         other_team=other_team,
     )
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 def notified(kind: str) -> list[tuple[str, str]]:
@@ -447,28 +438,10 @@ def test_each_alert_is_emailed_once_to_the_persons_address_even_when_raised_twic
 # --------------------------------------------------------------------------------------------
 
 
-def _seed_plan_catalog() -> None:
-    # A transactional test flushes the database, the catalog (seeded by a migration) included.
-    importlib.import_module("teams.migrations.0002_seed_plan_catalog").seed_catalog(apps, None)
-
-
-@pytest.fixture
-def plan_catalog(transactional_db: None) -> None:
-    _seed_plan_catalog()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def catalog_left_in_place(django_db_blocker: Any) -> Iterator[None]:
-    """After the flush that ends a transactional test, put back what the migrations seeded."""
-    yield
-    with django_db_blocker.unblock():
-        _seed_plan_catalog()
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_alert_jobs_at_once_store_and_email_each_notification_once(
-    plan_catalog: None, mailoutbox: list[Any]
+    mailoutbox: list[Any],
 ) -> None:
     with time_machine.travel(START, tick=False):
         team = new_team("Talent North")

@@ -9,7 +9,6 @@ fails the test rather than skipping it.
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 import subprocess
@@ -19,13 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import pytest
 import redis
 import time_machine
-from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -48,24 +45,6 @@ REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/14"
 # (and runs it against another database).
 QUEUE = f"ledger-e2e-{os.getpid()}"
 WAIT_SECONDS = 60
-
-
-def _seed_plan_catalog() -> None:
-    # A transactional test flushes the database, the catalog (seeded by a migration) included.
-    importlib.import_module("teams.migrations.0002_seed_plan_catalog").seed_catalog(apps, None)
-
-
-@pytest.fixture(autouse=True)
-def plan_catalog(transactional_db: None) -> None:
-    _seed_plan_catalog()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def catalog_left_in_place(django_db_blocker: Any) -> Iterator[None]:
-    """After the flush that ends a transactional test, put back what the migrations seeded."""
-    yield
-    with django_db_blocker.unblock():
-        _seed_plan_catalog()
 
 
 @pytest.fixture

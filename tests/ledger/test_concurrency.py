@@ -7,18 +7,17 @@ time for every thread at once, so all threads agree on "now" (and one test moves
 while the others work).
 
 The tests commit for real (`transaction=True`), so the database is flushed after each one,
-taking the plan catalog (seeded by a data migration) with it: the catalog is seeded again before
-each test and once more after the module, so a reused test database keeps it.
+taking the plan catalog (seeded by a data migration) with it: tests/conftest.py seeds it again
+before each such test, and pytest-django runs them after every test that rolls back.
 """
 
 from __future__ import annotations
 
-import importlib
 import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -26,7 +25,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.apps import apps
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
@@ -160,29 +158,6 @@ def refresh_dates(anchor: date, rule: str, last_day: date) -> list[date]:
             return dates
         dates.append(date(year, month, day))
         k += 1
-
-
-def seed_plan_catalog() -> None:
-    migration = importlib.import_module("teams.migrations.0002_seed_plan_catalog")
-    migration.seed_catalog(apps, None)
-
-
-@pytest.fixture(autouse=True)
-def plan_catalog(transactional_db: None) -> None:
-    seed_plan_catalog()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def plan_catalog_left_in_place(django_db_blocker: Any) -> Iterator[None]:
-    yield
-    with django_db_blocker.unblock():
-        seed_plan_catalog()
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(timezone.make_aware(START), tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

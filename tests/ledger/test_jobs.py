@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -49,12 +48,6 @@ from tests.ledger.helpers import SYSTEM, account_of, ledger_rows, new_team, seat
 
 START = utc(2025, 3, 10, 9)
 TASK_NAMES = {"ledger.tasks.tick", "ledger.tasks.send_alerts", "ledger.tasks.check_ledger"}
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 def seat_with_a_pending_inmail() -> tuple[Seat, InMail]:
@@ -435,30 +428,9 @@ def test_a_tick_killed_half_way_leaves_whole_groups_and_the_next_tick_finishes_t
 # --------------------------------------------------------------------------------------------
 
 
-def _seed_plan_catalog() -> None:
-    # A transactional test flushes the database, the catalog (seeded by a migration) included.
-    importlib.import_module("teams.migrations.0002_seed_plan_catalog").seed_catalog(apps, None)
-
-
-@pytest.fixture
-def plan_catalog(transactional_db: None) -> None:
-    _seed_plan_catalog()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def catalog_left_in_place(django_db_blocker: Any) -> Iterator[None]:
-    """After the flush that ends a transactional test, put back what the migrations seeded."""
-    yield
-    with django_db_blocker.unblock():
-        _seed_plan_catalog()
-        _schedule_jobs_as_the_migration_does()
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_tick_jobs_at_once_apply_and_report_each_refresh_reminder_and_closure_once(
-    plan_catalog: None,
-) -> None:
+def test_two_tick_jobs_at_once_apply_and_report_each_refresh_reminder_and_closure_once() -> None:
     with time_machine.travel(START, tick=False) as traveller:
         team, seats = build_organisation("Raced")
         for seat in seats[:3]:

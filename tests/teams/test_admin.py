@@ -31,12 +31,6 @@ def messages_of(response: TestResponse) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 
-@pytest.fixture
-def admin_client(client: Client, org: Org) -> Client:
-    client.force_login(org.admin)
-    return client
-
-
 def add_seat(client: Client, org: Org, **fields: object) -> TestResponse:
     data = {
         "holder": org.teammate.pk,

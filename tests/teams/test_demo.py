@@ -1,18 +1,30 @@
-"""`manage.py demo` fills an empty database with six months of a believable organisation, once."""
+"""`manage.py demo` fills an empty database with six months of a believable organisation, once.
+
+Replaying six months takes a while (every InMail goes through the ledger), so the demo is built
+once, by the module-scoped `demo` fixture, inside a transaction that is rolled back after the
+last test of this module; each test runs in a savepoint within it (pytest-django's `db`), so
+what one test changes is undone before the next. The module is one xdist group, so one worker
+builds the demo once per run. A test here that needs a database without the demo belongs
+elsewhere (see test_demo_refusal.py).
+"""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Iterator
 from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.apps import apps
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Count, F, Q
 from django.test import Client
+from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django import DjangoDbBlocker
 
 from ledger.management.demo.data import ADMIN_USERNAME, DEMO_PASSWORD, DEMO_URL
 from ledger.models import (
@@ -32,44 +44,55 @@ from ledger.models import (
 from ledger.schedule import add_days, local_date, today
 from ledger.selectors import ledger_discrepancies
 from teams.models import Membership, PlanFamily, Role, Seat, SeatStatus, Team, User
-from teams.selectors import seats_visible_to
+from teams.selectors import seats_visible_to, teams_led_by
+from tests.teams.demo import printed_logins, run_demo, table_counts
 
-pytestmark = pytest.mark.django_db
-
-
-def run_demo() -> str:
-    out = StringIO()
-    call_command("demo", stdout=out, stderr=out)
-    return out.getvalue()
-
-
-def printed_logins(output: str) -> dict[str, tuple[str, str]]:
-    """{role: (username, password)} from lines like `  lead  username: x  password: y`."""
-    logins = {}
-    for line in output.splitlines():
-        fields = line.split()
-        if len(fields) == 5 and fields[1] == "username:" and fields[3] == "password:":
-            logins[fields[0]] = (fields[2], fields[4])
-    return logins
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("plain_static_storage"),
+    pytest.mark.xdist_group("demo"),
+]
 
 
-def table_counts() -> dict[str, int]:
-    return {
-        model._meta.label: model._default_manager.count()
-        for app in ("teams", "ledger")
-        for model in apps.get_app_config(app).get_models()
-    }
+@pytest.fixture(scope="module")
+def demo(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[str]:
+    """What `manage.py demo` printed; its data stays until this module's last test has run.
+
+    The settings the function-scoped autouse fixtures of tests/conftest.py give every test are
+    given to the build here: the fast password hasher and no task publishing.
+    """
+    fast = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        LEDGER_PUBLISH_TASKS=False,
+    )
+    with django_db_blocker.unblock(), fast, transaction.atomic():
+        yield run_demo()
+        transaction.set_rollback(True)
+
+
+CARD = re.compile(r'id="seat-card-(\d+)"')
+TEAM_SEAT_ROW = re.compile(r'id="team-seat-(\d+)"')
+
+
+def ids(pattern: re.Pattern[str], html: str) -> set[int]:
+    return {int(pk) for pk in pattern.findall(html)}
+
+
+def page_html(client: Client, url: str) -> str:
+    response = client.get(url, follow=True)
+    assert response.status_code == 200
+    return response.content.decode()
 
 
 def body_length(body: str) -> str:
     return "short" if len(body) < 400 else "medium" if len(body) < 1000 else "long"
 
 
-# Replaying six months takes a while (every InMail goes through the ledger), so the checks of
-# one filled database, and of running the demo on it again, share a test.
-@pytest.mark.usefixtures("plain_static_storage")
-def test_demo_replays_six_months_of_a_believable_organisation_once(client: Client) -> None:
-    output = run_demo()
+# The checks of one filled database, and of running the demo on it again, share a test.
+def test_demo_replays_six_months_of_a_believable_organisation_once(
+    client: Client, demo: str
+) -> None:
+    output = demo
 
     # --- people, teams and seats ---------------------------------------------------------
     assert Team.objects.count() == 3
@@ -217,11 +240,35 @@ def test_demo_replays_six_months_of_a_believable_organisation_once(client: Clien
     assert table_counts() == before
 
 
-def test_demo_leaves_a_database_with_other_data_alone() -> None:
-    Team.objects.create(name="Our real team")
-    before = table_counts()
+def test_printed_demo_logins_reach_their_own_seats_and_their_teams_seats(
+    client: Client, demo: str
+) -> None:
+    logins = printed_logins(demo)
 
-    output = run_demo()
+    for role in ("recruiter", "lead", "admin"):
+        username, password = logins[role]
+        response = client.post(reverse("login"), {"username": username, "password": password})
+        assert response.status_code == 302, role
+        assert response["Location"] == reverse("home")
 
-    assert "only fills an empty database" in output
-    assert table_counts() == before
+        user = User.objects.get(username=username)
+        own = set(
+            seats_visible_to(user).filter(holder=user, status="active").values_list("pk", flat=True)
+        )
+        home = page_html(client, reverse("home"))
+        assert ids(CARD, home) == own, role
+        if not own:
+            assert "You hold no active InMail seat" in home, role
+        # The team pages together list every seat the user may see.
+        on_team_pages: set[int] = set()
+        for team in teams_led_by(user):
+            on_team_pages |= ids(
+                TEAM_SEAT_ROW, page_html(client, reverse("team_detail", args=[team.pk]))
+            )
+        if role != "recruiter":
+            assert on_team_pages == set(seats_visible_to(user).values_list("pk", flat=True)), role
+
+        client.post(reverse("logout"))
+    # What each role sees differs: one seat, one team, everything.
+    assert len(seats_visible_to(User.objects.get(username=logins["recruiter"][0]))) == 1
+    assert seats_visible_to(User.objects.get(username=logins["admin"][0])).count() == 23

@@ -1,43 +1,24 @@
-"""Sign-in, where each demo login lands, and the admin site.
+"""Sign-in and the admin site (where each demo login lands: test_demo.py).
 
 The dashboard's own pages are tested in `tests/pages/`.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
 from ledger.models import Account, Refresh, RefreshKind
 from ledger.schedule import today
-from teams.models import Seat, User
-from teams.selectors import seats_visible_to, teams_led_by
+from teams.models import Seat
 from tests.conftest import Org
 from tests.factories import UserFactory, plan
 from tests.teams.conftest import OrgSeats
-from tests.teams.test_demo import printed_logins
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
-
-CARD = re.compile(r'id="seat-card-(\d+)"')
-TEAM_SEAT_ROW = re.compile(r'id="team-seat-(\d+)"')
-
-
-def ids(pattern: re.Pattern[str], html: str) -> set[int]:
-    return {int(pk) for pk in pattern.findall(html)}
-
-
-def page_html(client: Client, url: str) -> str:
-    response = client.get(url, follow=True)
-    assert response.status_code == 200
-    return response.content.decode()
-
 
 # --- sign-in ----------------------------------------------------------------------------------
 
@@ -65,42 +46,6 @@ def test_wrong_password_is_refused_on_the_login_page(client: Client, org: Org) -
     assert response.status_code == 200
     assert "correct username and password" in response.content.decode()
     assert "_auth_user_id" not in client.session
-
-
-def test_printed_demo_logins_reach_their_own_seats_and_their_teams_seats(
-    client: Client,
-) -> None:
-    out = StringIO()
-    call_command("demo", stdout=out)
-    logins = printed_logins(out.getvalue())
-
-    for role in ("recruiter", "lead", "admin"):
-        username, password = logins[role]
-        response = client.post(reverse("login"), {"username": username, "password": password})
-        assert response.status_code == 302, role
-        assert response["Location"] == reverse("home")
-
-        user = User.objects.get(username=username)
-        own = set(
-            seats_visible_to(user).filter(holder=user, status="active").values_list("pk", flat=True)
-        )
-        home = page_html(client, reverse("home"))
-        assert ids(CARD, home) == own, role
-        if not own:
-            assert "You hold no active InMail seat" in home, role
-        # The team pages together list every seat the user may see.
-        on_team_pages: set[int] = set()
-        for team in teams_led_by(user):
-            on_team_pages |= ids(
-                TEAM_SEAT_ROW, page_html(client, reverse("team_detail", args=[team.pk]))
-            )
-        if role != "recruiter":
-            assert on_team_pages == set(seats_visible_to(user).values_list("pk", flat=True)), role
-
-        client.post(reverse("logout"))
-    # What each role sees differs: one seat, one team, everything.
-    assert len(seats_visible_to(User.objects.get(username=logins["recruiter"][0]))) == 1
-    assert seats_visible_to(User.objects.get(username=logins["admin"][0])).count() == 23
 
 
 def test_logout_is_a_post_and_ends_the_session(client: Client, org: Org) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,7 +11,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
-from time_machine import TimeMachineFixture
 
 from ledger.models import Account, Entry, InMail
 from ledger.services import Cause, inmail_send
@@ -21,44 +18,14 @@ from ledger.web import csv_io
 from ledger.web.csv_views import SESSION_KEY
 from teams.models import Seat, User
 from tests.conftest import Org
-from tests.factories import make_seat
+from tests.csv.conftest import Seats
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
 
-NOW = datetime(2025, 6, 16, 12, 0, tzinfo=UTC)
 HEADER = "seat,recipient,subject,body,sent_at,status,responded_at\n"
-
-
-@pytest.fixture(autouse=True)
-def clock(time_machine: TimeMachineFixture) -> None:
-    time_machine.move_to(NOW, tick=False)
-
-
-@dataclass
-class Seats:
-    lead: Seat
-    recruiter: Seat
-    pooled: Seat
-    outsider: Seat
-
-
-@pytest.fixture
-def seats(org: Org) -> Seats:
-    activated = date(2025, 6, 1)
-    return Seats(
-        lead=make_seat(holder=org.lead, team=org.team, activated_on=activated),
-        recruiter=make_seat(holder=org.recruiter, team=org.team, activated_on=activated),
-        pooled=make_seat(
-            plan_code="recruiter_corporate",
-            holder=org.teammate,
-            team=org.team,
-            activated_on=activated,
-        ),
-        outsider=make_seat(holder=org.outsider, team=org.other_team, activated_on=activated),
-    )
 
 
 def signed_in(client: Client, user: User) -> Client:
@@ -121,10 +88,10 @@ def test_the_index_page_offers_only_the_seats_the_person_may_see(
 ) -> None:
     user = getattr(org, who)
     visible = {
-        "admin": [seats.lead, seats.recruiter, seats.pooled, seats.outsider],
-        "lead": [seats.lead, seats.recruiter, seats.pooled],
+        "admin": [seats.lead, seats.recruiter, seats.teammate_pooled, seats.outsider],
+        "lead": [seats.lead, seats.recruiter, seats.teammate_pooled],
         "recruiter": [seats.recruiter],
-        "teammate": [seats.pooled],
+        "teammate": [seats.teammate_pooled],
         "outsider": [seats.outsider],
         "nobody": [],
     }[who]
@@ -133,7 +100,7 @@ def test_the_index_page_offers_only_the_seats_the_person_may_see(
 
     assert response.status_code == 200
     html = response.content.decode()
-    for seat in [seats.lead, seats.recruiter, seats.pooled, seats.outsider]:
+    for seat in [seats.lead, seats.recruiter, seats.teammate_pooled, seats.outsider]:
         assert (f'data-seat-id="{seat.pk}"' in html) == (seat in visible)
     assert 'enctype="multipart/form-data"' in html
     assert "csrfmiddlewaretoken" in html
