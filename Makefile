@@ -16,6 +16,9 @@ RUN_ENV := DEBUG=$${DEBUG:-1}
 # Where `make run` serves the pages.
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per CPU; each has a test database of its own. Tests that
+# must share one process carry `@pytest.mark.xdist_group`. PYTEST_WORKERS=0 runs in this one.
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint worker beat
 
@@ -43,7 +46,7 @@ run: $(RUN_STAMP)
 	$(RUN_ENV) PYTHONUNBUFFERED=1 $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
 test: $(DEV_STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
