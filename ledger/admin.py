@@ -22,7 +22,8 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from ledger.exceptions import LedgerError, LedgerRuleError, LedgerValidationError
+from ledger.exceptions import LedgerError, LedgerValidationError
+from ledger.forms import ChangePlanForm, refusal_message
 from ledger.models import (
     Account,
     Entry,
@@ -44,7 +45,7 @@ from ledger.services import (
     seat_change_plan,
     seat_update_settings,
 )
-from teams.models import Plan, Seat, Team, User
+from teams.models import Seat, Team, User
 
 if TYPE_CHECKING:
     from typing import TypeAlias, TypedDict
@@ -244,11 +245,10 @@ def _admin_cause(request: HttpRequest) -> Cause:
 
 
 def _ledger_error_message(error: LedgerError) -> str:
+    """A ledger refusal as a message above the page: a field's refusal names the field."""
     if isinstance(error, LedgerValidationError):
-        return f"{error.field.replace('_', ' ').capitalize()}: {error.message}"
-    if isinstance(error, LedgerRuleError):
-        return error.detail
-    return str(error)
+        return f"{error.field.replace('_', ' ').capitalize()}: {refusal_message(error)}"
+    return refusal_message(error)
 
 
 # --------------------------------------------------------------------------------------------
@@ -296,10 +296,6 @@ class SeatActivationForm(forms.ModelForm[Seat]):
                 "Pooled plans only: credits moved from the pool to this seat at each refresh."
             ),
         }
-
-
-class ChangePlanForm(forms.Form):
-    plan = forms.ModelChoiceField(queryset=Plan.objects.all(), label="New plan")
 
 
 @admin.register(Seat)

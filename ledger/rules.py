@@ -53,6 +53,20 @@ def normalise_recipient(recipient: str) -> str:
     return text.lower()
 
 
+def grant_under_cap(*, monthly: int, cap: int, capped: int) -> int:
+    """What a refresh grants (R4): the monthly credits, as far as the cap leaves room.
+
+    `capped` is the capped balance at the refresh, purchased credits excluded.
+    """
+    return min(monthly, max(0, cap - capped))
+
+
+def lost_to_cap(*, monthly: int, cap: int, capped: int) -> int:
+    """What the cap takes at a refresh (docs/rules.md "Lost to cap at the next refresh"): the
+    part of the monthly credits it holds back, and the capped credits trimmed above it (R4)."""
+    return monthly - grant_under_cap(monthly=monthly, cap=cap, capped=capped) + max(0, capped - cap)
+
+
 def _validate_message(recipient: str, subject: str, body: str) -> None:
     if not recipient.strip():
         raise LedgerValidationError("recipient", "Give the recipient's profile URL or member id.")

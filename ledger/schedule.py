@@ -15,8 +15,11 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-BILLING_DAY = "billing_day"
-MONTH_START = "month_start"
+from teams.models import RefreshRule
+
+# The plan's refresh rules (R3), under the names the calendar arithmetic is read with.
+BILLING_DAY = RefreshRule.BILLING_DAY
+MONTH_START = RefreshRule.MONTH_START
 
 
 def org_tz() -> ZoneInfo:

@@ -9,14 +9,16 @@ their expiry entry is dated at the instant they expired.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ledger import schedule
+from ledger import rules, schedule
 from ledger.exceptions import LedgerValidationError
 from ledger.models import (
     MOVE_KINDS,
@@ -29,8 +31,6 @@ from ledger.models import (
     Lot,
     LotSource,
     Operation,
-    Refresh,
-    RefreshKind,
 )
 from ledger.services import accounts_bring_up_to_date, seats_bring_up_to_date
 from ledger.services.accounts import (
@@ -58,17 +58,33 @@ class LotBalance:
 
 @dataclass(frozen=True)
 class SeatBalance:
+    """A seat and its credits: the one read model of "a seat's balance".
+
+    `seat_balance` reads it for one seat (now, or at a past instant), `seats_overview` for many
+    seats at once; the pages, the console and the API only format it.
+    """
+
     seat: Seat
     as_of: datetime
     own: int
+    # Whether the seat's monthly credits go to its team pool (a pooled plan).
+    in_pool: bool
+    # Whether the seat may draw on its team pool: in a pool, active, with pool access.
+    draws_on_pool: bool
+    # What the seat may also draw from its team pool; 0 when it can't draw on one.
     pool_available: int
-    available: int
     lots: list[LotBalance]
     next_refresh_on: date | None
     next_refresh_credits: int
     expiring_7d: int
     expiring_30d: int
+    # For a seat in a pool this is the pool's: the cap counts the pool and its seats together.
     lost_to_cap_next_refresh: int
+    last_sent_at: datetime | None
+
+    @property
+    def available(self) -> int:
+        return self.own + self.pool_available
 
 
 @dataclass(frozen=True)
@@ -142,6 +158,32 @@ class NextRefresh:
     lost_to_cap: int
 
 
+NO_REFRESH = NextRefresh(None, 0, 0)
+
+
+def _refresh_under_cap(due: datetime | None, *, monthly: int, cap: int, capped: int) -> NextRefresh:
+    """What a refresh due at `due` grants, and what the cap takes (R4)."""
+    if due is None:
+        return NO_REFRESH
+    return NextRefresh(
+        schedule.local_date(due),
+        rules.grant_under_cap(monthly=monthly, cap=cap, capped=capped),
+        rules.lost_to_cap(monthly=monthly, cap=cap, capped=capped),
+    )
+
+
+def _next_refresh_of_seat(
+    seat: Seat, *, in_pool: bool, of_pool: NextRefresh, of_own: NextRefresh
+) -> NextRefresh:
+    """A seat's next refresh: none once cancelled; in a pool, the pool's, which moves the
+    seat's allocation to it; otherwise its own account's."""
+    if seat.status != SeatStatus.ACTIVE:
+        return NO_REFRESH
+    if in_pool:
+        return NextRefresh(of_pool.on, seat.monthly_allocation or 0, of_pool.lost_to_cap)
+    return of_own
+
+
 def next_refresh_of_seat_account(account: Account) -> NextRefresh:
     """What the next refresh of a non-pooled seat grants, and what the cap will keep back.
 
@@ -149,28 +191,28 @@ def next_refresh_of_seat_account(account: Account) -> NextRefresh:
     """
     due = refresh_due_at(account)
     if due is None or account.seat is None:
-        return NextRefresh(None, 0, 0)
+        return NO_REFRESH
     plan = account.seat.plan
-    capped = capped_balance(account, surviving_past=due)
-    credits = min(plan.monthly_credits, max(0, plan.max_balance - capped))
-    return NextRefresh(
-        schedule.local_date(due),
-        credits,
-        plan.monthly_credits - credits + max(0, capped - plan.max_balance),
+    return _refresh_under_cap(
+        due,
+        monthly=plan.monthly_credits,
+        cap=plan.max_balance,
+        capped=capped_balance(account, surviving_past=due),
     )
 
 
 def next_refresh_of_pool(pool: Account) -> NextRefresh:
     due = refresh_due_at(pool)
     if due is None:
-        return NextRefresh(None, 0, 0)
+        return NO_REFRESH
     seats = active_pooled_seat_accounts(pool.team_id)
     plans = [account.seat.plan for account in seats if account.seat is not None]
-    monthly = sum(plan.monthly_credits for plan in plans)
-    cap = sum(plan.max_balance for plan in plans)
-    capped = sum(capped_balance(a, surviving_past=due) for a in [pool, *seats])
-    credits = min(monthly, max(0, cap - capped))
-    return NextRefresh(schedule.local_date(due), credits, monthly - credits + max(0, capped - cap))
+    return _refresh_under_cap(
+        due,
+        monthly=sum(plan.monthly_credits for plan in plans),
+        cap=sum(plan.max_balance for plan in plans),
+        capped=sum(capped_balance(a, surviving_past=due) for a in [pool, *seats]),
+    )
 
 
 def seat_balance(seat: Seat, *, as_of: datetime | None = None) -> SeatBalance:
@@ -188,30 +230,32 @@ def seat_balance(seat: Seat, *, as_of: datetime | None = None) -> SeatBalance:
     else:
         own = account_balance_as_of(account, at)
         pool_balance_now = account_balance_as_of(pool, at) if pool is not None else 0
-    may_draw = seat.pool_access and seat.status == SeatStatus.ACTIVE and pool is not None
-    pool_available = pool_balance_now if may_draw else 0
+    draws_on_pool = seat.pool_access and seat.status == SeatStatus.ACTIVE and pool is not None
     lots = account_lots_as_of(account, at, current=current)
-    if seat.status != SeatStatus.ACTIVE:
-        upcoming = NextRefresh(None, 0, 0)
-    elif pool is not None:
-        pool_refresh = next_refresh_of_pool(pool)
-        upcoming = NextRefresh(
-            pool_refresh.on, seat.monthly_allocation or 0, pool_refresh.lost_to_cap
-        )
-    else:
-        upcoming = next_refresh_of_seat_account(account)
+    active = seat.status == SeatStatus.ACTIVE
+    upcoming = _next_refresh_of_seat(
+        seat,
+        in_pool=pool is not None,
+        of_pool=next_refresh_of_pool(pool) if active and pool is not None else NO_REFRESH,
+        of_own=next_refresh_of_seat_account(account) if active and pool is None else NO_REFRESH,
+    )
     return SeatBalance(
         seat=seat,
         as_of=at,
         own=own,
-        pool_available=pool_available,
-        available=own + pool_available,
+        in_pool=pool is not None,
+        draws_on_pool=draws_on_pool,
+        pool_available=pool_balance_now if draws_on_pool else 0,
         lots=lots,
         next_refresh_on=upcoming.on,
         next_refresh_credits=upcoming.credits,
         expiring_7d=_expiring(lots, at, 7),
         expiring_30d=_expiring(lots, at, 30),
         lost_to_cap_next_refresh=upcoming.lost_to_cap,
+        last_sent_at=InMail.objects.filter(seat=seat, sent_at__lte=at)
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
+        .first(),
     )
 
 
@@ -349,82 +393,8 @@ def ledger_discrepancies() -> list[Discrepancy]:
 
 
 # --------------------------------------------------------------------------------------------
-# Lists of seats
+# Many seats at once (the pages, the console's seat list, the API's seat list)
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SeatSummary:
-    balance: int
-    # What the seat may also draw from its team pool; None when it can't draw on one.
-    pool_available: int | None
-    next_refresh_on: date | None
-
-
-def seat_summaries(seats: list[Seat]) -> dict[int, SeatSummary]:
-    """Each seat's own balance, pool and next refresh date as of now, in a fixed number of
-    queries.
-
-    `seat_balance` gives one seat's full picture; a list needs only these. Whatever is due is
-    applied first (`seats_bring_up_to_date`), then the balances are read in bulk. A pooled
-    seat's credits arrive with its pool's refresh, so that is its next refresh date.
-    """
-    now = timezone.now()
-    seat_ids = [seat.pk for seat in seats]
-    seats_bring_up_to_date(seat_ids, until=now)
-    accounts = {
-        account.seat_id: account for account in Account.objects.filter(seat_id__in=seat_ids)
-    }
-    pools = {
-        pool.team_id: pool
-        for pool in Account.objects.filter(
-            kind=AccountKind.POOL, team_id__in={seat.team_id for seat in seats}
-        )
-    }
-    summaries = {}
-    for seat in seats:
-        account = accounts[seat.pk]
-        schedule_of = pools.get(seat.team_id) if account.refresh == AccountRefresh.NONE else account
-        next_on = None
-        if seat.status == SeatStatus.ACTIVE and schedule_of is not None and schedule_of.is_open:
-            next_on = schedule.next_refresh_date(schedule_of.anchor_on, schedule_of.refresh, now)
-        pool = pools.get(seat.team_id)
-        may_draw = seat.pool_access and seat.status == SeatStatus.ACTIVE and pool is not None
-        summaries[seat.pk] = SeatSummary(
-            balance=account.balance,
-            pool_available=pool.balance if may_draw and pool is not None else None,
-            next_refresh_on=next_on,
-        )
-    return summaries
-
-
-# --------------------------------------------------------------------------------------------
-# Many seats at once (the dashboard's pages)
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SeatRow:
-    """One seat's credits as a page lists them: what `seat_balance` says, for many seats."""
-
-    seat: Seat
-    own: int
-    # What the seat may also draw from its team pool; None when it can't draw on one.
-    pool_available: int | None
-    # Whether the seat's monthly credits go to its team pool (a pooled plan).
-    in_pool: bool
-    lots: list[LotBalance]
-    next_refresh_on: date | None
-    next_refresh_credits: int
-    expiring_7d: int
-    expiring_30d: int
-    # For a seat in a pool this is the pool's: the cap counts the pool and its seats together.
-    lost_to_cap_next_refresh: int
-    last_sent_at: datetime | None
-
-    @property
-    def available(self) -> int:
-        return self.own + (self.pool_available or 0)
 
 
 @dataclass(frozen=True)
@@ -443,42 +413,62 @@ class PoolRow:
 @dataclass(frozen=True)
 class SeatsOverview:
     as_of: datetime
-    seats: list[SeatRow]
+    # In the order of the seats asked about.
+    seats: list[SeatBalance]
     # The pools of the seats' teams, by team id.
     pools: dict[int, PoolRow]
 
+    def by_seat(self) -> dict[int, SeatBalance]:
+        return {row.seat.pk: row for row in self.seats}
 
-def seats_overview(seats: QuerySet[Seat]) -> SeatsOverview:
-    """Balances, lots and what is at risk for many seats and their team pools, in a fixed
-    number of queries however many seats there are.
 
-    The same figures as `seat_balance` and `pool_balance` (which read one account at a time):
-    whatever is due on the seats' accounts and their pools is applied first (R17; a pool
-    refresh moves allocations into pooled seats), then lots and last refreshes are read in
-    bulk and the next refresh of each account is worked out from them.
+def seats_overview(seats: QuerySet[Seat] | Sequence[Seat]) -> SeatsOverview:
+    """`seat_balance` for many seats, and their team pools, as of now, in a fixed number of
+    queries however many seats there are.
+
+    Whatever is due on the seats' accounts and their pools is applied first (R17; a pool
+    refresh moves allocations into pooled seats). Then every account is up to date, so its
+    next refresh is the first one of its schedule after now, and the lots read in bulk give
+    what the cap will keep back.
     """
     now = timezone.now()
-    team_ids = seats.values("team")
-    seats_bring_up_to_date(seats.values("pk"), until=now)
+    if isinstance(seats, QuerySet):
+        seat_ids: QuerySet[Any] | list[int] = seats.values("pk")
+        wanted = seats
+    else:
+        seat_ids = [seat.pk for seat in seats]
+        wanted = Seat.objects.filter(pk__in=seat_ids)
+    seats_bring_up_to_date(seat_ids, until=now)
     last_sent = InMail.objects.filter(seat=OuterRef("pk")).order_by("-sent_at").values("sent_at")
     seat_list = list(
-        seats.select_related("account", "plan", "holder", "team").annotate(
+        wanted.select_related("account", "plan", "holder", "team").annotate(
             last_sent_at=Subquery(last_sent[:1])
         )
     )
-    pools = {
-        pool.team_id: pool
-        for pool in Account.objects.filter(kind=AccountKind.POOL, team__in=team_ids)
-    }
-    pooled = list(
-        Account.objects.filter(
-            team_id__in=pools,
-            kind=AccountKind.SEAT,
-            refresh=AccountRefresh.NONE,
-            is_open=True,
-            seat__status=SeatStatus.ACTIVE,
-        ).select_related("seat__plan")
-    )
+    if not isinstance(seats, QuerySet):
+        position = {pk: index for index, pk in enumerate(seat_ids)}
+        seat_list.sort(key=lambda seat: position[seat.pk])
+    # The seats' team pools, and the active pooled seats whose plans make up their caps.
+    pools: dict[int, Account] = {}
+    pooled: list[Account] = []
+    for account in (
+        Account.objects.filter(team_id__in={seat.team_id for seat in seat_list})
+        .filter(
+            Q(kind=AccountKind.POOL)
+            | Q(
+                kind=AccountKind.SEAT,
+                refresh=AccountRefresh.NONE,
+                is_open=True,
+                seat__status=SeatStatus.ACTIVE,
+            )
+        )
+        .select_related("seat__plan")
+    ):
+        if account.kind == AccountKind.POOL:
+            pools[account.team_id] = account
+        else:
+            pooled.append(account)
+    pooled = [account for account in pooled if account.team_id in pools]
     accounts = [seat.account for seat in seat_list] + list(pools.values())
     lots: dict[int, list[LotBalance]] = defaultdict(list)
     for lot in (
@@ -491,47 +481,36 @@ def seats_overview(seats: QuerySet[Seat]) -> SeatsOverview:
         lots[lot.account_id].append(
             LotBalance(lot.pk, lot.source, lot.granted_at, lot.expires_at, lot.remaining)
         )
-    last_refresh_on = dict(
-        Refresh.objects.filter(account__in=accounts, kind=RefreshKind.REFRESH)
-        .values("account")
-        .annotate(last=Max("period_on"))
-        .values_list("account", "last")
-    )
 
     def due_at(account: Account) -> datetime | None:
-        # `refresh_due_at` with the last refresh read in bulk.
+        # `refresh_due_at`, for an account brought up to date just now.
         if not account.is_open or account.refresh == AccountRefresh.NONE:
             return None
-        last = last_refresh_on.get(account.pk) or account.anchor_on
-        return schedule.next_refresh_at(
-            account.anchor_on, account.refresh, schedule.start_of_day(last)
-        )
+        return schedule.next_refresh_at(account.anchor_on, account.refresh, now)
 
-    def capped(account_id: int, surviving_past: datetime) -> int:
+    def capped(account_id: int, surviving_past: datetime | None) -> int:
         return sum(
             lot.remaining
             for lot in lots[account_id]
             if lot.source != LotSource.PURCHASE
-            and (lot.expires_at is None or lot.expires_at > surviving_past)
+            and (
+                lot.expires_at is None or surviving_past is None or lot.expires_at > surviving_past
+            )
         )
 
     pool_rows: dict[int, PoolRow] = {}
     pool_refreshes: dict[int, NextRefresh] = {}
     for team_id, pool in pools.items():
-        plans = [a.seat.plan for a in pooled if a.team_id == team_id and a.seat is not None]
-        monthly = sum(plan.monthly_credits for plan in plans)
+        members = [a for a in pooled if a.team_id == team_id]
+        plans = [a.seat.plan for a in members if a.seat is not None]
         cap = sum(plan.max_balance for plan in plans)
         pool_due = due_at(pool)
-        if pool_due is None:
-            upcoming = NextRefresh(None, 0, 0)
-        else:
-            held = capped(pool.pk, pool_due) + sum(
-                capped(a.pk, pool_due) for a in pooled if a.team_id == team_id
-            )
-            credits = min(monthly, max(0, cap - held))
-            upcoming = NextRefresh(
-                schedule.local_date(pool_due), credits, monthly - credits + max(0, held - cap)
-            )
+        upcoming = _refresh_under_cap(
+            pool_due,
+            monthly=sum(plan.monthly_credits for plan in plans),
+            cap=cap,
+            capped=sum(capped(a.pk, pool_due) for a in [pool, *members]),
+        )
         pool_refreshes[team_id] = upcoming
         pool_rows[team_id] = PoolRow(
             team_id=team_id,
@@ -549,36 +528,28 @@ def seats_overview(seats: QuerySet[Seat]) -> SeatsOverview:
     for seat in seat_list:
         account = seat.account
         in_pool = account.refresh == AccountRefresh.NONE and seat.team_id in pools
-        active = seat.status == SeatStatus.ACTIVE
-        if not active:
-            upcoming = NextRefresh(None, 0, 0)
-        elif in_pool:
-            pool_refresh = pool_refreshes[seat.team_id]
-            upcoming = NextRefresh(
-                pool_refresh.on, seat.monthly_allocation or 0, pool_refresh.lost_to_cap
-            )
-        else:
-            seat_due = due_at(account)
-            if seat_due is None:
-                upcoming = NextRefresh(None, 0, 0)
-            else:
-                held = capped(account.pk, seat_due)
-                plan = seat.plan
-                credits = min(plan.monthly_credits, max(0, plan.max_balance - held))
-                upcoming = NextRefresh(
-                    schedule.local_date(seat_due),
-                    credits,
-                    plan.monthly_credits - credits + max(0, held - plan.max_balance),
-                )
+        draws_on_pool = in_pool and seat.status == SeatStatus.ACTIVE and seat.pool_access
+        seat_due = due_at(account)
+        upcoming = _next_refresh_of_seat(
+            seat,
+            in_pool=in_pool,
+            of_pool=pool_refreshes.get(seat.team_id, NO_REFRESH),
+            of_own=_refresh_under_cap(
+                seat_due,
+                monthly=seat.plan.monthly_credits,
+                cap=seat.plan.max_balance,
+                capped=capped(account.pk, seat_due),
+            ),
+        )
         seat_lots = lots[account.pk]
         rows.append(
-            SeatRow(
+            SeatBalance(
                 seat=seat,
+                as_of=now,
                 own=account.balance,
-                pool_available=pools[seat.team_id].balance
-                if in_pool and active and seat.pool_access
-                else None,
                 in_pool=in_pool,
+                draws_on_pool=draws_on_pool,
+                pool_available=pools[seat.team_id].balance if draws_on_pool else 0,
                 lots=seat_lots,
                 next_refresh_on=upcoming.on,
                 next_refresh_credits=upcoming.credits,

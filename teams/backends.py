@@ -12,23 +12,20 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model
 
 from teams.models import User
-
-
-def _is_admin(user_obj: User | AnonymousUser) -> bool:
-    return bool(user_obj.is_active and getattr(user_obj, "is_staff", False))
+from teams.selectors import user_is_admin
 
 
 class AdminsMayDoEverythingBackend(ModelBackend):
     def has_perm(self, user_obj: User | AnonymousUser, perm: str, obj: Model | None = None) -> bool:
-        return _is_admin(user_obj) or super().has_perm(user_obj, perm, obj=obj)
+        return user_is_admin(user_obj) or super().has_perm(user_obj, perm, obj=obj)
 
     async def ahas_perm(
         self, user_obj: User | AnonymousUser, perm: str, obj: Model | None = None
     ) -> bool:
-        return _is_admin(user_obj) or await super().ahas_perm(user_obj, perm, obj=obj)
+        return user_is_admin(user_obj) or await super().ahas_perm(user_obj, perm, obj=obj)
 
     def has_module_perms(self, user_obj: User | AnonymousUser, app_label: str) -> bool:
-        return _is_admin(user_obj) or super().has_module_perms(user_obj, app_label)
+        return user_is_admin(user_obj) or super().has_module_perms(user_obj, app_label)
 
     async def ahas_module_perms(self, user_obj: User | AnonymousUser, app_label: str) -> bool:
-        return _is_admin(user_obj) or await super().ahas_module_perms(user_obj, app_label)
+        return user_is_admin(user_obj) or await super().ahas_module_perms(user_obj, app_label)

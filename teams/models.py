@@ -19,6 +19,8 @@ class User(AbstractUser):
 
     @property
     def is_admin(self) -> bool:
+        # The one definition (docs/rules.md "Who uses it"); `teams.selectors.user_is_admin`
+        # asks it about whoever made a request, signed in or not.
         return bool(self.is_staff and self.is_active)
 
     def __str__(self) -> str:
@@ -107,7 +109,7 @@ class Plan(models.Model):
                 name="plan_prices_not_negative",
             ),
             models.CheckConstraint(
-                condition=models.Q(refresh__in=["billing_day", "month_start"]),
+                condition=models.Q(refresh__in=RefreshRule.values),
                 name="plan_refresh_valid",
             ),
             models.CheckConstraint(

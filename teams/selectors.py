@@ -20,7 +20,8 @@ from teams.models import AuditEvent, Membership, Plan, Role, Seat, Team, User
 
 
 def user_is_admin(user: User | AnonymousUser) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.is_staff)
+    """Whether whoever made the request is an admin; `User.is_admin` holds the rule."""
+    return isinstance(user, User) and user.is_admin
 
 
 def teams_visible_to(user: User | AnonymousUser) -> QuerySet[Team]:

@@ -18,8 +18,9 @@ from rest_framework import serializers
 
 from ledger import schedule
 from ledger.analytics import GROUP_BY
+from ledger.forms import BODY_MAX_LENGTH, RECIPIENT_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from ledger.models import EntryKind, InMail, InMailStatus, LotSource, OperationKind
-from ledger.rules import BODY_MAX, RECIPIENT_MAX, SUBJECT_MAX
+from ledger.selectors import SeatBalance
 from teams.models import PLAN_EDITABLE_FIELDS, AuditEvent, Plan, Role, Seat, SeatStatus, Team, User
 
 # Large enough for any real seat, small enough that no arithmetic overflows a database integer.
@@ -161,7 +162,7 @@ class MembershipSerializer(serializers.Serializer[Any]):
 
 
 class SeatSerializer(serializers.Serializer[Any]):
-    """A seat as listed: the view passes `balance` and `next_refresh_on` in the context."""
+    """A seat as listed: the view passes each seat's `SeatBalance` in the context."""
 
     id = serializers.IntegerField()
     holder = serializers.IntegerField(source="holder_id")
@@ -175,17 +176,18 @@ class SeatSerializer(serializers.Serializer[Any]):
     monthly_allocation = serializers.IntegerField(allow_null=True)
     balance = serializers.SerializerMethodField()
 
-    def _summary(self, seat: Seat) -> Any:
-        return self.context["summaries"][seat.pk]
+    def _balance(self, seat: Seat) -> SeatBalance:
+        balance: SeatBalance = self.context["balances"][seat.pk]
+        return balance
 
     # None for a cancelled seat, which refreshes no more.
     @extend_schema_field(serializers.DateField(allow_null=True))
     def get_next_refresh_on(self, seat: Seat) -> str | None:
-        on = self._summary(seat).next_refresh_on
+        on = self._balance(seat).next_refresh_on
         return None if on is None else on.isoformat()
 
     def get_balance(self, seat: Seat) -> int:
-        return int(self._summary(seat).balance)
+        return self._balance(seat).own
 
 
 class SeatQuerySerializer(serializers.Serializer[Any]):
@@ -397,10 +399,10 @@ class InMailSerializer(serializers.ModelSerializer[InMail]):
 
 class InMailCreateSerializer(StrictInput):
     seat = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    recipient = serializers.CharField(max_length=RECIPIENT_MAX)
+    recipient = serializers.CharField(max_length=RECIPIENT_MAX_LENGTH)
     # Lengths count what was typed, spaces included, as LinkedIn does.
-    subject = serializers.CharField(max_length=SUBJECT_MAX, trim_whitespace=False)
-    body = serializers.CharField(max_length=BODY_MAX, trim_whitespace=False)
+    subject = serializers.CharField(max_length=SUBJECT_MAX_LENGTH, trim_whitespace=False)
+    body = serializers.CharField(max_length=BODY_MAX_LENGTH, trim_whitespace=False)
     open_profile = serializers.BooleanField(default=False)
 
     def validate_subject(self, subject: str) -> str:

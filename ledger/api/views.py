@@ -41,7 +41,7 @@ from ledger.api.idempotency import HEADER, KEY_PATTERN, idempotent
 from ledger.api.schema import LedgerAutoSchema
 from ledger.api.throttles import TokenThrottle
 from ledger.models import Entry, InMail
-from ledger.selectors import pool_balance, seat_balance, seat_entries, seat_summaries
+from ledger.selectors import pool_balance, seat_balance, seat_entries, seats_overview
 from teams.models import AuditEvent, Membership, Plan, Seat, Team, User
 from teams.selectors import (
     audit_events_visible_to,
@@ -172,7 +172,7 @@ def _known_team(request: Request, pk: int) -> Team:
 
 
 def _seat_answer(seats: list[Seat], *, many: bool = False) -> Any:
-    context = {"summaries": seat_summaries(seats)}
+    context = {"balances": seats_overview(seats).by_seat()}
     if many:
         return api.SeatSerializer(seats, many=True, context=context).data
     return api.SeatSerializer(seats[0], context=context).data

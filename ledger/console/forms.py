@@ -2,8 +2,10 @@
 
 Forms only check what a person typed; every write is a `ledger.services` or `teams.services`
 call made by the view, and a refusal the services raise lands on the form through
-`add_ledger_error` or `add_service_error`, so the page shows it next to the field it is about
-and nothing is left half-written. Lengths and choices come from the model fields.
+`ledger.forms.add_ledger_error` or `add_service_error`, so the page shows it next to the
+field it is about and nothing is left half-written. Lengths and choices come from the model
+fields. The seat settings and change-plan forms, shared with the team page and the Django
+admin, are in `ledger.forms`.
 """
 
 from __future__ import annotations
@@ -17,23 +19,11 @@ from django.contrib.auth.forms import UserCreationForm, UsernameField
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from ledger.exceptions import LedgerError, LedgerRuleError, LedgerValidationError
 from ledger.models import EntryKind
 from ledger.schedule import today
-from teams.models import PLAN_EDITABLE_FIELDS, Plan, Role, Seat, SeatStatus, Team, User
+from teams.models import PLAN_EDITABLE_FIELDS, Plan, Role, SeatStatus, Team, User
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-def add_ledger_error(form: forms.BaseForm, error: LedgerError) -> None:
-    """Show a ledger refusal on the form: on its field when the form has it, else on top."""
-    if isinstance(error, LedgerValidationError):
-        field = error.field if error.field in form.fields else None
-        form.add_error(field, error.message)
-    elif isinstance(error, LedgerRuleError):
-        form.add_error(None, error.detail)
-    else:
-        form.add_error(None, str(error))
 
 
 def add_service_error(form: forms.BaseForm, error: ValidationError) -> None:
@@ -130,26 +120,6 @@ class SeatActivateForm(forms.Form):
                     "monthly_allocation", "Only seats on a pooled plan get a monthly allocation."
                 )
         return cleaned
-
-
-class SeatSettingsForm(forms.Form):
-    pool_access = forms.BooleanField(required=False, label="May spend from the team pool")
-    monthly_allocation = forms.IntegerField(
-        required=False,
-        min_value=0,
-        label="Monthly allocation",
-        help_text="Credits moved from the pool to this seat at each pool refresh; empty for none.",
-    )
-
-
-class ChangePlanForm(forms.Form):
-    plan = forms.ModelChoiceField(queryset=Plan.objects.none(), label="New plan")
-
-    def __init__(self, *args: Any, seat: Seat, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["plan"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = Plan.objects.exclude(pk=seat.plan_id)
 
 
 class PurchaseForm(forms.Form):

@@ -35,7 +35,6 @@ from ledger.console.forms import (
     AdjustmentForm,
     AuditFilterForm,
     BonusForm,
-    ChangePlanForm,
     LedgerFilterForm,
     MemberAddForm,
     MemberRoleForm,
@@ -43,15 +42,14 @@ from ledger.console.forms import (
     PurchaseForm,
     SeatActivateForm,
     SeatFilterForm,
-    SeatSettingsForm,
     TeamForm,
     UserCreateForm,
-    add_ledger_error,
     add_service_error,
 )
 from ledger.exceptions import LedgerError
+from ledger.forms import ChangePlanForm, SeatSettingsForm, add_ledger_error, refusal_message
 from ledger.models import Entry, EntryKind, LotSource, Purchase
-from ledger.selectors import LotBalance, seat_balance, seat_entries, seat_summaries
+from ledger.selectors import LotBalance, seat_balance, seat_entries, seats_overview
 from ledger.services import (
     Cause,
     adjustment_post,
@@ -105,28 +103,6 @@ def _cause(request: HttpRequest) -> Cause:
 
 
 @dataclass(frozen=True)
-class SeatRow:
-    seat: Seat
-    # Credits the seat holds itself.
-    balance: int
-    # What the seat may also draw from its team pool; None when it can't draw on one.
-    pool: int | None
-
-
-def _seat_rows(seats: list[Seat]) -> list[SeatRow]:
-    """One page of seats with their balances as of now (SPEC R17), in a fixed number of queries."""
-    summaries = seat_summaries(seats)
-    return [
-        SeatRow(
-            seat=seat,
-            balance=summaries[seat.pk].balance,
-            pool=summaries[seat.pk].pool_available,
-        )
-        for seat in seats
-    ]
-
-
-@dataclass(frozen=True)
 class LotRow:
     lot: LotBalance
     source: str  # how the lot's source reads on a page
@@ -167,7 +143,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "manage/index.html",
-        {"form": form, "page": page, "rows": _seat_rows(list(page.object_list))},
+        {"form": form, "page": page, "rows": seats_overview(list(page.object_list)).seats},
     )
 
 
@@ -252,7 +228,7 @@ def seat_cancel_confirm(request: HttpRequest, seat_id: int) -> HttpResponse:
         try:
             seat = seat_cancel(seat=seat, cause=_cause(request))
         except LedgerError as error:
-            errors.append(getattr(error, "detail", str(error)))
+            errors.append(refusal_message(error))
         else:
             forfeited = -(
                 Entry.objects.filter(account__seat=seat, kind=EntryKind.FORFEIT).aggregate(

@@ -23,6 +23,7 @@ from ledger.models import (
     Refresh,
     RefreshKind,
 )
+from ledger.rules import grant_under_cap
 from ledger.services.accounts import capped_balance, refresh_due_at
 from ledger.services.locking import Cause, LockedGroup, _lock_groups
 from ledger.services.posting import OpenOperation, _move, _new_lot, _post, _take
@@ -131,7 +132,7 @@ def _grant(
     seat: Seat | None = None,
 ) -> Refresh:
     """Grant monthly credits subject to the cap (R4) and record what the cap kept back."""
-    granted = min(monthly, max(0, cap - capped_before))
+    granted = grant_under_cap(monthly=monthly, cap=cap, capped=capped_before)
     refresh = Refresh.objects.create(
         account=account,
         kind=kind,

@@ -1,17 +1,14 @@
-"""What every page of the dashboard shares: the signed-in user, htmx, refusals on forms,
-chart data."""
+"""What every page of the dashboard shares: the signed-in user, htmx, chart data."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from django import forms
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from ledger import analytics, schedule
-from ledger.exceptions import LedgerValidationError
 from ledger.models import InMail, InMailStatus
 from ledger.services import (
     Cause,
@@ -36,11 +33,6 @@ def _cause(request: HttpRequest) -> Cause:
 
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _apply_refusal(form: forms.Form, error: LedgerValidationError) -> None:
-    """A service's field error on the form field it names (or on the form as a whole)."""
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 def _percent(rate: float | None) -> float | None:

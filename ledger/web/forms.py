@@ -8,8 +8,8 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from ledger.forms import BODY_MAX_LENGTH, RECIPIENT_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from ledger.models import RESPONSE_STATUSES, InMailStatus
-from ledger.rules import BODY_MAX, RECIPIENT_MAX, SUBJECT_MAX
 from teams.models import Seat
 
 
@@ -21,30 +21,30 @@ class SeatChoiceField(forms.ModelChoiceField[Seat]):
 class InMailSendForm(forms.Form):
     seat = SeatChoiceField(queryset=Seat.objects.none(), empty_label=None)
     recipient = forms.CharField(
-        max_length=RECIPIENT_MAX,
+        max_length=RECIPIENT_MAX_LENGTH,
         label="Recipient",
         help_text="Their LinkedIn profile URL or member id.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     # data-count-max drives the live "used/max" count of static/js/app.js.
     subject = forms.CharField(
-        max_length=SUBJECT_MAX,
+        max_length=SUBJECT_MAX_LENGTH,
         label="Subject",
         widget=forms.TextInput(
             attrs={
-                "data-count-max": SUBJECT_MAX,
+                "data-count-max": SUBJECT_MAX_LENGTH,
                 "data-counter": "subject-count",
                 "aria-describedby": "subject-count",
             }
         ),
     )
     body = forms.CharField(
-        max_length=BODY_MAX,
+        max_length=BODY_MAX_LENGTH,
         label="Message",
         widget=forms.Textarea(
             attrs={
                 "rows": 6,
-                "data-count-max": BODY_MAX,
+                "data-count-max": BODY_MAX_LENGTH,
                 "data-counter": "body-count",
                 "aria-describedby": "body-count",
             }
@@ -119,15 +119,6 @@ class PoolMoveForm(forms.Form):
         if credits == 0:
             raise forms.ValidationError("Give a whole, non-zero number of credits.")
         return credits
-
-
-class SeatSettingsForm(forms.Form):
-    monthly_allocation = forms.IntegerField(
-        required=False,
-        min_value=0,
-        label="Monthly allocation",
-    )
-    pool_access = forms.BooleanField(required=False, label="May draw from the pool")
 
 
 class AnalyticsPeriodForm(forms.Form):

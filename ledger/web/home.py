@@ -19,8 +19,9 @@ from django.views.decorators.http import require_POST, require_safe
 
 from ledger import analytics, schedule
 from ledger.exceptions import LedgerRuleError, LedgerValidationError
+from ledger.forms import add_ledger_error
 from ledger.models import InMail
-from ledger.selectors import SeatRow, seats_overview
+from ledger.selectors import SeatBalance, seats_overview
 from ledger.services import (
     SentInMail,
     inmail_record_response,
@@ -31,7 +32,6 @@ from ledger.web.common import (
     INMAILS_PER_PAGE,
     LEDGER_UPDATED_EVENT,
     OPEN_MONTH_NOTE,
-    _apply_refusal,
     _cause,
     _is_htmx,
     _months_still_open,
@@ -58,7 +58,7 @@ from teams.selectors import (
 
 @dataclass(frozen=True)
 class SeatCard:
-    row: SeatRow
+    row: SeatBalance
     run_out_on: date | None
 
 
@@ -209,10 +209,10 @@ def inmail_send_view(request: HttpRequest) -> HttpResponse:
                 cause=_cause(request),
             )
         except LedgerRuleError as refusal:
-            form.add_error(None, refusal.detail)
+            add_ledger_error(form, refusal)
             status = 409
         except LedgerValidationError as refusal:
-            _apply_refusal(form, refusal)
+            add_ledger_error(form, refusal)
     if sent is not None:
         notice = _sent_notice(sent)
         warnings = [warning["detail"] for warning in sent.warnings]
@@ -302,7 +302,7 @@ def inmail_respond(request: HttpRequest, pk: int) -> HttpResponse:
             request, _InMailLine(inmail, response_form=form, error=refusal.detail), status=409
         )
     except LedgerValidationError as refusal:
-        _apply_refusal(form, refusal)
+        add_ledger_error(form, refusal)
         return _inmail_action_response(request, _InMailLine(inmail, response_form=form), status=400)
     inmail = _acted_inmail(request, pk)
     notice = f"Recorded: {inmail.get_status_display()}." + (

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from ledger import analytics
 from ledger.exceptions import LedgerRuleError, LedgerValidationError
-from ledger.selectors import PoolRow, SeatRow, seats_overview
+from ledger.forms import SeatSettingsForm, add_ledger_error
+from ledger.selectors import PoolRow, SeatBalance, seats_overview
 from ledger.services import (
     pool_transfer,
     seat_update_settings,
@@ -25,7 +26,6 @@ from ledger.services import (
 from ledger.web.common import (
     IDLE_AFTER_DAYS,
     OPEN_MONTH_NOTE,
-    _apply_refusal,
     _cause,
     _is_htmx,
     _months_still_open,
@@ -35,7 +35,6 @@ from ledger.web.common import (
 from ledger.web.forms import (
     AnalyticsPeriodForm,
     PoolMoveForm,
-    SeatSettingsForm,
 )
 from teams.models import Seat, SeatStatus, Team, User
 from teams.selectors import (
@@ -70,7 +69,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 class TeamSeatLine:
     """A seat of the team page, with its lead forms (bound when just refused)."""
 
-    row: SeatRow
+    row: SeatBalance
     idle: bool
     move_form: PoolMoveForm | None
     settings_form: SeatSettingsForm | None
@@ -360,7 +359,7 @@ def team_seat_move(request: HttpRequest, pk: int, seat_pk: int) -> HttpResponse:
             forms_of_seat={"move_form": form, "error": refusal.detail},
         )
     except LedgerValidationError as refusal:
-        _apply_refusal(form, refusal)
+        add_ledger_error(form, refusal)
         return _team_write_response(
             request, team, seat, status=400, forms_of_seat={"move_form": form}
         )
@@ -398,7 +397,7 @@ def team_seat_settings(request: HttpRequest, pk: int, seat_pk: int) -> HttpRespo
             forms_of_seat={"settings_form": form, "error": refusal.detail},
         )
     except LedgerValidationError as refusal:
-        _apply_refusal(form, refusal)
+        add_ledger_error(form, refusal)
         return _team_write_response(
             request, team, seat, status=400, forms_of_seat={"settings_form": form}
         )
