@@ -1,4 +1,4 @@
-"""The admin console (`/manage/`): admins only, except a seat's ledger (see `manage_views`)."""
+"""The admin console (`/manage/`): admins only, except a seat's ledger (`ledger.console.views`)."""
 
 from __future__ import annotations
 

@@ -1,30 +1,17 @@
-"""The admin console under `/manage/`: seats and their credits, plans, teams and people.
-
-Admins only; to anyone else every page here is a 404, so the console doesn't reveal itself.
-The one exception is a seat's ledger (the audit view), which its holder and the leads of its
-team may read too: it is scoped by `seats_visible_to` like every other page about a seat.
-
-Views stay thin: a form checks what was typed, one `ledger.services` or `teams.services` call
-writes (and records the audit row), and a refusal becomes an error on the form it came from
-(the services raise before writing, or roll back), so bad input never changes anything and
-never answers a 500. Success is a message and a redirect (POST-redirect-GET).
-"""
+"""The console's seats: create, cancel, change plan, purchases, bonus, adjustments, settings,
+and a seat's ledger as of any instant."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import wraps
-from typing import Any, Concatenate, ParamSpec, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet, Sum
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Q, QuerySet, Sum
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -33,25 +20,18 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from ledger import schedule
 from ledger.console.forms import (
     AdjustmentForm,
-    AuditFilterForm,
     BonusForm,
     LedgerFilterForm,
-    MemberAddForm,
-    MemberRoleForm,
-    PlanForm,
     PurchaseForm,
     SeatActivateForm,
     SeatFilterForm,
-    TeamForm,
-    UserCreateForm,
-    add_service_error,
 )
+from ledger.console.views.common import ENTRIES_PER_PAGE, SEATS_PER_PAGE, _cause, admin_only
 from ledger.exceptions import LedgerError
 from ledger.forms import ChangePlanForm, SeatSettingsForm, add_ledger_error, refusal_message
 from ledger.models import Entry, EntryKind, LotSource, Purchase
 from ledger.selectors import LotBalance, seat_balance, seat_entries, seats_overview
 from ledger.services import (
-    Cause,
     adjustment_post,
     bonus_grant,
     purchase_record,
@@ -60,42 +40,8 @@ from ledger.services import (
     seat_change_plan,
     seat_update_settings,
 )
-from teams import services as teams_services
-from teams.models import PLAN_EDITABLE_FIELDS, Membership, Plan, Seat, SeatStatus, Team, User
-from teams.selectors import audit_events_visible_to, seats_visible_to, user_is_admin
-
-P = ParamSpec("P")
-View = Callable[Concatenate[HttpRequest, P], HttpResponse]
-
-SEATS_PER_PAGE = 50
-ENTRIES_PER_PAGE = 50
-AUDIT_EVENTS_PER_PAGE = 50
-
-
-def admin_only(view: View[P]) -> View[P]:
-    """Sign-in first; then admins only, and a 404 for everyone else (never reveal a 403)."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not user_is_admin(request.user):
-            raise Http404("No such page.")
-        return view(request, *args, **kwargs)
-
-    # functools.wraps types its result as a wrapper of its own; it is the same view.
-    return cast(View[P], wrapped)
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # `admin_only` let only a signed-in admin through
-    return user
-
-
-def _cause(request: HttpRequest) -> Cause:
-    return Cause(actor=_actor(request), via="web")
-
+from teams.models import Seat
+from teams.selectors import seats_visible_to, user_is_admin
 
 # --------------------------------------------------------------------------------------------
 # Seats
@@ -425,238 +371,3 @@ def seat_ledger(request: HttpRequest, seat_id: int) -> HttpResponse:
             "is_admin": user_is_admin(request.user),
         },
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Plans
-# --------------------------------------------------------------------------------------------
-
-
-@admin_only
-@require_safe
-def plans(request: HttpRequest) -> HttpResponse:
-    catalog = Plan.objects.annotate(
-        active_seats=Count("seats", filter=Q(seats__status=SeatStatus.ACTIVE))
-    )
-    return render(request, "manage/plans.html", {"plans": catalog})
-
-
-@admin_only
-@require_http_methods(["GET", "HEAD", "POST"])
-def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = get_object_or_404(Plan, pk=plan_id)
-    # Services read a plan's numbers when they write (a grant, a purchase's price), so saving
-    # the row changes what happens next and never an entry already in the ledger.
-    form = PlanForm(request.POST if request.method == "POST" else None, instance=plan)
-    if request.method == "POST" and form.is_valid():
-        values = {name: form.cleaned_data[name] for name in PLAN_EDITABLE_FIELDS}
-        try:
-            plan = teams_services.plan_update(actor=_actor(request), plan=plan, **values)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, f"Saved {plan.name}. Entries already written are unchanged.")
-            return redirect("manage:plans")
-    return render(request, "manage/plan_edit.html", {"plan": plan, "form": form})
-
-
-# --------------------------------------------------------------------------------------------
-# Teams and members
-# --------------------------------------------------------------------------------------------
-
-
-@admin_only
-@require_safe
-def teams(request: HttpRequest) -> HttpResponse:
-    listed = Team.objects.annotate(
-        member_count=Count("memberships", distinct=True),
-        active_seat_count=Count("seats", filter=Q(seats__status=SeatStatus.ACTIVE), distinct=True),
-    )
-    return render(request, "manage/teams.html", {"teams": listed})
-
-
-@admin_only
-@require_http_methods(["GET", "HEAD", "POST"])
-def team_create(request: HttpRequest) -> HttpResponse:
-    form = TeamForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            team = teams_services.team_create(
-                actor=_actor(request),
-                name=form.cleaned_data["name"],
-                share_usage=form.cleaned_data["share_usage"],
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, f"Created the team {team.name}.")
-            return redirect("manage:team_detail", team_id=team.pk)
-    return render(request, "manage/team_create.html", {"form": form})
-
-
-def _render_team(
-    request: HttpRequest,
-    team: Team,
-    *,
-    form: TeamForm | None = None,
-    add_form: MemberAddForm | None = None,
-) -> HttpResponse:
-    members = team.memberships.select_related("user").order_by("user__username")
-    active_holders = set(
-        team.seats.filter(status=SeatStatus.ACTIVE).values_list("holder_id", flat=True)
-    )
-    context = {
-        "team": team,
-        "form": form or TeamForm(initial={"name": team.name, "share_usage": team.share_usage}),
-        "add_form": add_form or MemberAddForm(team=team),
-        "members": [(member, member.user_id in active_holders) for member in members],
-        "role_form": MemberRoleForm(),
-    }
-    return render(request, "manage/team_detail.html", context)
-
-
-@admin_only
-@require_http_methods(["GET", "HEAD", "POST"])
-def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
-    team = get_object_or_404(Team, pk=team_id)
-    if request.method != "POST":
-        return _render_team(request, team)
-    form = TeamForm(request.POST)
-    if form.is_valid():
-        try:
-            team = teams_services.team_update(
-                actor=_actor(request),
-                team=team,
-                name=form.cleaned_data["name"],
-                share_usage=form.cleaned_data["share_usage"],
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, f"Saved the team {team.name}.")
-            return redirect("manage:team_detail", team_id=team.pk)
-    return _render_team(request, team, form=form)
-
-
-@admin_only
-@require_POST
-def member_add(request: HttpRequest, team_id: int) -> HttpResponse:
-    team = get_object_or_404(Team, pk=team_id)
-    form = MemberAddForm(request.POST, team=team)
-    if form.is_valid():
-        try:
-            member, _ = teams_services.membership_set(
-                actor=_actor(request),
-                team=team,
-                user=form.cleaned_data["user"],
-                role=form.cleaned_data["role"],
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(
-                request, f"Added {member.user} to {team.name} as {member.get_role_display()}."
-            )
-            return redirect("manage:team_detail", team_id=team.pk)
-    return _render_team(request, team, add_form=form)
-
-
-def _membership_or_404(team_id: int, membership_id: int) -> Membership:
-    return get_object_or_404(
-        Membership.objects.select_related("user", "team"), team_id=team_id, pk=membership_id
-    )
-
-
-@admin_only
-@require_POST
-def member_role(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
-    member = _membership_or_404(team_id, membership_id)
-    form = MemberRoleForm(request.POST)
-    if form.is_valid():
-        member, _ = teams_services.membership_set(
-            actor=_actor(request),
-            team=member.team,
-            user=member.user,
-            role=form.cleaned_data["role"],
-        )
-        messages.success(request, f"{member.user} is now {member.get_role_display()}.")
-    else:
-        messages.error(request, "Choose a role: lead or recruiter.")
-    return redirect("manage:team_detail", team_id=team_id)
-
-
-@admin_only
-@require_POST
-def member_remove(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
-    member = _membership_or_404(team_id, membership_id)
-    try:
-        teams_services.membership_remove(actor=_actor(request), membership=member)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"Removed {member.user} from {member.team.name}.")
-    return redirect("manage:team_detail", team_id=team_id)
-
-
-# --------------------------------------------------------------------------------------------
-# People
-# --------------------------------------------------------------------------------------------
-
-
-@admin_only
-@require_safe
-def users(request: HttpRequest) -> HttpResponse:
-    people = User.objects.order_by("username").prefetch_related("memberships__team")
-    return render(request, "manage/users.html", {"people": people})
-
-
-@admin_only
-@require_http_methods(["GET", "HEAD", "POST"])
-def user_create(request: HttpRequest) -> HttpResponse:
-    form = UserCreateForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            user = teams_services.user_create(
-                actor=_actor(request),
-                username=data["username"],
-                password=data["password1"],
-                email=data["email"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                is_staff=data["is_admin"],
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, f"Created {user.username}.")
-            return redirect(reverse("manage:users"))
-    return render(request, "manage/user_create.html", {"form": form})
-
-
-# --------------------------------------------------------------------------------------------
-# The audit trail
-# --------------------------------------------------------------------------------------------
-
-
-@admin_only
-@require_safe
-def audit(request: HttpRequest) -> HttpResponse:
-    """Every change outside the ledger, newest first; the filters of `GET /api/v1/audit/`."""
-    form = AuditFilterForm(request.GET or None)
-    filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
-    since, until = _day_bounds(filters)
-    seat = Seat.objects.filter(pk=filters["seat"]).first() if filters.get("seat") else None
-    events = audit_events_visible_to(
-        request.user,
-        seat=seat,
-        team=filters.get("team"),
-        actor_id=filters["actor"].pk if filters.get("actor") else None,
-        since=since,
-        until=until,
-    )
-    if filters.get("seat") and seat is None:
-        form.add_error("seat", "No such seat.")
-        events = events.none()
-    page = Paginator(events, AUDIT_EVENTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "manage/audit.html", {"form": form, "page": page})

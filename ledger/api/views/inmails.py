@@ -1,0 +1,179 @@
+"""The API's InMails (log, list, respond, withdraw) and analytics."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import (
+    extend_schema,
+)
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ledger import analytics, services
+from ledger.api import serializers as api
+from ledger.api.idempotency import idempotent
+from ledger.api.views.common import (
+    _NO_PAGE,
+    _answers,
+    _cause,
+    _Documented,
+    _known_seat,
+    _known_team,
+    _query,
+    _query_body,
+    _write,
+)
+from ledger.models import InMail
+from teams.selectors import (
+    seats_visible_to,
+    team_totals_visible_to,
+)
+
+# --------------------------------------------------------------------------------------------
+# InMails
+# --------------------------------------------------------------------------------------------
+
+
+def _visible_inmails(request: Request) -> QuerySet[InMail]:
+    return InMail.objects.filter(seat__in=seats_visible_to(request.user).values("pk"))
+
+
+class InMailListCreate(_Documented, generics.GenericAPIView[InMail]):
+    serializer_class = api.InMailSerializer
+
+    @extend_schema(
+        parameters=[api.InMailQuerySerializer],
+        responses={**_answers(api.InMailSerializer(many=True), 400), 404: _NO_PAGE},
+    )
+    def get(self, request: Request) -> Response:
+        given = _query(api.InMailQuerySerializer, request)
+        inmails = _visible_inmails(request)
+        if "seat" in given:
+            inmails = inmails.filter(seat=_known_seat(request, given["seat"]))
+        if "team" in given:
+            inmails = inmails.filter(seat__team=_known_team(request, given["team"]))
+        if "status" in given:
+            inmails = inmails.filter(status=given["status"])
+        if "sent_after" in given:
+            inmails = inmails.filter(sent_at__gte=given["sent_after"])
+        if "sent_before" in given:
+            inmails = inmails.filter(sent_at__lt=given["sent_before"])
+        page = self.paginate_queryset(inmails.order_by("-sent_at", "-pk"))
+        assert page is not None
+        return self.get_paginated_response(api.InMailSerializer(page, many=True).data)
+
+    @extend_schema(**_write(api.InMailSerializer, 409, request=api.InMailCreateSerializer))
+    @idempotent
+    def post(self, request: Request) -> Response:
+        given = _query_body(api.InMailCreateSerializer, request)
+        seat = _known_seat(request, given.pop("seat"))
+        sent = services.inmail_send(seat=seat, cause=_cause(request), **given)
+        answer = api.InMailSerializer(sent.inmail, context={"warnings": sent.warnings}).data
+        return Response(answer, status=status.HTTP_201_CREATED)
+
+
+class InMailDetail(_Documented, generics.GenericAPIView[InMail]):
+    serializer_class = api.InMailSerializer
+
+    def get_queryset(self) -> QuerySet[InMail]:
+        return _visible_inmails(self.request)
+
+    @extend_schema(responses=_answers(api.InMailSerializer, 404))
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(api.InMailSerializer(self.get_object()).data)
+
+
+class InMailResponse(_Documented, generics.GenericAPIView[InMail]):
+    serializer_class = api.InMailSerializer
+
+    def get_queryset(self) -> QuerySet[InMail]:
+        return _visible_inmails(self.request)
+
+    @extend_schema(
+        **_write(
+            api.InMailSerializer, 404, 409, ok_status=200, request=api.ResponseRequestSerializer
+        )
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        inmail = self.get_object()
+        given = _query_body(api.ResponseRequestSerializer, request)
+        inmail = services.inmail_record_response(
+            inmail=inmail,
+            outcome=given["outcome"],
+            responded_at=given.get("responded_at"),
+            cause=_cause(request),
+        )
+        return Response(api.InMailSerializer(inmail).data)
+
+
+class InMailWithdraw(_Documented, generics.GenericAPIView[InMail]):
+    serializer_class = api.InMailSerializer
+
+    def get_queryset(self) -> QuerySet[InMail]:
+        return _visible_inmails(self.request)
+
+    @extend_schema(**_write(api.InMailSerializer, 404, 409, ok_status=200))
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        inmail = services.inmail_withdraw(inmail=self.get_object(), cause=_cause(request))
+        return Response(api.InMailSerializer(inmail).data)
+
+
+# --------------------------------------------------------------------------------------------
+# Analytics
+# --------------------------------------------------------------------------------------------
+
+
+def _analytics_scope(request: Request, given: dict[str, Any]) -> dict[str, Any]:
+    """The team and seat filters, checked: unknown → 400, visible but private → 403."""
+    scope: dict[str, Any] = {"team": None, "seat": None}
+    if "team" in given:
+        team = _known_team(request, given["team"])
+        if not team_totals_visible_to(request.user, team):
+            raise PermissionDenied("This team doesn't share its usage with its recruiters.")
+        scope["team"] = team
+    if "seat" in given:
+        scope["seat"] = _known_seat(request, given["seat"])
+    return scope
+
+
+class ResponseRates(_Documented, APIView):
+    @extend_schema(
+        parameters=[api.ResponseRatesQuerySerializer],
+        responses=_answers(api.ResponseRatesSerializer, 400, 403),
+    )
+    def get(self, request: Request) -> Response:
+        given = _query(api.ResponseRatesQuerySerializer, request)
+        # A breakdown by recruiter counts only the seats the user may see one by one: a
+        # recruiter gets their own row, never a teammate's (SPEC "Clarifications").
+        inmails = analytics.breakdown_inmails(
+            request.user,
+            given["group_by"],
+            **_analytics_scope(request, given),
+            start=given.get("from"),
+            end=given.get("to"),
+        )
+        rows = analytics.response_rates(inmails, group_by=given["group_by"])
+        return Response(api.ResponseRatesSerializer({"rows": rows}).data)
+
+
+class CreditFlows(_Documented, APIView):
+    @extend_schema(
+        parameters=[api.AnalyticsScopeQuerySerializer],
+        responses=_answers(api.CreditFlowsSerializer, 400, 403),
+    )
+    def get(self, request: Request) -> Response:
+        given = _query(api.AnalyticsScopeQuerySerializer, request)
+        start: date | None = given.get("from")
+        end: date | None = given.get("to")
+        flows = analytics.credit_flows(
+            request.user, **_analytics_scope(request, given), start=start, end=end
+        )
+        return Response(api.CreditFlowsSerializer(flows).data)
