@@ -112,7 +112,7 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "teams.User"
-# Admins (`is_staff`) may do everything (SPEC), including in Django's admin site.
+# Admins (`is_staff`) may do everything (docs/rules.md), including in Django's admin site.
 # django-axes comes first so that a locked-out username never reaches the password check.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -142,7 +142,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
-# The organisation's time zone (SPEC R3): refreshes happen at 00:00 here, and day counts
+# The organisation's time zone (R3): refreshes happen at 00:00 here, and day counts
 # (credit lifetimes, response windows) are calendar days here.
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
@@ -246,7 +246,7 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 
 REST_FRAMEWORK = {
     # Token first: DRF takes the `WWW-Authenticate` header from the first class, and only with
-    # one can an anonymous request be answered 401 (API.md) rather than 403. Session auth still
+    # one can an anonymous request be answered 401 (docs/api.md) rather than 403. Session auth still
     # applies (CSRF enforced) to requests that carry no token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -366,7 +366,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ledger.tasks.check_ledger",
         "schedule": crontab(minute="30", hour="3"),
     },
-    # API.md keeps idempotency keys at least 24 hours; the task forgets them after 48.
+    # docs/api.md keeps idempotency keys at least 24 hours; the task forgets them after 48.
     "Forget old idempotency keys": {
         "task": "ledger.tasks.purge_idempotency_keys",
         "schedule": timedelta(hours=1),

@@ -329,7 +329,7 @@ class SeatAdmin(admin.ModelAdmin[Seat]):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        # Balances shown are current (SPEC R17): apply whatever refresh or expiry is due. With
+        # Balances shown are current (R17): apply whatever refresh or expiry is due. With
         # the beat running this is one indexed query that finds nothing.
         ledger_bring_all_up_to_date()
         return super().changelist_view(request, extra_context)
@@ -450,7 +450,7 @@ class SeatAdmin(admin.ModelAdmin[Seat]):
                 title="Cancel seats",
                 question=(
                     "Cancel these seats? Each seat's whole balance is forfeited at once and "
-                    "can't be given back (SPEC R13)."
+                    "can't be given back (R13)."
                 ),
                 form=None,
             )
@@ -485,7 +485,7 @@ class SeatAdmin(admin.ModelAdmin[Seat]):
                 question=(
                     "Move these seats to another plan? Each old seat is cancelled, its credits "
                     "are forfeited (they are not transferable), and a new seat is activated "
-                    "today on the new plan (SPEC R13)."
+                    "today on the new plan (R13)."
                 ),
                 form=form,
             )

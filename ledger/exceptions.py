@@ -1,6 +1,6 @@
 """Typed refusals of the ledger.
 
-A `LedgerRuleError` is a ledger rule saying no (HTTP 409 with its `code`, API.md); a
+A `LedgerRuleError` is a ledger rule saying no (HTTP 409 with its `code`, docs/api.md); a
 `LedgerValidationError` is bad input for one field (HTTP 400). Both are raised before anything
 is written, or inside the transaction that is then rolled back, so a refusal never changes the
 ledger.

@@ -3,9 +3,9 @@
 Design
 ------
 Credits live in **accounts**: one per seat, and one pool per team that holds pooled seats
-(SPEC R1). Every credit an account holds belongs to a **lot**: a batch with a source (grant,
+(R1). Every credit an account holds belongs to a **lot**: a batch with a source (grant,
 refund, purchase, bonus, adjustment), the instant it was granted, the instant it expires (or
-never) and how many of its credits remain. Spending takes credits out of lots in SPEC R6 order;
+never) and how many of its credits remain. Spending takes credits out of lots in R6 order;
 moving credits between a pool and a seat splits lots and keeps their expiry.
 
 Every movement is an **entry**: one row, one lot, a signed amount, the instant it took effect
@@ -38,7 +38,7 @@ their own `cause` (`expiry`, `refresh`, or the caller's `via`) for readers of si
 Time. Refreshes, expiries and response-window closures are *due* at known instants. An account
 records how far it has been brought (`synced_until`) and when it next has something due
 (`next_due_at`). Any operation on an account first applies, in time order, everything due up to
-now, each entry dated at the instant it was due (SPEC R17); so entries of one account are always
+now, each entry dated at the instant it was due (R17); so entries of one account are always
 appended in non-decreasing `at` order, and a late job can never make a balance wrong. At one
 instant, expiries apply before refreshes.
 
@@ -79,7 +79,7 @@ class Account(models.Model):
         Seat, on_delete=models.PROTECT, null=True, blank=True, related_name="account"
     )
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="accounts")
-    # Refresh schedule: the first date of the schedule and how it repeats (SPEC R3).
+    # Refresh schedule: the first date of the schedule and how it repeats (R3).
     anchor_on = models.DateField()
     refresh = models.CharField(max_length=16, choices=AccountRefresh.choices)
     # Cached: sum of the account's entries (== sum of its lots' remaining).
@@ -124,7 +124,7 @@ class LotSource(models.TextChoices):
     ADJUSTMENT = "adjustment", "Adjustment"
 
 
-# Spend order within an account (SPEC R6): soonest expiry first, then oldest; lots that never
+# Spend order within an account (R6): soonest expiry first, then oldest; lots that never
 # expire last.
 SPEND_ORDER = (models.F("expires_at").asc(nulls_last=True), "granted_at", "id")
 
@@ -172,7 +172,7 @@ class Lot(models.Model):
 
     @property
     def is_capped(self) -> bool:
-        """Purchased credits are outside the cap (SPEC R4); all others count towards it."""
+        """Purchased credits are outside the cap (R4); all others count towards it."""
         return self.source != LotSource.PURCHASE
 
 
@@ -299,7 +299,7 @@ class RefreshKind(models.TextChoices):
 
 
 class Refresh(models.Model):
-    """One monthly grant to an account, with what the cap kept back (SPEC R2, R4, R14)."""
+    """One monthly grant to an account, with what the cap kept back (R2, R4, R14)."""
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="refreshes")
     kind = models.CharField(max_length=16, choices=RefreshKind.choices)
@@ -456,7 +456,7 @@ class Purchase(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first answer to a write, kept so a retry with the same key replays it (SPEC R16)."""
+    """The first answer to a write, kept so a retry with the same key replays it (R16)."""
 
     scope = models.CharField(max_length=64)
     key = models.CharField(max_length=255)

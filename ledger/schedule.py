@@ -1,4 +1,4 @@
-"""Calendar arithmetic in the organisation's time zone (SPEC R3, R5, R9, R10).
+"""Calendar arithmetic in the organisation's time zone (R3, R5, R9, R10).
 
 Refreshes happen at 00:00 local time on the refresh date. Every refresh date is computed from
 the anchor date directly (the k-th month after it, on the anchor day or the month's last day),

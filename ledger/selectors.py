@@ -1,6 +1,6 @@
 """Reads of the ledger: balances now and at any past instant, lots, entries, what is at risk.
 
-Balances shown "now" first bring the accounts up to date (SPEC R17: a balance shown is never
+Balances shown "now" first bring the accounts up to date (R17: a balance shown is never
 wrong because a job ran late), which is the one write a read does. A balance at a past instant
 is the sum of the account's entries up to that instant; expired credits never count because
 their expiry entry is dated at the instant they expired.

@@ -1,4 +1,4 @@
-"""Celery tasks (the first three names are fixed by API.md). Thin: each calls one service.
+"""Celery tasks (the first three names are fixed by docs/api.md). Thin: each calls one service.
 
 All are idempotent — a tick claims its work under row locks, alerts are unique per
 condition and period, the check only reads — so they acknowledge late: a worker killed half-way
@@ -47,5 +47,5 @@ def check_ledger() -> int:
 
 @shared_task(name="ledger.tasks.purge_idempotency_keys", acks_late=True, ignore_result=True)
 def purge_idempotency_keys() -> int:
-    """Forget idempotency keys past their retention (API.md keeps them at least 24 hours)."""
+    """Forget idempotency keys past their retention (docs/api.md keeps them at least 24 hours)."""
     return idempotency_records_purge()

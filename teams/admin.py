@@ -184,8 +184,8 @@ class UserAdmin(RefusalsAsMessages, MembershipsThroughServices, DjangoUserAdmin[
     list_filter = [IsAdminFilter, "is_active", "memberships__team"]
     search_fields = ["username", "first_name", "last_name", "email"]
     inlines = [MembershipInline]
-    # Access is the admin flag plus team roles (SPEC "Who uses it"); Django's superuser, groups
-    # and per-user permissions would only be a second, contradicting source of truth.
+    # Access is the admin flag plus team roles (docs/rules.md, "Who uses it"); Django's superuser,
+    # groups and per-user permissions would only be a second, contradicting source of truth.
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Person", {"fields": ("first_name", "last_name", "email")}),
@@ -372,7 +372,7 @@ class PlanAdmin(RefusalsAsMessages, admin.ModelAdmin[Plan]):
         obj.refresh_from_db()
 
     def get_readonly_fields(self, request: HttpRequest, obj: Plan | None = None) -> list[str]:
-        # The code is how integrations name a plan (API.md `/plans/{code}/`): fixed once made.
+        # The code is how integrations name a plan (docs/api.md `/plans/{code}/`): fixed once made.
         return ["code"] if obj is not None else []
 
     def has_delete_permission(self, request: HttpRequest, obj: Plan | None = None) -> bool:

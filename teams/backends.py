@@ -1,8 +1,9 @@
 """Authentication backend that gives admins every permission.
 
-SPEC "Who uses it": an admin (`is_staff`) may do everything. Django's admin site also asks for a
-per-model permission, which only superusers have by default; without this backend an admin made
-by ticking "admin" (or through the API's `is_admin`) would sign in to an empty admin site.
+docs/rules.md, "Who uses it": an admin (`is_staff`) may do everything. Django's admin site
+also asks for a per-model permission, which only superusers have by default; without this
+backend an admin made by ticking "admin" (or through the API's `is_admin`) would sign in to an
+empty admin site.
 """
 
 from __future__ import annotations

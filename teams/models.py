@@ -76,7 +76,7 @@ class RefreshRule(models.TextChoices):
 
 
 class Plan(models.Model):
-    """One row of the SPEC plan catalog. Seeded by a data migration, editable by admins."""
+    """One row of the plan catalog (docs/rules.md), seeded by a data migration, editable."""
 
     code = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=120)
@@ -85,7 +85,7 @@ class Plan(models.Model):
         max_digits=10, decimal_places=2, validators=[MinValueValidator(0)]
     )
     monthly_credits = models.PositiveIntegerField()
-    # The cap ("max balance") of SPEC R4: grants stop once the capped balance reaches it.
+    # The cap ("max balance") of R4: grants stop once the capped balance reaches it.
     max_balance = models.PositiveIntegerField()
     refresh = models.CharField(max_length=16, choices=RefreshRule.choices)
     # Empty means granted credits never expire by age.

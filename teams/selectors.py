@@ -1,4 +1,4 @@
-"""Who may see what (SPEC "Who uses it").
+"""Who may see what (docs/rules.md, "Who uses it").
 
 Every user-facing query starts from one of these selectors, so an object outside a user's
 scope is simply absent (a 404 in views, never a 403):

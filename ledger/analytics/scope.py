@@ -31,8 +31,8 @@ GROUP_BY = (
     "subject_length",
     "open_profile",
 )
-# Breakdowns whose rows name a person (SPEC "Clarifications": per-person analytics are for the
-# leads of that team and admins; a recruiter gets their own row only).
+# Breakdowns whose rows name a person (docs/rules.md, "Who uses it": per-person analytics are for
+# the leads of that team and admins; a recruiter gets their own row only).
 PERSON_BREAKDOWNS = frozenset({"recruiter"})
 
 Viewer = User | AnonymousUser

@@ -1,4 +1,4 @@
-"""How the ledger's refusals become API answers (API.md "Errors").
+"""How the ledger's refusals become API answers (docs/api.md "Errors").
 
 - a ledger rule said no (`LedgerRuleError`): 409 `{"code", "detail"}`;
 - one field can't be accepted (`LedgerValidationError`, Django's `ValidationError`):

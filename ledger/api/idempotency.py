@@ -1,11 +1,11 @@
-"""`Idempotency-Key` on the API's POSTs (SPEC R16, API.md "Conventions").
+"""`Idempotency-Key` on the API's POSTs (R16, docs/api.md "Conventions").
 
 A POST that carries the header runs through `ledger.services.idempotent_call`: the key's record
 is written in the same transaction as the operation, so a retry replays the first status and
 body, the same key with a different body answers 422, and two concurrent requests with one key
 have one effect. Keys are scoped to the user, so one client can never replay another's answer.
 
-A refusal (400, 403, 404, 409) is an answer like any other (SPEC "Idempotency scope"): its
+A refusal (400, 403, 404, 409) is an answer like any other (docs/rules.md, R16): its
 writes are rolled back, but the key remembers it, and a retry replays it. A client that fixed
 the cause sends a new key. Only failures that are not an answer (the database away, a bug)
 leave no record, so a retry with the same key runs again.

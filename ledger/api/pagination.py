@@ -1,4 +1,4 @@
-"""Pagination of every API list (API.md: `?page=`, `?page_size=` up to 500).
+"""Pagination of every API list (docs/api.md: `?page=`, `?page_size=` up to 500).
 
 Both parameters must be whole numbers of 1 or more (400 otherwise, rather than DRF's silent
 fallback to the defaults). Any larger `page_size` is capped at 500, and any page past the end

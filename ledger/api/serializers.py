@@ -1,4 +1,4 @@
-"""The API's shapes (API.md "Resources"): input serializers validate, output serializers render.
+"""The API's shapes (docs/api.md): input serializers validate, output serializers render.
 
 Serializers only check types and ranges; every rule lives in `ledger.services`, which the views
 call. Relations named in a body (a seat, a team, a user) are looked up among the objects the
@@ -219,7 +219,7 @@ class ChangePlanSerializer(StrictInput):
 
 class LotSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
-    # The API's field names are fixed (API.md), even where they shadow a DRF Field attribute.
+    # The API's field names are fixed (docs/api.md), even where they shadow a DRF Field attribute.
     source = serializers.ChoiceField(choices=LotSource.choices)  # type: ignore[assignment]
     granted_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)

@@ -1,4 +1,4 @@
-"""REST API v1 (API.md "Resources"), mounted at /api/v1/."""
+"""REST API v1 (docs/api.md "Resources"), mounted at /api/v1/."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ again at its next attempt: a rare second mail rather than a lost one.)
 A pass handed seats (the one queued after a send) reads only those seats, their teams' pools
 and leads, and the notifications it raises: its cost does not grow with the organisation.
 
-The quality warning reads SPEC's "response rate" over the InMails sent in the last 14 days
+The quality warning reads the rules' "response rate" over the InMails sent in the last 14 days
 (answered ÷ sent): none of them is 30 days old yet, so the 30-day definition could not apply.
 """
 

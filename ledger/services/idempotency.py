@@ -75,7 +75,7 @@ def idempotent_call(
 
 
 def idempotency_records_purge(*, older_than_hours: int = 48) -> int:
-    """Forget keys older than the retention (API.md promises at least 24 hours)."""
+    """Forget keys older than the retention (docs/api.md promises at least 24 hours)."""
     cutoff = timezone.now() - timedelta(hours=older_than_hours)
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted

@@ -18,7 +18,7 @@ from teams.models import Seat, User
 
 @dataclass(frozen=True)
 class Cause:
-    """Who or what caused a write; every entry records it (SPEC R15)."""
+    """Who or what caused a write; every entry records it (R15)."""
 
     actor: User | None
     via: str

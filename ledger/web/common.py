@@ -39,7 +39,7 @@ def _percent(rate: float | None) -> float | None:
     return None if rate is None else round(rate * 100, 1)
 
 
-# Under a month's chart: why its latest months may still move. SPEC's rate leaves an InMail out
+# Under a month's chart: why its latest months may still move. the rules' rate leaves an InMail out
 # until it is answered or 30 days old, so a month with such InMails reads high for now.
 OPEN_MONTH_NOTE = (
     "* This month has InMails less than 30 days old and not answered yet: they count once "

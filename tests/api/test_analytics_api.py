@@ -1,6 +1,7 @@
-"""The analytics endpoints (SPEC "Analytics definitions"): shapes, scope, and the numbers of a
-small fixture worked out by hand below. The fine definitions are tested on `ledger.analytics`
-itself (tests/ledger/analytics/); here the API must carry them through exactly.
+"""The analytics endpoints (docs/rules.md, "Analytics definitions"): shapes, scope, and the
+numbers of a small fixture worked out by hand below. The fine definitions are tested on
+`ledger.analytics` itself (tests/ledger/analytics/); here the API must carry them through
+exactly.
 """
 
 from __future__ import annotations

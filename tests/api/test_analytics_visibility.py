@@ -1,4 +1,4 @@
-"""Who sees whose analytics (SPEC "Clarifications": who sees per-person analytics).
+"""Who sees whose analytics (docs/rules.md: who sees per-person analytics).
 
 Every `group_by` of `/analytics/response-rates/` and `/analytics/credits/`, with and without
 `?team=` and `?seat=`, for each role of the permission matrix, in a team that shares its usage

@@ -1,4 +1,4 @@
-"""Token and session sign-in, CSRF, throttling and login lockout (API.md "Conventions")."""
+"""Token and session sign-in, CSRF, throttling and login lockout (docs/api.md "Conventions")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`Idempotency-Key` on POSTs (R16, API.md "Conventions"): replay, 422 on a different request,
+"""`Idempotency-Key` on POSTs (R16, docs/api.md "Conventions"): replay, 422 on a different request,
 per-user keys, refusals replayed like any answer, and concurrent requests with one key
 (PostgreSQL)."""
 

@@ -8,7 +8,7 @@ server error, a documented status code, its content type, headers and schema, in
 refused, valid data accepted, undeclared methods refused.
 
 One check is narrowed, on purpose: "valid data accepted" tolerates a 400 that names only
-fields whose validity JSON Schema can't state — an id the user can't see (API.md: 400
+fields whose validity JSON Schema can't state — an id the user can't see (docs/api.md: 400
 "unknown"), a date in the future, `until` before `since`, pool access on a plan without a
 pool, a wrong password. A 400 naming any other field fails it: that refusal must be in the
 schema. Each request gets an Idempotency-Key of its own, as a real client's new request does

@@ -1,4 +1,4 @@
-"""Real concurrency on PostgreSQL: row locks, not luck, keep the ledger exact (SPEC R16, R18).
+"""Real concurrency on PostgreSQL: row locks, not luck, keep the ledger exact (R16, R18).
 
 Each test releases its threads together from a barrier. Django gives every thread its own
 database connection, so these are truly concurrent transactions on the server; each thread
@@ -143,7 +143,7 @@ def send(seat: Seat, person: int | str, *, open_profile: bool = False) -> SentIn
 
 
 def refresh_dates(anchor: date, rule: str, last_day: date) -> list[date]:
-    """Refresh dates after `anchor` up to `last_day` (SPEC R3), computed independently."""
+    """Refresh dates after `anchor` up to `last_day` (R3), computed independently."""
     from calendar import monthrange
 
     dates: list[date] = []

@@ -1,4 +1,4 @@
-"""The scheduled jobs (API.md "Operations", issue 4): tasks, beat schedule, command, R17/R18.
+"""The scheduled jobs (docs/api.md "Operations", issue 4): tasks, beat schedule, command, R17/R18.
 
 The Celery tasks are plain functions here (called directly, or run eagerly with `.apply()`);
 `test_celery_worker.py` runs them on a real worker. Catch-up equivalence and two concurrent

@@ -1,4 +1,4 @@
-"""`manage.py ledger_check` proves the cached balances against the entries (SPEC R1, STYLE)."""
+"""`manage.py ledger_check` proves the cached balances against the entries (R1, STYLE)."""
 
 from __future__ import annotations
 

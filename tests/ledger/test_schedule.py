@@ -1,4 +1,4 @@
-"""Calendar arithmetic of refreshes and lifetimes (SPEC R3, R5): pure functions, no database."""
+"""Calendar arithmetic of refreshes and lifetimes (R3, R5): pure functions, no database."""
 
 from __future__ import annotations
 

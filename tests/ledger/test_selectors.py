@@ -1,4 +1,4 @@
-"""Balances now and as of any past instant, lots, entries and credits at risk (SPEC R1, R17)."""
+"""Balances now and as of any past instant, lots, entries and credits at risk (R1, R17)."""
 
 from __future__ import annotations
 

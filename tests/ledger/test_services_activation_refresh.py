@@ -1,4 +1,4 @@
-"""Activation and monthly refresh dates (SPEC R2, R3)."""
+"""Activation and monthly refresh dates (R2, R3)."""
 
 from __future__ import annotations
 

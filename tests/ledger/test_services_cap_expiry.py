@@ -1,4 +1,4 @@
-"""The cap, age expiry and catch-up (SPEC R4, R5, R17)."""
+"""The cap, age expiry and catch-up (R4, R5, R17)."""
 
 from __future__ import annotations
 

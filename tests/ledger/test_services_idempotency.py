@@ -1,4 +1,4 @@
-"""A retried write with the same idempotency key has one effect (SPEC R16)."""
+"""A retried write with the same idempotency key has one effect (R16)."""
 
 from __future__ import annotations
 

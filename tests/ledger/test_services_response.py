@@ -1,4 +1,4 @@
-"""Responses, refunds, withdrawals, reminders and response windows (SPEC R9, R10)."""
+"""Responses, refunds, withdrawals, reminders and response windows (R9, R10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Purchases, bonus credits, cancellation, plan changes and adjustments (SPEC R11–R13, R15)."""
+"""Purchases, bonus credits, cancellation, plan changes and adjustments (R11–R13, R15)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sending InMails: spend order, Open Profile and every rejection reason (SPEC R6–R8)."""
+"""Sending InMails: spend order, Open Profile and every rejection reason (R6–R8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who sees whose figures in the pages (SPEC "Clarifications": who sees per-person analytics).
+"""Who sees whose figures in the pages (docs/rules.md: who sees per-person analytics).
 
 The CSV exports hold the rows of the seats a person may see one by one: an admin everything, a
 lead their team's seats and pool, a recruiter their own seats only, whether or not the team

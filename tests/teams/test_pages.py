@@ -83,7 +83,7 @@ ADMIN_PAGES = [
 def test_admin_pages_load_for_an_admin(
     client: Client, org: Org, seats: OrgSeats, page: str
 ) -> None:
-    # org.admin is only is_staff, not a superuser: being an admin is enough (SPEC).
+    # org.admin is only is_staff, not a superuser: being an admin is enough (docs/rules.md).
     assert not org.admin.is_superuser
     client.force_login(org.admin)
 

@@ -1,6 +1,6 @@
-"""The plan catalog seeded by the data migration equals SPEC's table, field by field."""
+"""The plan catalog seeded by the data migration equals the rules' table, field by field."""
 
-# The expected table keeps one SPEC row per line, so it reads like the SPEC.
+# The expected table keeps one catalog row per line, so it reads like docs/rules.md.
 # ruff: noqa: E501
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import pytest
 
 from teams.models import Plan
 
-# Written out from SPEC.md "Plan catalog", not derived from the migration, so a mistake in one
+# Written out from docs/rules.md "Plan catalog", not derived from the migration, so a mistake in one
 # can't hide behind the other.
 # code, name, family, price/mo, credits/mo, cap, refresh, pooled, purchasable
-SPEC_TABLE = [
+CATALOG_TABLE = [
     ("premium_career", "Premium Career", "premium", Decimal("29.99"), 5, 15, "billing_day", False, True),
     ("premium_business", "Premium Business", "premium", Decimal("59.99"), 15, 45, "billing_day", False, True),
     ("sales_navigator_core", "Sales Navigator Core", "sales_navigator", Decimal("99.99"), 50, 150, "month_start", False, False),
@@ -23,7 +23,7 @@ SPEC_TABLE = [
     ("recruiter_professional", "Recruiter Professional Services", "recruiter", Decimal("835.00"), 100, 400, "billing_day", False, True),
     ("recruiter_corporate", "Recruiter Corporate", "recruiter", Decimal("1080.00"), 150, 600, "billing_day", True, True),
 ]  # fmt: skip
-# SPEC "Per plan also", the same for every plan.
+# docs/rules.md "Plan catalog" (per plan also), the same for every plan.
 PER_PLAN = {
     "credit_lifetime_days": 90,
     "purchase_price": Decimal("10.00"),
@@ -44,7 +44,7 @@ COLUMNS = (
 
 
 def expected_plans() -> dict[str, dict[str, object]]:
-    return {row[0]: {**dict(zip(COLUMNS, row, strict=True)), **PER_PLAN} for row in SPEC_TABLE}
+    return {row[0]: {**dict(zip(COLUMNS, row, strict=True)), **PER_PLAN} for row in CATALOG_TABLE}
 
 
 @pytest.mark.django_db
@@ -54,7 +54,7 @@ def test_catalog_has_exactly_the_seven_spec_plans() -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("code", [row[0] for row in SPEC_TABLE])
+@pytest.mark.parametrize("code", [row[0] for row in CATALOG_TABLE])
 def test_plan_equals_the_spec_row_field_by_field(code: str) -> None:
     expected = expected_plans()[code]
     plan = Plan.objects.get(code=code)
@@ -70,7 +70,7 @@ def test_prices_keep_their_cents_exactly() -> None:
     for (
         code,
         *_,
-    ) in SPEC_TABLE:
+    ) in CATALOG_TABLE:
         plan = Plan.objects.get(code=code)
         assert plan.monthly_price.as_tuple().exponent == -2
         assert plan.purchase_price.as_tuple().exponent == -2

@@ -1,4 +1,4 @@
-"""SPEC "Who uses it": every access selector, for every role."""
+"""docs/rules.md, "Who uses it": every access selector, for every role."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ _FIELD_ERRORS = OpenApiResponse(
 )
 _RULE = OpenApiResponse(
     response=_error("LedgerRefusal", code=serializers.CharField(), detail=serializers.CharField()),
-    description="A ledger rule said no; `code` is one of API.md's 409 codes.",
+    description="A ledger rule said no; `code` is one of docs/api.md's 409 codes.",
 )
 _REUSED = OpenApiResponse(
     response=_error(

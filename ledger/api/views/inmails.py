@@ -152,7 +152,7 @@ class ResponseRates(_Documented, APIView):
     def get(self, request: Request) -> Response:
         given = _query(api.ResponseRatesQuerySerializer, request)
         # A breakdown by recruiter counts only the seats the user may see one by one: a
-        # recruiter gets their own row, never a teammate's (SPEC "Clarifications").
+        # recruiter gets their own row, never a teammate's (docs/rules.md, "Who uses it").
         inmails = analytics.breakdown_inmails(
             request.user,
             given["group_by"],

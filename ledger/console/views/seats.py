@@ -223,7 +223,7 @@ def seat_change_plan_confirm(request: HttpRequest, seat_id: int) -> HttpResponse
 @admin_only
 @require_http_methods(["GET", "HEAD", "POST"])
 def seat_purchase(request: HttpRequest, seat_id: int) -> HttpResponse:
-    """GET previews the total of `?credits=N`; POST records the purchase (SPEC R11)."""
+    """GET previews the total of `?credits=N`; POST records the purchase (R11)."""
     seat = _seat_or_404(seat_id)
     data = request.POST if request.method == "POST" else (request.GET or None)
     form = PurchaseForm(

@@ -1,4 +1,5 @@
-"""Analytics: credit flows, cost per response, billing dates and run-out (SPEC "Analytics").
+"""Analytics: credit flows, cost per response, billing dates and run-out (docs/rules.md,
+"Analytics definitions").
 
 Every expected number below was worked out by hand from the fixture's story (the comments tell
 it), in the organisation's time zone America/Los_Angeles: PDT (UTC−7) until 1 Nov 2026 09:00

@@ -1,5 +1,5 @@
 """Team pools of the pooled Recruiter Corporate plan: pooled activations, the pool cap and
-allocations (SPEC R14)."""
+allocations (R14)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Team pools of the pooled Recruiter Corporate plan: spending the pool and transfers (SPEC R14)."""
+"""Team pools of the pooled Recruiter Corporate plan: spending the pool and transfers (R14)."""
 
 from __future__ import annotations
 
