@@ -14,11 +14,15 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ledger.models import AlertKind, Notification, NotificationPreference
+from ledger.notifications.services import (
+    notification_mark_read,
+    notification_preferences_update,
+    notifications_mark_all_read,
+)
 from teams.models import User
 
 PAGE_SIZE = 25
@@ -79,9 +83,7 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
         Notification.objects.select_related("team"), pk=pk, user=_user(request)
     )
     if notification.read_at is None:
-        # Conditional, so a double click keeps the first read time.
-        Notification.objects.filter(pk=pk, read_at__isnull=True).update(read_at=timezone.now())
-        notification.refresh_from_db(fields=["read_at"])
+        notification_mark_read(user=_user(request), notification=notification)
     if _is_htmx(request):
         return render(
             request,
@@ -95,9 +97,7 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def mark_all_read(request: HttpRequest) -> HttpResponse:
-    marked = Notification.objects.filter(user=_user(request), read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    marked = notifications_mark_all_read(user=_user(request))
     if marked:
         messages.success(
             request, f"{marked} notification{'' if marked == 1 else 's'} marked as read."
@@ -153,8 +153,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = NotificationPreferenceForm(request.POST, instance=instance)
         if form.is_valid():
-            # update_or_create, so two first saves at once (a double click) don't collide.
-            NotificationPreference.objects.update_or_create(user=user, defaults=form.cleaned_data)
+            notification_preferences_update(user=user, values=form.cleaned_data)
             messages.success(request, "Notification preferences saved.")
             return redirect("notifications:preferences")
     else:
