@@ -20,6 +20,7 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from rest_framework.authtoken.models import Token
 
 from teams.models import (
     PLAN_EDITABLE_FIELDS,
@@ -365,3 +366,9 @@ def user_password_changed(*, actor: User | None, user: User) -> None:
     audit_record(
         actor=actor, action="user.password", obj=user, changes={"password": (HIDDEN, HIDDEN)}
     )
+
+
+def api_token_issue(*, user: User) -> str:
+    """The user's API token (`Authorization: Token …`), made on first sign-in, then the same."""
+    token, _ = Token.objects.get_or_create(user=user)
+    return str(token.key)

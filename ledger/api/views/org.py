@@ -11,7 +11,6 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import generics, status
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -42,7 +41,13 @@ from teams.selectors import (
     plans_visible_to,
     teams_visible_to,
 )
-from teams.services import membership_set, plan_update, team_create, user_create
+from teams.services import (
+    api_token_issue,
+    membership_set,
+    plan_update,
+    team_create,
+    user_create,
+)
 
 # --------------------------------------------------------------------------------------------
 # Auth
@@ -78,8 +83,7 @@ class TokenView(_Documented, APIView):
             raise ValidationError(
                 {"non_field_errors": ["Unable to sign in with this username and password."]}
             )
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": api_token_issue(user=user)})
 
 
 # --------------------------------------------------------------------------------------------
