@@ -1,6 +1,14 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
 class LedgerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "ledger"
+
+    def ready(self) -> None:
+        # Register the Celery tasks in every process, the web's included: a service publishes
+        # them by name (ledger/queue.py), and Celery finds a task by name only once its module
+        # is imported (the worker's autodiscovery does that; a web process never runs it).
+        from ledger import tasks  # noqa: F401

@@ -34,6 +34,8 @@ def enqueue_after_commit(task_name: str, **kwargs: Any) -> None:
             # The registered task, so that eager mode (CELERY_TASK_ALWAYS_EAGER) runs it here.
             current_app.tasks[task_name].apply_async(kwargs=kwargs, retry=False)
         except Exception:  # any broker failure; the next scheduled run covers it
-            logger.warning("Could not publish %s; the next scheduled run covers it", task_name)
+            logger.warning(
+                "Could not publish %s; the next scheduled run covers it", task_name, exc_info=True
+            )
 
     transaction.on_commit(publish)
