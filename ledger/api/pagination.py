@@ -19,7 +19,8 @@ MAX_PAGE_DIGITS = 9
 
 
 def _is_positive_whole_number(value: str) -> bool:
-    return value.isascii() and value.isdigit() and int(value.lstrip("0") or "0") >= 1
+    # Read as text: Python refuses to turn more than 4,300 digits into a number.
+    return value.isascii() and value.isdigit() and value.strip("0") != ""
 
 
 class PageNumberPagination(pagination.PageNumberPagination):

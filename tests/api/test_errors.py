@@ -352,14 +352,14 @@ def test_a_path_no_pattern_matches_is_a_json_404(
 def test_a_page_size_over_the_cap_of_any_length_is_capped(
     world: World, as_admin: APIClient
 ) -> None:
-    for size in ("501", "2967385613", "9" * 40):
+    for size in ("501", "2967385613", "9" * 40, "9" * 5000):
         answer = as_admin.get("/api/v1/seats/", {"page_size": size})
         assert answer.status_code == 200, (size, answer.content)
         assert answer.json()["count"] == 5
 
 
 def test_a_page_past_the_end_of_any_length_is_404(world: World, as_admin: APIClient) -> None:
-    for page in ("2", "1958334759935558144", "9" * 40):
+    for page in ("2", "1958334759935558144", "9" * 40, "9" * 5000):
         answer = as_admin.get("/api/v1/seats/", {"page": page})
         assert answer.status_code == 404, (page, answer.content)
 
