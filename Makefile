@@ -16,8 +16,9 @@ RUN_ENV := DEBUG=$${DEBUG:-1}
 # Where `make run` serves the pages.
 PORT ?= 8000
 PYTEST_ARGS ?=
-# Test processes (pytest-xdist): one per CPU; each has a test database of its own. Tests that
-# must share one process carry `@pytest.mark.xdist_group`. PYTEST_WORKERS=0 runs in this one.
+# Test processes (pytest-xdist): one per CPU, each with a test database of its own, each taking
+# whole test files (so a module-scoped fixture, like the demo's, is built once); in collection
+# order, which puts the demo first. PYTEST_WORKERS=0 runs in this process.
 PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint worker beat
@@ -46,7 +47,7 @@ run: $(RUN_STAMP)
 	$(RUN_ENV) PYTHONUNBUFFERED=1 $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
 test: $(DEV_STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

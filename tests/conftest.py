@@ -61,9 +61,15 @@ def clear_cache() -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `postgres` prove locking on a real server; on SQLite they say so and skip."""
+    """Tests marked `postgres` prove locking on a real server; on SQLite they say so and skip.
+
+    The tests that read the demo (built once, for a minute or two, by the module-scoped `demo`
+    fixture) go first: under `--dist loadfile` their file then starts at once on one worker
+    instead of last, while the other worker takes the rest.
+    """
     from django.conf import settings
 
+    items.sort(key=lambda item: "demo" not in getattr(item, "fixturenames", ()))
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" in engine:
         return
@@ -94,16 +100,32 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
         _seed_migration_data()
 
 
+_FLUSHED = pytest.StashKey[bool]()
+
+
 @pytest.fixture(autouse=True)
 def _migration_data(request: pytest.FixtureRequest) -> None:
     """Tests with `transaction=True` flush every table when they end, the rows the data
-    migrations seeded included; put them back before each such test. pytest-django runs these
-    tests after all the ones that roll back (in each xdist worker too), so no test module needs
-    to put the rows back after itself."""
+    migrations seeded included; put them back before each such test."""
     marker = request.node.get_closest_marker("django_db")
     if marker is not None and marker.kwargs.get("transaction"):
         request.getfixturevalue("transactional_db")
         _seed_migration_data()
+        request.session.stash[_FLUSHED] = True
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _migration_data_after_flushes(
+    request: pytest.FixtureRequest, django_db_blocker: Any
+) -> Iterator[None]:
+    """After a module whose transactional tests flushed the seeded rows, put them back for the
+    tests that roll back and come later in this process: pytest-django runs those first in a
+    whole run, but under `--dist loadfile` a worker takes one file after another."""
+    yield
+    if request.session.stash.get(_FLUSHED, False):
+        with django_db_blocker.unblock():
+            _seed_migration_data()
+        request.session.stash[_FLUSHED] = False
 
 
 @pytest.fixture

@@ -3,9 +3,9 @@
 Replaying six months takes a while (every InMail goes through the ledger), so the demo is built
 once, by the module-scoped `demo` fixture, inside a transaction that is rolled back after the
 last test of this module; each test runs in a savepoint within it (pytest-django's `db`), so
-what one test changes is undone before the next. The module is one xdist group, so one worker
-builds the demo once per run. A test here that needs a database without the demo belongs
-elsewhere (see test_demo_refusal.py).
+what one test changes is undone before the next. `make test` hands whole files to its xdist
+workers (`--dist loadfile`), so one worker builds the demo once per run. A test here that needs
+a database without the demo belongs elsewhere (see test_demo_refusal.py).
 """
 
 from __future__ import annotations
@@ -47,11 +47,7 @@ from teams.models import Membership, PlanFamily, Role, Seat, SeatStatus, Team, U
 from teams.selectors import seats_visible_to, teams_led_by
 from tests.teams.demo import printed_logins, run_demo, table_counts
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("plain_static_storage"),
-    pytest.mark.xdist_group("demo"),
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
 
 
 @pytest.fixture(scope="module")
