@@ -237,6 +237,9 @@ def membership_set(
     """Make `user` a member of `team` with `role`, or change their role; True when new."""
     if role not in Role.values:
         raise ValidationError({"role": [f"“{role}” is not a role: lead or recruiter."]})
+    # The team's row is the lock: two first-time calls for one person wait for each other
+    # instead of both inserting (a missing membership row has nothing to lock).
+    Team.objects.select_for_update().filter(pk=team.pk).first()
     membership = Membership.objects.select_for_update().filter(team=team, user=user).first()
     if membership is None:
         if not user.is_active:
@@ -258,6 +261,20 @@ def membership_set(
             actor=actor, action="membership.set", obj=membership, changes=changes, team=team
         )
     return membership, created
+
+
+@transaction.atomic
+def membership_ensure(*, actor: User | None, team: Team, user: User) -> Membership:
+    """`user` is a member of `team`: as they are if already, else a new recruiter (audited).
+
+    A seat's holder is a member of its team; activating a seat for someone outside it makes
+    them a recruiter there, through the same rules and audit row as adding them by hand.
+    """
+    existing = Membership.objects.filter(team=team, user=user).first()
+    if existing is not None:
+        return existing
+    membership, _ = membership_set(actor=actor, team=team, user=user, role=Role.RECRUITER)
+    return membership
 
 
 def membership_validate_removal(*, membership: Membership) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,8 +29,8 @@ from ledger.services.accounts import capped_balance, refresh_due_at
 from ledger.services.catch_up import _bring_up_to_date, _grant, _pooled_seats_active_at
 from ledger.services.locking import Cause, LockedGroup, _lock_groups
 from ledger.services.posting import OpenOperation, _open_account, _take_in_order
-from teams.models import Membership, Plan, Role, Seat, SeatStatus, Team, User
-from teams.services import audit_record
+from teams.models import Plan, Seat, SeatStatus, Team, User
+from teams.services import audit_record, membership_ensure
 
 # A seat's settings that leads and admins change; each change is in the audit trail.
 SEAT_SETTINGS = ("pool_access", "monthly_allocation")
@@ -94,7 +95,12 @@ def _activate(
     now = timezone.now()
     activation_at = schedule.start_of_day(activated_on)
     with transaction.atomic():
-        Membership.objects.get_or_create(user=holder, team=team, defaults={"role": Role.RECRUITER})
+        try:
+            membership_ensure(actor=operation.cause.actor, team=team, user=holder)
+        except ValidationError as refusal:
+            raise LedgerValidationError(
+                "holder", " ".join(refusal.messages) or "This person can't join the team."
+            ) from refusal
         seat = Seat.objects.create(
             holder=holder,
             team=team,

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
-from ledger.services import Cause, seat_cancel, seat_update_settings
+from ledger.exceptions import LedgerValidationError
+from ledger.services import Cause, seat_activate, seat_cancel, seat_update_settings
 from teams.models import AuditEvent, Membership, Plan, Role, Team, User
 from teams.services import (
     membership_remove,
@@ -347,3 +348,36 @@ def test_seat_settings_record_the_fields_that_changed(org: Org) -> None:
     )
     assert (event.seat, event.team) == (seat, org.team)
     assert event.changes == {"monthly_allocation": [None, 20]}
+
+
+def test_a_seat_for_someone_outside_the_team_makes_them_a_recruiter_on_the_record(
+    org: Org,
+) -> None:
+    seat_activate(
+        holder=org.outsider,
+        team=org.team,
+        plan=plan("recruiter_lite"),
+        cause=Cause(actor=org.admin, via="api"),
+    )
+
+    membership = Membership.objects.get(user=org.outsider, team=org.team)
+    event = AuditEvent.objects.get(action="membership.set", object_id=membership.pk)
+    assert membership.role == Role.RECRUITER
+    assert event.actor == org.admin
+    assert event.changes == {
+        "user": [None, org.outsider.pk],
+        "team": [None, org.team.pk],
+        "role": [None, "recruiter"],
+    }
+
+
+def test_a_seat_for_an_inactive_person_outside_the_team_is_refused(org: Org) -> None:
+    org.outsider.is_active = False
+    org.outsider.save()
+
+    with pytest.raises(LedgerValidationError) as refused:
+        make_seat(holder=org.outsider, team=org.team)
+
+    assert refused.value.field == "holder"
+    assert not Membership.objects.filter(user=org.outsider, team=org.team).exists()
+    assert not org.outsider.seats.exists()
