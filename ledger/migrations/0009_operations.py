@@ -47,7 +47,9 @@ OPERATION_KIND = """
 ENTRY_GROUPS = f"""
     SELECT e.id, e.at, e.actor_id, e.created_at, a.team_id,
            {OPERATION_KIND} AS op_kind,
-           CASE WHEN {OPERATION_KIND} = 'catch_up' THEN 'system' ELSE e.cause END AS op_via
+           CASE WHEN {OPERATION_KIND} = 'catch_up' THEN 'system'
+                -- An operation always names its cause (a check constraint); old rows may not.
+                ELSE COALESCE(NULLIF(e.cause, ''), 'unknown') END AS op_via
     FROM ledger_entry e JOIN ledger_account a ON a.id = e.account_id
 """
 
