@@ -26,9 +26,14 @@ from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
-#: The errors that mean "the database can't be reached", as opposed to a query it refused.
+#: The errors that mean "the database could not do it now", as opposed to a query it refused:
+#: unreachable, restarting, a killed connection, but also a deadlock, a serialization failure or
+#: a statement timeout (psycopg raises those as OperationalError too). Retrying is right for all.
 UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
-UNAVAILABLE_DETAIL = "The service is briefly unavailable (its database can't be reached); retry."
+UNAVAILABLE_DETAIL = (
+    "The service is briefly unavailable (its database is unreachable or busy); nothing was "
+    "changed; retry."
+)
 
 
 def is_api(request: HttpRequest) -> bool:
@@ -62,7 +67,7 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
 # page must never fail in turn.
 _PLAIN_UNAVAILABLE_PAGE = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Briefly unavailable'
-    "</title></head><body><main><h1>Briefly unavailable</h1><p>The ledger can't reach its "
+    "</title></head><body><main><h1>Briefly unavailable</h1><p>The ledger can't use its "
     "database right now, so nothing was read or changed. Try again shortly.</p></main>"
     "</body></html>"
 )
@@ -89,7 +94,7 @@ class DatabaseUnavailableMiddleware:
         if not is_database_unavailable(exception):
             return None
         logger.error(
-            "Database unavailable during %s %s: %s", request.method, request.path, exception
+            "Database unreachable or busy during %s %s: %s", request.method, request.path, exception
         )
         return database_unavailable(request)
 
