@@ -187,3 +187,15 @@ def test_a_username_taken_in_another_case_is_a_form_error(admin_client: Client, 
     assert response.status_code == 200
     assert "username" in response.context["form"].errors
     assert User.objects.count() == people
+
+
+def test_a_filter_that_can_not_be_read_shows_no_event(admin_client: Client, org: Org) -> None:
+    team_update(actor=org.admin, team=org.team, name="Renamed team")
+
+    unread = admin_client.get(AUDIT, {"since": "not a date"})
+    read = admin_client.get(AUDIT)
+
+    assert unread.status_code == 200
+    assert "since" in unread.context["form"].errors
+    assert listed(unread) == []
+    assert listed(read) == ["team.update"]

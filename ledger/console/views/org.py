@@ -258,6 +258,10 @@ def audit(request: HttpRequest) -> HttpResponse:
     )
     if filters.get("seat") and seat is None:
         form.add_error("seat", "No such seat.")
+    if form.errors:
+        # A filter that can't be read shows nothing rather than the whole trail.
         events = events.none()
+    # The page names the people, teams and seats; the API answers their ids only.
+    events = events.select_related("actor", "team", "seat")
     page = Paginator(events, AUDIT_EVENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "manage/audit.html", {"form": form, "page": page})
