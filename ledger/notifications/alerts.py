@@ -67,6 +67,9 @@ QUALITY_MIN_RATE = 0.13
 EMAIL_FIRST_RETRY = timedelta(minutes=1)
 EMAIL_LONGEST_RETRY = timedelta(hours=1)
 EMAIL_GIVE_UP_AFTER = timedelta(hours=24)
+# Steps of one SMTP conversation that may each wait EMAIL_TIMEOUT (connect, EHLO, STARTTLS,
+# AUTH, MAIL, RCPT, DATA, QUIT, with room to spare).
+EMAIL_CLAIM_STEPS = 10
 
 
 @dataclass(frozen=True)
@@ -404,6 +407,10 @@ def alerts_raise(*, now: datetime | None = None, seat_ids: set[int] | None = Non
     return AlertReport(raised=raised, emailed=emailed)
 
 
+def _email_timeout() -> timedelta:
+    return timedelta(seconds=settings.EMAIL_TIMEOUT or 60)
+
+
 def _next_attempt_after(attempts: int) -> timedelta:
     """The wait after the `attempts`-th failed try: 1 minute, doubling, at most an hour."""
     wait: timedelta = EMAIL_FIRST_RETRY * 2 ** min(attempts - 1, 16)
@@ -427,15 +434,16 @@ def notifications_email_pending(
     for notification in due.select_related("user").order_by("email_next_attempt_at").iterator():
         attempt = notification.email_attempts + 1
         # Claim it first: the next attempt moves past now, so a second worker's claim (the same
-        # conditional update) finds nothing. The mail server must answer well within the
-        # shortest wait (settings.EMAIL_TIMEOUT).
+        # conditional update) finds nothing. The claim outlasts a whole SMTP conversation (each
+        # of its steps may take EMAIL_TIMEOUT), so a slow server can't have a mail sent twice.
+        lease = max(_next_attempt_after(attempt), EMAIL_CLAIM_STEPS * _email_timeout())
         claimed = Notification.objects.filter(
             pk=notification.pk,
             email_status=EmailStatus.PENDING,
             email_next_attempt_at__lte=now,
         ).update(
             email_attempts=F("email_attempts") + 1,
-            email_next_attempt_at=now + _next_attempt_after(attempt),
+            email_next_attempt_at=now + lease,
         )
         if not claimed:
             continue

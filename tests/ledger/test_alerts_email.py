@@ -180,3 +180,26 @@ def test_while_the_server_is_down_one_refused_mail_ends_the_pass_and_the_rest_wa
         "teammate@example.com",
     ]
     assert set(Notification.objects.values_list("email_status", flat=True)) == {EmailStatus.SENT}
+
+
+@pytest.mark.django_db
+def test_a_mail_being_sent_is_claimed_for_longer_than_a_slow_smtp_conversation(
+    org: Org, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.EMAIL_TIMEOUT = 10
+    leases: list[timedelta] = []
+
+    def slow_server(**kwargs: Any) -> int:
+        # While the server talks, a second worker must find the mail claimed.
+        [claimed] = Notification.objects.filter(user=org.recruiter)
+        assert claimed.email_next_attempt_at is not None
+        leases.append(claimed.email_next_attempt_at - START)
+        return 1
+
+    monkeypatch.setattr("ledger.notifications.alerts.send_mail", slow_server)
+    with time_machine.travel(START, tick=False):
+        seat_on("premium_career", holder=org.recruiter, team=org.team)
+        report = alerts_raise()
+
+    assert report.emailed == 1
+    assert leases == [timedelta(seconds=100)]
