@@ -107,7 +107,8 @@ def browser_page(
     chromium: Browser, live_server: LiveServer, request: pytest.FixtureRequest
 ) -> Generator[Page, None, None]:
     """A fresh desktop-sized tab on the live server that fails the test on a JS error, any
-    dialog (nothing in these flows asks for one; an injected script would) or a broken asset."""
+    dialog (but a confirm the test announced with `accept_confirm`; an injected script would
+    ask one) or a broken asset."""
     context = chromium.new_context(
         base_url=live_server.url,
         viewport=VIEWPORT,
@@ -120,7 +121,13 @@ def browser_page(
     page = context.new_page()
     problems: list[str] = []
 
+    expected_confirms = _EXPECTED_CONFIRMS.setdefault(page, [])
+
     def on_dialog(dialog: Dialog) -> None:
+        if dialog.type == "confirm" and dialog.message in expected_confirms:
+            expected_confirms.remove(dialog.message)
+            dialog.accept()
+            return
         problems.append(f"unexpected {dialog.type} dialog: {dialog.message!r}")
         dialog.dismiss()
 
@@ -146,7 +153,20 @@ def browser_page(
         name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-150:]
         page.screenshot(path=FAILURES / f"{name}.png", full_page=True)
     context.close()
+    _EXPECTED_CONFIRMS.pop(page, None)
+    if expected_confirms:
+        problems.append(f"confirm dialogs expected but never asked: {expected_confirms}")
     assert not problems, "the page misbehaved:\n" + "\n".join(problems)
+
+
+# Confirm dialogs a test is about to cause on purpose (hx-confirm), by page: each is accepted once.
+_EXPECTED_CONFIRMS: dict[Page, list[str]] = {}
+
+
+def accept_confirm(page: Page, message: str) -> None:
+    """Accept the confirm dialog with this message the next time the page asks it (a test's
+    own action, such as a withdrawal); any other dialog still fails the test."""
+    _EXPECTED_CONFIRMS.setdefault(page, []).append(message)
 
 
 def sign_in(page: Page, user: User, *, next_path: str = "/") -> None:

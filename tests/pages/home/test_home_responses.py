@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -149,6 +150,35 @@ def test_withdrawing_keeps_the_credit_spent(client: Client, org: Org, seats: Hom
     assert "Withdrawn. The credit is not given back." in html
     assert "Record response" not in html
     assert stat(html, seats.recruiter, "available") == "29"
+
+
+@pytest.mark.parametrize(
+    ("name", "data"), [("inmail_respond", {"outcome": "replied"}), ("inmail_withdraw", {})]
+)
+def test_a_row_actions_card_comes_out_of_band_inside_a_template(
+    client: Client, org: Org, seats: HomeSeats, name: str, data: dict[str, str]
+) -> None:
+    """The answer's main content is a <tr>, parsed in a table context where the card (with its
+    lots table) isn't valid: only inside a <template> does it reach its place whole (issue 12)."""
+    inmail = send(seats.recruiter)
+    client.force_login(org.recruiter)
+
+    response = client.post(reverse(name, args=[inmail.pk]), data, headers=HTMX)
+
+    assert response.status_code == 200
+    html = response.content.decode().strip()
+    assert html.startswith(f'<tr id="inmail-{inmail.pk}"')
+    row, rest = html.split("</tr>\n", 1)
+    assert "<table" not in row
+    assert "seat-card" not in row
+    card = re.fullmatch(
+        rf'\s*<template>\s*(<article id="seat-card-{seats.recruiter.pk}"[^>]* '
+        r'hx-swap-oob="true">.*</article>)\s*</template>\s*',
+        rest,
+        flags=re.DOTALL,
+    )
+    assert card is not None, rest[:300]
+    assert card.group(1).count("<table") == 1
 
 
 def test_withdrawing_twice_is_refused_and_changes_nothing(
