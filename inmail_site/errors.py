@@ -1,11 +1,15 @@
 """Answers when something is missing or broken: JSON under `/api/`, pages elsewhere.
 
-- A path nobody serves: under `/api/` a JSON 404 like the API's own (any path, even one with a
-  newline that no URL pattern can match), a page elsewhere.
+- A path nobody serves, or an object the user may not see: under `/api/` a JSON 404 like the
+  API's own (any path, even one with a newline that no URL pattern can match), elsewhere the
+  404 page with the navigation (so do 400 and 403).
 - The database away (PostgreSQL down, restarting, or a connection killed): 503 with
   `Retry-After`, as `{"code": "unavailable", "detail": ...}` under `/api/` and as a page of its
   own elsewhere. That page reads nothing from the database, so it renders during the outage.
-- Any other unexpected error: a JSON 500 under `/api/` (pages keep Django's 500).
+- Any other unexpected error: a JSON 500 under `/api/`, elsewhere the 500 page, which like the
+  503 page reads neither the database nor the request.
+
+An error page never fails in turn: if its template can't render, a plain page answers.
 
 The database case is caught in three places, each for what the others can't see: the API's
 exception handler (DRF views), `DatabaseUnavailableMiddleware` (page views) and `server_error`
@@ -21,8 +25,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template import loader
-from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
@@ -63,22 +67,39 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
     return response
 
 
-# What the 503 page says if even it can't render (say, static files not collected): an error
-# page must never fail in turn.
-_PLAIN_UNAVAILABLE_PAGE = (
-    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Briefly unavailable'
-    "</title></head><body><main><h1>Briefly unavailable</h1><p>The ledger can't use its "
-    "database right now, so nothing was read or changed. Try again shortly.</p></main>"
-    "</body></html>"
+def _plain_page(title: str, sentence: str) -> str:
+    """What an error page says if even its template can't render (say, static files not
+    collected): an error page must never fail in turn."""
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f"</head><body><main><h1>{title}</h1><p>{sentence}</p></main></body></html>"
+    )
+
+
+_PLAIN_UNAVAILABLE_PAGE = _plain_page(
+    "Briefly unavailable",
+    "The ledger can't use its database right now, so nothing was read or changed. "
+    "Try again shortly.",
+)
+_PLAIN_SERVER_ERROR_PAGE = _plain_page(
+    "Something went wrong",
+    "The ledger hit an unexpected error on our side; it was logged.",
 )
 
 
-def _unavailable_page() -> str:
+def _standalone_page(template_name: str, context: dict[str, object], plain: str) -> str:
+    """A page rendered without the request (no user, no context processors, no database)."""
     try:
-        return loader.get_template("503.html").render({"retry_after": retry_after()})
+        return loader.get_template(template_name).render(context)
     except Exception:  # any failure to render: the plain page still answers
-        logger.exception("The 503 page could not be rendered; answering the plain one")
-        return _PLAIN_UNAVAILABLE_PAGE
+        logger.exception(
+            "The page %s could not be rendered; answering the plain one", template_name
+        )
+        return plain
+
+
+def _unavailable_page() -> str:
+    return _standalone_page("503.html", {"retry_after": retry_after()}, _PLAIN_UNAVAILABLE_PAGE)
 
 
 class DatabaseUnavailableMiddleware:
@@ -99,10 +120,31 @@ class DatabaseUnavailableMiddleware:
         return database_unavailable(request)
 
 
+#: The pages of 400, 403 and 404 (each extends base.html, so a signed-in user keeps the
+#: navigation), with what each says if its template can't render.
+_ERROR_PAGES = {
+    400: ("400.html", "Bad request", "The request couldn't be read, so nothing was changed."),
+    403: ("403.html", "Not allowed", "Your account may not do this, so nothing was changed."),
+    404: ("404.html", "Page not found", "There is nothing here that you can see."),
+}
+
+
+def _error_page(request: HttpRequest, status: int) -> HttpResponse:
+    template_name, title, sentence = _ERROR_PAGES[status]
+    try:
+        # With the request: the navigation reads the user (and so the session and database).
+        return render(request, template_name, status=status)
+    except UNAVAILABLE_ERRORS:
+        return database_unavailable(request)
+    except Exception:  # any failure to render: the plain page still answers
+        logger.exception("The %s page could not be rendered; answering the plain one", status)
+        return HttpResponse(_plain_page(title, sentence), status=status)
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
-    return defaults.page_not_found(request, exception)
+    return _error_page(request, 404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -114,16 +156,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
             {"code": "server_error", "detail": "Something went wrong on our side; it was logged."},
             status=500,
         )
-    return defaults.server_error(request)
+    return HttpResponse(_standalone_page("500.html", {}, _PLAIN_SERVER_ERROR_PAGE), status=500)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
         return JsonResponse({"detail": "Bad request."}, status=400)
-    return defaults.bad_request(request, exception)
+    return _error_page(request, 400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
         return JsonResponse({"detail": "You do not have permission to do this."}, status=403)
-    return defaults.permission_denied(request, exception)
+    return _error_page(request, 403)
