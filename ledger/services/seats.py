@@ -49,6 +49,29 @@ def _validate_activation_date(activated_on: date | None) -> date:
     return activated_on
 
 
+def _check_allocation_within_grant(seat: Seat) -> None:
+    """A pooled seat's allocation can't exceed what the pool is granted a month (R14).
+
+    The pool's monthly grant is the monthly credits of the team's active pooled seats, this
+    seat included (it is saved, or being saved, in the caller's transaction).
+    """
+    allocation = seat.monthly_allocation
+    if not allocation or not seat.plan.pooled:
+        return
+    grant = sum(
+        Seat.objects.filter(
+            team_id=seat.team_id, status=SeatStatus.ACTIVE, plan__pooled=True
+        ).values_list("plan__monthly_credits", flat=True)
+    )
+    if allocation > grant:
+        raise LedgerValidationError(
+            "monthly_allocation",
+            f"An allocation of {allocation:,} credits a month is more than the team pool "
+            f"receives: its monthly grant is {grant:,} credits (the monthly credits of the "
+            f"team's active pooled seats).",
+        )
+
+
 def seat_activate(
     *,
     holder: User,
@@ -110,6 +133,7 @@ def _activate(
             pool_access=plan.pooled if pool_access is None else pool_access,
             monthly_allocation=monthly_allocation if plan.pooled else None,
         )
+        _check_allocation_within_grant(seat)
         if plan.pooled:
             _activate_pooled(seat, activation_at=activation_at, now=now, operation=operation)
         else:
@@ -297,6 +321,10 @@ def seat_update_settings(
                     "monthly_allocation", "An allocation can't be negative."
                 )
             seat.monthly_allocation = monthly_allocation if seat.plan.pooled else None
+            # An allocation kept as it was stays allowed (a pooled seat cancelled since may
+            # have lowered the grant); only a new one is checked.
+            if seat.monthly_allocation != before["monthly_allocation"]:
+                _check_allocation_within_grant(seat)
         changed = {
             field: (before[field], getattr(seat, field))
             for field in SEAT_SETTINGS

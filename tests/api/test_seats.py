@@ -183,6 +183,29 @@ def test_a_lead_sets_a_pooled_seats_monthly_allocation(world: World, as_lead: AP
     assert answer.json()["pool_access"] is True
 
 
+def test_an_allocation_up_to_the_pools_monthly_grant_is_allowed_and_one_more_is_400(
+    world: World, as_lead: APIClient
+) -> None:
+    # Two Recruiter Corporate seats: the pool is granted 2 x 150 a month.
+    url = f"/api/v1/seats/{world.pooled_seat.pk}/"
+
+    allowed = as_lead.patch(url, {"monthly_allocation": 300}, format="json")
+    refused = as_lead.patch(url, {"monthly_allocation": 301, "pool_access": False}, format="json")
+
+    assert allowed.status_code == 200
+    assert allowed.json()["monthly_allocation"] == 300
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "monthly_allocation": [
+            "An allocation of 301 credits a month is more than the team pool receives: its "
+            "monthly grant is 300 credits (the monthly credits of the team's active pooled "
+            "seats)."
+        ]
+    }
+    seat = Seat.objects.get(pk=world.pooled_seat.pk)
+    assert (seat.monthly_allocation, seat.pool_access) == (300, True)
+
+
 def test_an_allocation_on_a_seat_without_a_pool_is_400(world: World, as_lead: APIClient) -> None:
     answer = as_lead.patch(
         f"/api/v1/seats/{world.seat.pk}/", {"monthly_allocation": 5}, format="json"

@@ -19,7 +19,7 @@ from ledger.services import (
     seat_cancel,
     seat_update_settings,
 )
-from teams.models import Seat, Team
+from teams.models import AuditEvent, Seat, Team
 from tests.fields import differences
 from tests.ledger.helpers import SYSTEM, account_of, own_balance, seat_on, set_plan, utc
 from tests.ledger.pool.helpers import pool_credits, pool_of_team, pool_refreshes
@@ -291,10 +291,13 @@ def test_each_pooled_seat_receives_its_own_allocation(
 def test_an_allocation_larger_than_the_pool_moves_what_the_pool_holds(
     team: Team, pooled: Seat, time_machine: TimeMachineFixture
 ) -> None:
-    seat_update_settings(seat=pooled, monthly_allocation=400, cause=SYSTEM)
+    # The pool is emptied and the seat's own balance leaves the cap room for 50 credits only.
+    pool_transfer(team=team, seat=pooled, credits=150, cause=SYSTEM)
+    adjustment_post(seat=pooled, credits=400, reason="LinkedIn shows 550", cause=SYSTEM)
+    seat_update_settings(seat=pooled, monthly_allocation=150, cause=SYSTEM)
 
     time_machine.move_to(utc(2025, 2, 10))
-    assert (pool_credits(team), own_balance(pooled)) == (0, 300)
+    assert (pool_credits(team), own_balance(pooled)) == (0, 600)
 
 
 def test_a_pooled_seats_next_refresh_is_the_pools_and_brings_its_allocation(
@@ -322,3 +325,77 @@ def test_a_negative_allocation_is_refused(pooled: Seat) -> None:
         seat_update_settings(seat=pooled, monthly_allocation=-5, cause=SYSTEM)
 
     assert refused.value.field == "monthly_allocation"
+
+
+# --- the allocation's bound: the pool's monthly grant ------------------------------------------
+
+
+def test_an_allocation_equal_to_the_pools_monthly_grant_is_allowed(
+    team: Team, pooled: Seat
+) -> None:
+    seat_on("recruiter_corporate", team=team)  # two pooled seats: the pool gets 300 a month
+
+    pooled = seat_update_settings(seat=pooled, monthly_allocation=300, cause=SYSTEM)
+
+    pooled.refresh_from_db()
+    assert pooled.monthly_allocation == 300
+
+
+def test_an_allocation_above_the_pools_monthly_grant_is_refused_and_nothing_changes(
+    team: Team, pooled: Seat
+) -> None:
+    seat_on("recruiter_corporate", team=team)
+    seat_update_settings(seat=pooled, monthly_allocation=40, cause=SYSTEM)
+    events = AuditEvent.objects.count()
+
+    with pytest.raises(LedgerValidationError) as refused:
+        seat_update_settings(seat=pooled, monthly_allocation=301, pool_access=False, cause=SYSTEM)
+
+    assert refused.value.field == "monthly_allocation"
+    assert refused.value.message == (
+        "An allocation of 301 credits a month is more than the team pool receives: its monthly "
+        "grant is 300 credits (the monthly credits of the team's active pooled seats)."
+    )
+    pooled.refresh_from_db()
+    assert (pooled.monthly_allocation, pooled.pool_access) == (40, True)
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_cancelled_pooled_seat_no_longer_counts_toward_the_grant(
+    team: Team, pooled: Seat
+) -> None:
+    second = seat_on("recruiter_corporate", team=team)
+    seat_cancel(seat=second, cause=SYSTEM)
+
+    with pytest.raises(LedgerValidationError):
+        seat_update_settings(seat=pooled, monthly_allocation=151, cause=SYSTEM)
+    assert seat_update_settings(seat=pooled, monthly_allocation=150, cause=SYSTEM)
+
+
+def test_an_allocation_kept_as_it_was_stays_allowed_after_the_grant_shrinks(
+    team: Team, pooled: Seat
+) -> None:
+    second = seat_on("recruiter_corporate", team=team)
+    seat_update_settings(seat=pooled, monthly_allocation=200, cause=SYSTEM)
+    seat_cancel(seat=second, cause=SYSTEM)
+
+    pooled = seat_update_settings(
+        seat=pooled, monthly_allocation=200, pool_access=False, cause=SYSTEM
+    )
+
+    assert (pooled.monthly_allocation, pooled.pool_access) == (200, False)
+
+
+def test_activation_counts_the_new_seat_in_the_grant(team: Team, pooled: Seat) -> None:
+    second = seat_on("recruiter_corporate", team=team, monthly_allocation=300)
+    assert second.monthly_allocation == 300
+    seats = Seat.objects.count()
+
+    with pytest.raises(LedgerValidationError) as refused:
+        seat_on("recruiter_corporate", team=team, monthly_allocation=451)
+
+    assert refused.value.field == "monthly_allocation"
+    assert refused.value.message.startswith("An allocation of 451 credits a month")
+    assert "its monthly grant is 450 credits" in refused.value.message
+    assert Seat.objects.count() == seats
+    assert pool_credits(team) == 300

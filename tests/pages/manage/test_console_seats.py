@@ -100,6 +100,33 @@ def test_bad_activation_is_a_form_error_and_writes_nothing(
     assert Seat.objects.count() == seats
 
 
+def test_activating_with_an_allocation_above_the_pools_monthly_grant_is_a_form_error(
+    admin_client: Client, console: Console
+) -> None:
+    pooled = {"plan": plan("recruiter_corporate").pk}
+    before = ledger_snapshot()
+
+    refused = admin_client.post(
+        reverse("manage:seat_create"), activation(console.org, **pooled, monthly_allocation="151")
+    )
+
+    assert refused.status_code == 200
+    assert "monthly_allocation" in refused.context["form"].errors
+    assert (
+        "An allocation of 151 credits a month is more than the team pool receives: its monthly "
+        "grant is 150 credits" in html_of(refused)
+    )
+    assert ledger_snapshot() == before
+    assert not Seat.objects.filter(holder=console.org.teammate).exists()
+
+    allowed = admin_client.post(
+        reverse("manage:seat_create"), activation(console.org, **pooled, monthly_allocation="150")
+    )
+
+    assert allowed.status_code == 302
+    assert Seat.objects.get(holder=console.org.teammate).monthly_allocation == 150
+
+
 def test_a_pooled_seat_activated_before_the_pools_last_refresh_is_a_form_error(
     admin_client: Client, console: Console
 ) -> None:
@@ -147,8 +174,8 @@ def test_purchase_preview_shows_unit_price_and_total(
     )
 
     html = html_of(response)
-    assert "<strong data-unit-price>10.00</strong>" in html
-    assert "<strong data-total>70.00</strong>" in html
+    assert "<strong data-unit-price>USD 10.00</strong>" in html
+    assert "<strong data-total>USD 70.00</strong>" in html
     assert not Purchase.objects.exists()
 
 
@@ -168,7 +195,7 @@ def test_purchase_records_credits_at_the_plan_price_that_never_expire(
     assert purchase.actor == console.org.admin
     entry = Entry.objects.get(account__seat=console.seat, kind=EntryKind.PURCHASE)
     assert (entry.amount, entry.balance_after) == (5, 35)
-    assert "Recorded 5 purchased credits at 10.00 each: 50.00 in all." in html_of(response)
+    assert "Recorded 5 purchased credits at USD 10.00 each: USD 50.00 in all." in html_of(response)
 
 
 def test_purchase_on_a_plan_that_sells_no_credits_is_a_form_error(

@@ -229,3 +229,22 @@ def test_an_allocation_on_a_seat_outside_the_pool_is_refused_with_the_reason(
     assert "Only seats on a pooled plan share the team pool." in response.content.decode()
     pooled.teammate.refresh_from_db()
     assert pooled.teammate.monthly_allocation is None
+
+
+def test_an_allocation_above_the_pools_monthly_grant_is_a_form_error(
+    client: Client, org: Org, pooled: PooledTeam
+) -> None:
+    client.force_login(org.lead)
+    url = settings_url(org.team, pooled.recruiter)
+
+    allowed = client.post(url, {"monthly_allocation": "300", "pool_access": "on"}, headers=HTMX)
+    refused = client.post(url, {"monthly_allocation": "301"}, headers=HTMX)
+
+    assert allowed.status_code == 200
+    assert refused.status_code == 400
+    assert (
+        "An allocation of 301 credits a month is more than the team pool receives: its monthly "
+        "grant is 300 credits" in refused.content.decode()
+    )
+    pooled.recruiter.refresh_from_db()
+    assert (pooled.recruiter.monthly_allocation, pooled.recruiter.pool_access) == (300, True)
