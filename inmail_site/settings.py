@@ -145,6 +145,9 @@ LANGUAGE_CODE = "en-us"
 # The organisation's time zone (R3): refreshes happen at 00:00 here, and day counts
 # (credit lifetimes, response windows) are calendar days here.
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+# The currency of every amount (plan prices, purchases, costs): pages show its code before
+# each one; the API gives plain decimals.
+CURRENCY = env.str("CURRENCY", default="USD")
 USE_I18N = True
 USE_TZ = True
 

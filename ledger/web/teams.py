@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -267,7 +268,7 @@ def _team_analytics_context(
             "labels": [line.label for line in flow_lines],
             "datasets": [
                 {
-                    "label": "Cost per response",
+                    "label": f"Cost per response ({settings.CURRENCY})",
                     "data": [
                         None
                         if line.flows.cost_per_response is None

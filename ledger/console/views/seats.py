@@ -40,6 +40,7 @@ from ledger.services import (
     seat_change_plan,
     seat_update_settings,
 )
+from ledger.templatetags.money import money
 from teams.models import Seat
 from teams.selectors import seats_visible_to, user_is_admin
 
@@ -241,8 +242,8 @@ def seat_purchase(request: HttpRequest, seat_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Recorded {purchase.credits} purchased credits at {purchase.unit_price} "
-                f"each: {purchase.total} in all.",
+                f"Recorded {purchase.credits} purchased credits at {money(purchase.unit_price)} "
+                f"each: {money(purchase.total)} in all.",
             )
             return redirect("manage:seat_detail", seat_id=seat.pk)
     return render(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import time_machine
@@ -214,6 +215,22 @@ def test_plans_list_the_catalog(admin_client: Client, console: Console) -> None:
     for row in Plan.objects.all():
         assert f'data-plan-id="{row.pk}"' in html
     assert "Recruiter Corporate" in html
+    assert '<td class="num">USD 1,080.00</td>' in html
+
+
+def test_amounts_show_the_currency_setting(
+    admin_client: Client, console: Console, settings: Any
+) -> None:
+    settings.CURRENCY = "EUR"
+
+    plans = html_of(admin_client.get(reverse("manage:plans")))
+    preview = html_of(
+        admin_client.get(reverse("manage:seat_purchase", args=[console.seat.pk]), {"credits": "7"})
+    )
+
+    assert '<td class="num">EUR 1,080.00</td>' in plans
+    assert "USD" not in plans
+    assert "<strong data-total>EUR 70.00</strong>" in preview
 
 
 def test_editing_a_plan_changes_what_comes_next_and_never_the_ledger(

@@ -85,7 +85,10 @@ def test_team_analytics_chart_response_rates_credit_flows_and_cost_per_response(
     # Three subscriptions charged at activation: 1080 + 1080 + 170, one response.
     assert period.cost == period.cost_per_response
     assert str(period.cost_per_response) == "2330.00"
-    assert 'data-stat="cost-per-response">2330.00<' in html
+    assert 'data-stat="cost-per-response">USD 2,330.00<' in html
+    cost = chart(html, "chart-cost")
+    assert cost["datasets"][0]["label"] == "Cost per response (USD)"
+    assert cost["datasets"][0]["data"] == [None, None, 2330.0]
 
 
 def test_months_still_inside_the_30_day_window_are_marked_and_explained(
