@@ -8,9 +8,11 @@ do, so the cap arithmetic is written once.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+from ledger import schedule
 from ledger.exceptions import LedgerValidationError
 from ledger.models import InMailStatus
 
@@ -21,6 +23,7 @@ RESPONSE_WINDOW_DAYS = 90
 REMINDER_AFTER_DAYS = 3
 TEAMMATE_WARNING_DAYS = 90
 BONUS_LIFETIME_DAYS = 30
+IDLE_AFTER_DAYS = 14
 WARNING_TEAMMATE = "recipient_contacted_by_teammate"
 # Read once: `InMailStatus.values` builds a new list on every access, and an import checks
 # every row.
@@ -65,6 +68,13 @@ def lost_to_cap(*, monthly: int, cap: int, capped: int) -> int:
     """What the cap takes at a refresh (docs/rules.md "Lost to cap at the next refresh"): the
     part of the monthly credits it holds back, and the capped credits trimmed above it (R4)."""
     return monthly - grant_under_cap(monthly=monthly, cap=cap, capped=capped) + max(0, capped - cap)
+
+
+def seat_is_idle(*, activated_at: datetime, last_sent_at: datetime | None, as_of: datetime) -> bool:
+    """Whether a seat is idle at `as_of`: activated more than `IDLE_AFTER_DAYS` days before it
+    and sent no InMail within those days (a seat younger than the window is never idle)."""
+    since = schedule.add_days(as_of, -IDLE_AFTER_DAYS)
+    return activated_at < since and (last_sent_at is None or last_sent_at < since)
 
 
 def _validate_message(recipient: str, subject: str, body: str) -> None:

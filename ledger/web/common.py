@@ -16,7 +16,6 @@ from ledger.services import (
 from teams.models import User
 
 INMAILS_PER_PAGE = 20
-IDLE_AFTER_DAYS = 14
 # The event htmx fires after a send; the "my InMails" section reloads itself on it.
 LEDGER_UPDATED_EVENT = "ledger-updated"
 

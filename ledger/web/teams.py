@@ -4,7 +4,6 @@ analytics."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -16,16 +15,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from ledger import analytics
+from ledger import analytics, schedule
 from ledger.exceptions import LedgerRuleError, LedgerValidationError
 from ledger.forms import SeatSettingsForm, add_ledger_error
+from ledger.rules import IDLE_AFTER_DAYS, seat_is_idle
 from ledger.selectors import PoolRow, SeatBalance, seats_overview
 from ledger.services import (
     pool_transfer,
     seat_update_settings,
 )
 from ledger.web.common import (
-    IDLE_AFTER_DAYS,
     OPEN_MONTH_NOTE,
     _cause,
     _is_htmx,
@@ -110,7 +109,6 @@ def _team_ledger_context(
         Seat.objects.filter(team=team).order_by("status", "holder__username", "pk")
     )
     pool: PoolRow | None = overview.pools.get(team.pk)
-    idle_since = overview.as_of - timedelta(days=IDLE_AFTER_DAYS)
     lines = []
     for row in overview.seats:
         seat = row.seat
@@ -123,7 +121,12 @@ def _team_ledger_context(
         lines.append(
             TeamSeatLine(
                 row=row,
-                idle=active and (row.last_sent_at is None or row.last_sent_at < idle_since),
+                idle=active
+                and seat_is_idle(
+                    activated_at=schedule.start_of_day(seat.activated_on),
+                    last_sent_at=row.last_sent_at,
+                    as_of=overview.as_of,
+                ),
                 move_form=extra.get("move_form")
                 or (PoolMoveForm(auto_id=f"id_move_%s_{seat.pk}") if movable else None),
                 settings_form=extra.get("settings_form")

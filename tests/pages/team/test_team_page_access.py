@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from ledger.rules import IDLE_AFTER_DAYS
 from ledger.services import Cause, bonus_grant, inmail_send
 from tests.conftest import Org
 from tests.factories import make_seat
@@ -204,3 +205,37 @@ def test_the_at_risk_panel_counts_expiring_credits_lost_to_cap_and_idle_seats(
     html = response.content.decode()
     assert 'data-stat="lost-to-cap">70' in html
     assert '<td class="num">130</td>' in html
+
+
+def test_a_seat_younger_than_the_idle_window_is_not_idle(
+    client: Client, org: Org, clock: Any
+) -> None:
+    clock.move_to(datetime(2026, 1, 10, 9, tzinfo=UTC))
+    new = make_seat(holder=org.recruiter, team=org.team, plan_code="recruiter_lite")
+    client.force_login(org.lead)
+
+    response = client.get(team_url(org.team))
+
+    assert new not in [line.row.seat for line in response.context["idle_lines"]]
+    assert "badge idle" not in seat_row(response.content.decode(), new)
+    assert "Every active seat older than 14 days sent an InMail in them." in (
+        response.content.decode()
+    )
+
+
+def test_a_seat_activated_a_day_beyond_the_idle_window_without_an_inmail_is_idle(
+    client: Client, org: Org, clock: Any
+) -> None:
+    clock.move_to(datetime(2026, 2, 20, 9, tzinfo=UTC))
+    old = make_seat(
+        holder=org.recruiter,
+        team=org.team,
+        plan_code="recruiter_lite",
+        activated_on=date(2026, 2, 20) - timedelta(days=IDLE_AFTER_DAYS + 1),
+    )
+    client.force_login(org.lead)
+
+    response = client.get(team_url(org.team))
+
+    assert [line.row.seat for line in response.context["idle_lines"]] == [old]
+    assert "badge idle" in seat_row(response.content.decode(), old)
