@@ -1,5 +1,6 @@
 /* Small behaviours of the dashboard's pages. The pages work without JavaScript (plain form
-   posts); this adds live character counts and keeps keyboard focus sensible after htmx swaps. */
+   posts); this adds live character counts, keeps keyboard focus sensible after htmx swaps and
+   asks before a destructive form is sent. */
 (function () {
   "use strict";
 
@@ -34,6 +35,15 @@
       if (!focus.hasAttribute("tabindex")) focus.setAttribute("tabindex", "-1");
       focus.focus();
     }
+  });
+
+  // A destructive submit button (cancelling a seat, changing its plan) carries data-confirm:
+  // the form is sent only once the browser's confirm is accepted. Without JavaScript the page
+  // the button sits on, which states what is forfeited, is the confirm step.
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var message = button instanceof HTMLElement ? button.dataset.confirm : undefined;
+    if (message && !window.confirm(message)) event.preventDefault();
   });
 
   document.addEventListener("htmx:load", function (event) {

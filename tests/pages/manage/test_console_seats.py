@@ -377,7 +377,14 @@ def test_cancel_asks_first_and_says_how_many_credits_are_forfeited(
 ) -> None:
     response = admin_client.get(reverse("manage:seat_cancel", args=[console.seat.pk]))
 
-    assert "<strong data-forfeit>30 credits will be forfeited.</strong>" in html_of(response)
+    html = html_of(response)
+    assert "<strong data-forfeit>30 credits will be forfeited.</strong>" in html
+    # The page is the confirm step without JavaScript; with it, the button asks once more.
+    assert (
+        f'<button type="submit" class="danger" data-confirm="Cancel seat #{console.seat.pk} and '
+        "forfeit 30 credits? This can't be undone.\">Cancel the seat and forfeit 30 credits"
+        "</button>" in html
+    )
     assert Seat.objects.get(pk=console.seat.pk).status == SeatStatus.ACTIVE
 
 
@@ -414,6 +421,10 @@ def test_change_plan_warns_of_the_forfeit(admin_client: Client, console: Console
 
     html = html_of(response)
     assert "<strong data-forfeit>30 credits will be forfeited.</strong>" in html
+    assert (
+        f'<button type="submit" class="danger" data-confirm="Change the plan of seat '
+        f"#{console.seat.pk} and forfeit 30 credits? This can't be undone.\">" in html
+    )
     # The seat's own plan is not offered.
     choices = [p.pk for p in response.context["form"].fields["plan"].queryset]
     assert plan("recruiter_lite").pk not in choices
