@@ -21,6 +21,7 @@ from django.contrib.admin import helpers
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils.translation import ngettext
 
 from ledger.exceptions import LedgerError, LedgerValidationError
 from ledger.forms import ChangePlanForm, refusal_message
@@ -529,4 +530,4 @@ class SeatAdmin(admin.ModelAdmin[Seat]):
 
 
 def _seats(count: int) -> str:
-    return f"{count} seat{'s' if count != 1 else ''}"
+    return ngettext("%(count)d seat", "%(count)d seats", count) % {"count": count}

@@ -38,6 +38,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from ledger import schedule
 from ledger.models import (
@@ -89,8 +90,12 @@ class AlertReport:
     emailed: int
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def _credits(count: int) -> str:
+    return ngettext("%(count)d credit", "%(count)d credits", count) % {"count": count}
+
+
+def _inmail_credits(count: int) -> str:
+    return ngettext("%(count)d InMail credit", "%(count)d InMail credits", count) % {"count": count}
 
 
 def _preferences(users: Iterable[User]) -> dict[int, NotificationPreference]:
@@ -183,10 +188,10 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
                 Alert(
                     kind=AlertKind.LOW_BALANCE,
                     key=f"seat:{seat.pk}:period:{period}",
-                    title=f"{_plural(available, 'credit')} left on your {seat.plan.name} seat",
+                    title=f"{_credits(available)} left on your {seat.plan.name} seat",
                     body=(
                         f"Your {seat.plan.name} seat in {account.team.name} has "
-                        f"{_plural(available, 'InMail credit')} available, below your alert "
+                        f"{_inmail_credits(available)} available, below your alert "
                         f"threshold of {threshold}."
                     ),
                     recipients=(seat.holder,),
@@ -204,13 +209,13 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
                             kind=AlertKind.LOST_TO_CAP,
                             key=f"seat:{seat.pk}:refresh:{upcoming.on}",
                             title=(
-                                f"{_plural(upcoming.lost_to_cap, 'credit')} will be lost to the "
+                                f"{_credits(upcoming.lost_to_cap)} will be lost to the "
                                 f"cap on {upcoming.on}"
                             ),
                             body=(
                                 f"Your {plan.name} seat is near its cap of {plan.max_balance}: "
                                 f"at the refresh on {upcoming.on} "
-                                f"{_plural(upcoming.lost_to_cap, 'credit')} won't be granted. "
+                                f"{_credits(upcoming.lost_to_cap)} won't be granted. "
                                 "Spend credits before then to keep them."
                             ),
                             recipients=(seat.holder,),
@@ -230,12 +235,12 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
                     kind=AlertKind.LOST_TO_CAP,
                     key=f"pool:{pool.pk}:refresh:{upcoming.on}",
                     title=(
-                        f"{pool.team.name}: {_plural(upcoming.lost_to_cap, 'credit')} will be "
+                        f"{pool.team.name}: {_credits(upcoming.lost_to_cap)} will be "
                         f"lost to the cap on {upcoming.on}"
                     ),
                     body=(
                         f"The {pool.team.name} pool and its seats are near their cap: at the "
-                        f"refresh on {upcoming.on} {_plural(upcoming.lost_to_cap, 'credit')} "
+                        f"refresh on {upcoming.on} {_credits(upcoming.lost_to_cap)} "
                         "won't be granted."
                     ),
                     recipients=team_leads,
@@ -250,9 +255,9 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
                 Alert(
                     kind=AlertKind.POOL_LOW,
                     key=f"pool:{pool.pk}:period:{period}",
-                    title=f"{pool.team.name} pool is down to {_plural(available, 'credit')}",
+                    title=f"{pool.team.name} pool is down to {_credits(available)}",
                     body=(
-                        f"The {pool.team.name} pool holds {_plural(available, 'credit')}, "
+                        f"The {pool.team.name} pool holds {_credits(available)}, "
                         f"under {POOL_LOW_SHARE:.0%} of its cap of {cap}."
                     ),
                     recipients=team_leads,
@@ -296,8 +301,13 @@ def _expiring_alerts(
             Alert(
                 kind=AlertKind.EXPIRING,
                 key=f"account:{account_id}:expires:{day}",
-                title=f"{_plural(credits, 'credit')} expire on {day}",
-                body=f"{owner} has {_plural(credits, 'InMail credit')} expiring on {day}.",
+                title=ngettext(
+                    "%(count)d credit expires on %(day)s",
+                    "%(count)d credits expire on %(day)s",
+                    credits,
+                )
+                % {"count": credits, "day": day},
+                body=f"{owner} has {_inmail_credits(credits)} expiring on {day}.",
                 recipients=recipients,
                 seat=seat,
                 team=account.team,

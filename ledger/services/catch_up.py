@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from ledger import schedule
 from ledger.models import (
@@ -78,7 +79,12 @@ def _expire(account: Account, at: datetime, operation: OpenOperation) -> None:
             lot=lot,
             operation=operation,
             cause=Cause.system("expiry"),
-            memo=f"{credits} credit{'s' if credits != 1 else ''} reached the end of their life",
+            memo=ngettext(
+                "%(count)d credit reached the end of its life",
+                "%(count)d credits reached the end of their life",
+                credits,
+            )
+            % {"count": credits},
         )
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from ledger import schedule
 from ledger.exceptions import (
@@ -83,8 +84,22 @@ class ImportRejected(LedgerValidationError):
     """Rows of an import that no rule could accept; nothing of the import was kept."""
 
     def __init__(self, problems: list[ImportProblem]) -> None:
-        super().__init__("rows", f"{len(problems)} problem(s) in the rows to import.")
+        count = len(problems)
+        super().__init__(
+            "rows",
+            ngettext(
+                "%(count)d problem in the rows to import.",
+                "%(count)d problems in the rows to import.",
+                count,
+            )
+            % {"count": count},
+        )
         self.problems = problems
+
+
+def _a_status(status: str) -> str:
+    """ "An accepted InMail", "A declined InMail": the article the status's sound takes."""
+    return f"{'An' if status[:1] in 'aeiou' else 'A'} {status} InMail"
 
 
 def _historic_problems(row: HistoricInMail, now: datetime) -> list[ImportProblem]:
@@ -103,7 +118,7 @@ def _historic_problems(row: HistoricInMail, now: datetime) -> list[ImportProblem
         if row.responded_at is None:
             problems.append(
                 ImportProblem(
-                    row.line, "responded_at", f"A {row.status} InMail needs the response time."
+                    row.line, "responded_at", f"{_a_status(row.status)} needs the response time."
                 )
             )
         elif row.responded_at < row.sent_at:
@@ -117,7 +132,7 @@ def _historic_problems(row: HistoricInMail, now: datetime) -> list[ImportProblem
             ImportProblem(
                 row.line,
                 "responded_at",
-                f"A {row.status} InMail has no response; leave responded_at empty "
+                f"{_a_status(row.status)} has no response; leave responded_at empty "
                 "or give the status accepted, declined or replied.",
             )
         )

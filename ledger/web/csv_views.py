@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from ledger.models import EntryKind, InMailStatus
@@ -239,8 +240,12 @@ def import_commit(request: HttpRequest) -> HttpResponse:
     request.session.pop(SESSION_KEY, None)
     messages.success(
         request,
-        f"Imported {imported} InMail{'s' if imported != 1 else ''} from {name}, for analytics "
-        "only: no credit was charged.",
+        ngettext(
+            "Imported %(count)d InMail from %(name)s, for analytics only: no credit was charged.",
+            "Imported %(count)d InMails from %(name)s, for analytics only: no credit was charged.",
+            imported,
+        )
+        % {"count": imported, "name": name},
     )
     return redirect("csv:index")
 

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from ledger import analytics, schedule
@@ -369,8 +370,10 @@ def team_seat_move(request: HttpRequest, pk: int, seat_pk: int) -> HttpResponse:
         )
     direction = "from the pool to" if credits > 0 else "to the pool from"
     notice = (
-        f"Moved {abs(credits)} credit{'s' if abs(credits) != 1 else ''} {direction} "
-        f"{seat.holder}: the seat holds {result.seat_own}, the pool {result.pool_available}."
+        ngettext("Moved %(count)d credit", "Moved %(count)d credits", abs(credits))
+        % {"count": abs(credits)}
+        + f" {direction} {seat.holder}: the seat holds {result.seat_own}, "
+        f"the pool {result.pool_available}."
     )
     return _team_write_response(request, team, seat, status=200, forms_of_seat={"notice": notice})
 
@@ -408,7 +411,9 @@ def team_seat_settings(request: HttpRequest, pk: int, seat_pk: int) -> HttpRespo
     allocation = seat.monthly_allocation or 0
     access = "may draw from the pool" if seat.pool_access else "may not draw from the pool"
     notice = (
-        f"{seat.holder}: {allocation} credit{'s' if allocation != 1 else ''} a month "
-        f"from the pool; {access}."
+        f"{seat.holder}: "
+        + ngettext("%(count)d credit a month", "%(count)d credits a month", allocation)
+        % {"count": allocation}
+        + f" from the pool; {access}."
     )
     return _team_write_response(request, team, seat, status=200, forms_of_seat={"notice": notice})

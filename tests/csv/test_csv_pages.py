@@ -53,6 +53,18 @@ def upload_text(client: Client, *rows: str) -> TestResponse:
     return upload(client, (HEADER + "".join(f"{row}\n" for row in rows)).encode())
 
 
+def test_one_row_with_a_problem_is_counted_in_the_singular(
+    client: Client, org: Org, seats: Seats
+) -> None:
+    signed_in(client, org.recruiter)
+    upload_text(client, f"{seats.recruiter.pk},ada,Hi,Body,2025-06-01,accepted,")
+
+    html = client.get(reverse("csv:import_preview")).content.decode()
+
+    assert "1 row read:\n  0 ready to import, 1 with problems." in html
+    assert "An accepted InMail needs the response time." in html
+
+
 def commit(client: Client) -> TestResponse:
     digest = client.session[SESSION_KEY]["digest"]
     return client.post(reverse("csv:import_commit"), {"digest": digest})
@@ -248,6 +260,7 @@ def test_a_file_with_an_error_is_reported_row_by_row_and_cannot_be_committed(
     html = preview.content.decode()
 
     assert preview.status_code == 200
+    assert "3 rows read:\n  1 ready to import, 2 with problems." in html
     assert 'id="import-problems"' in html
     assert '<tr data-row="3">' in html
     assert "It is in the future." in html

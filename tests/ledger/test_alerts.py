@@ -198,6 +198,24 @@ def test_expiring_credits_warn_the_holder_at_7_days_not_at_8_and_not_again(
     assert Notification.objects.filter(kind=AlertKind.EXPIRING).count() == 1
 
 
+def test_one_expiring_credit_is_named_in_the_singular(
+    people: People, clock: time_machine.Traveller
+) -> None:
+    seat = seat_on("recruiter_lite", holder=people.holder, team=people.team)
+    clock.move_to(utc(2025, 5, 31))
+    # Spend order takes the soonest to expire first: the 10 March grant keeps one credit.
+    adjustment_post(seat=seat, credits=-29, reason="Match LinkedIn", cause=SYSTEM)
+
+    clock.move_to(utc(2025, 6, 1))
+    alerts_raise()
+
+    notification = Notification.objects.get(kind=AlertKind.EXPIRING)
+    assert notification.title == "1 credit expires on 2025-06-08"
+    assert notification.body == (
+        "Your Recruiter Lite seat has 1 InMail credit expiring on 2025-06-08."
+    )
+
+
 def test_expiring_pool_credits_warn_the_team_leads_not_the_holder_nor_other_leads(
     people: People, clock: time_machine.Traveller
 ) -> None:

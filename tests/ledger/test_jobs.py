@@ -274,8 +274,8 @@ def test_ledger_tick_until_a_past_instant_applies_only_what_was_due_by_then(
     call_command("ledger_tick", "--until", "2025-05-10T00:00:00+00:00", stdout=out)
 
     assert out.getvalue().strip() == (
-        "Ledger up to date until 2025-05-10T00:00:00+00:00: 1 account group(s) moved, "
-        "1 reminder(s), 0 InMail(s) closed as no_response."
+        "Ledger up to date until 2025-05-10T00:00:00+00:00: 1 account group moved, "
+        "1 reminder, 0 InMails closed as no_response."
     )
     # The May refresh is due at exactly 00:00 on 10 May: it is included.
     assert ledger_rows(account_of(seat)) == LEDGER_ON_10_JUNE[:4]

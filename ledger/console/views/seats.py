@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ledger import schedule
@@ -184,7 +185,13 @@ def seat_cancel_confirm(request: HttpRequest, seat_id: int) -> HttpResponse:
                 or 0
             )
             messages.success(
-                request, f"Cancelled seat #{seat.pk}; {forfeited} credits were forfeited."
+                request,
+                ngettext(
+                    "Cancelled seat #%(seat)d; %(count)d credit was forfeited.",
+                    "Cancelled seat #%(seat)d; %(count)d credits were forfeited.",
+                    forfeited,
+                )
+                % {"seat": seat.pk, "count": forfeited},
             )
             return redirect("manage:seat_detail", seat_id=seat.pk)
     balance = seat_balance(seat)
@@ -242,8 +249,16 @@ def seat_purchase(request: HttpRequest, seat_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Recorded {purchase.credits} purchased credits at {money(purchase.unit_price)} "
-                f"each: {money(purchase.total)} in all.",
+                ngettext(
+                    "Recorded %(count)d purchased credit at %(price)s: %(total)s in all.",
+                    "Recorded %(count)d purchased credits at %(price)s each: %(total)s in all.",
+                    purchase.credits,
+                )
+                % {
+                    "count": purchase.credits,
+                    "price": money(purchase.unit_price),
+                    "total": money(purchase.total),
+                },
             )
             return redirect("manage:seat_detail", seat_id=seat.pk)
     return render(
@@ -298,7 +313,15 @@ def seat_adjust(request: HttpRequest, seat_id: int) -> HttpResponse:
         except LedgerError as error:
             add_ledger_error(form, error)
         else:
-            messages.success(request, f"Posted an adjustment of {credits:+d} credits.")
+            messages.success(
+                request,
+                ngettext(
+                    "Posted an adjustment of %(credits)+d credit.",
+                    "Posted an adjustment of %(credits)+d credits.",
+                    abs(credits),
+                )
+                % {"credits": credits},
+            )
             return redirect("manage:seat_detail", seat_id=seat.pk)
     return _render_seat_detail(request, seat, adjustment_form=form)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from ledger.models import Account, Entry
 from ledger.selectors import ledger_discrepancies
@@ -24,12 +25,28 @@ class Command(BaseCommand):
         accounts, entries = Account.objects.count(), Entry.objects.count()
         if differences:
             raise CommandError(
-                f"{len(differences)} difference(s) across {accounts} accounts and "
-                f"{entries} entries.",
+                ngettext(
+                    "%(count)d difference across %(accounts)s and %(entries)s.",
+                    "%(count)d differences across %(accounts)s and %(entries)s.",
+                    len(differences),
+                )
+                % {
+                    "count": len(differences),
+                    "accounts": _accounts(accounts),
+                    "entries": _entries(entries),
+                },
                 returncode=1,
             )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Ledger consistent: {accounts} accounts, {entries} entries, 0 differences."
+                f"Ledger consistent: {_accounts(accounts)}, {_entries(entries)}, 0 differences."
             )
         )
+
+
+def _accounts(count: int) -> str:
+    return ngettext("%(count)d account", "%(count)d accounts", count) % {"count": count}
+
+
+def _entries(count: int) -> str:
+    return ngettext("%(count)d entry", "%(count)d entries", count) % {"count": count}

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import ngettext
 
 from ledger.exceptions import LedgerValidationError
 from ledger.services import ledger_tick
@@ -43,8 +44,17 @@ class Command(BaseCommand):
             report = ledger_tick(until=until)
         except LedgerValidationError as error:
             raise CommandError(f"--until: {error.message}") from None
+        groups = ngettext(
+            "%(count)d account group moved", "%(count)d account groups moved", report.groups
+        ) % {"count": report.groups}
+        reminders = ngettext("%(count)d reminder", "%(count)d reminders", report.reminders) % {
+            "count": report.reminders
+        }
+        closed = ngettext(
+            "%(count)d InMail closed as no_response",
+            "%(count)d InMails closed as no_response",
+            report.closed,
+        ) % {"count": report.closed}
         self.stdout.write(
-            f"Ledger up to date until {report.until.isoformat()}: {report.groups} account "
-            f"group(s) moved, {report.reminders} reminder(s), {report.closed} InMail(s) closed "
-            "as no_response."
+            f"Ledger up to date until {report.until.isoformat()}: {groups}, {reminders}, {closed}."
         )

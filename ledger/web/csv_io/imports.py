@@ -167,7 +167,12 @@ class ImportPreview:
 
     @property
     def lines_with_problems(self) -> int:
-        return len({problem.line for problem in self.problems})
+        """Rows of the file with at least one problem (the file's own problems are line 0)."""
+        return len({problem.line for problem in self.problems if problem.line})
+
+    @property
+    def lines_without_problems(self) -> int:
+        return self.total - self.lines_with_problems
 
 
 class _RowProblem(Exception):
