@@ -69,6 +69,10 @@ OPERATION_RULE_FIELDS = {
     # The cap can't be below the monthly credits; pooling can't change under active seats.
     "PATCH /api/v1/plans/{code}/": {"max_balance", "pooled"},
     "POST /api/v1/seats/{id}/adjustments/": {"credits"},  # never zero
+    # A recipient must read as a profile URL or a member id: text that Python's URL parser
+    # refuses (characters that NFKC-normalise to a URL delimiter) is refused, and no pattern
+    # can say which those are.
+    "POST /api/v1/inmails/": {"recipient"},
     "POST /api/v1/teams/": {"name"},  # unique
     # unique; Django's password validators; Django's email check is stricter than `email`
     "POST /api/v1/users/": {"username", "password", "email"},
