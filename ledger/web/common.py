@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +47,30 @@ OPEN_MONTH_NOTE = (
 )
 
 
+# Fewer eligible InMails than this (the rate's base) and a row's rate says little: its row is
+# greyed and labelled "small sample" (a 100 % from 3 InMails is not a star).
+SMALL_SAMPLE_ELIGIBLE = 20
+
+
+@dataclass(frozen=True)
+class RateLine:
+    """A response-rate row as a table shows it: open (its month may still move) or not."""
+
+    row: analytics.ResponseRateRow
+    open: bool = False
+
+    @property
+    def small_sample(self) -> bool:
+        return self.row.rate_base < SMALL_SAMPLE_ELIGIBLE
+
+
+def _rate_lines(
+    rows: list[analytics.ResponseRateRow], open_keys: set[str] | None = None
+) -> list[RateLine]:
+    marked = open_keys or set()
+    return [RateLine(row=row, open=row.key in marked) for row in rows]
+
+
 def _months_still_open(inmails: QuerySet[InMail], now: datetime) -> set[str]:
     """Month keys ("YYYY-MM") with pending InMails younger than the 30-day window."""
     recent = inmails.filter(
@@ -61,7 +86,8 @@ def _rate_chart(
 ) -> dict[str, Any]:
     """Chart data for charts.js: labels and one series of response rates in percent.
 
-    Labels of `open_keys` carry a "*" that the page explains (OPEN_MONTH_NOTE).
+    Labels of `open_keys` carry a "*" that the page explains (OPEN_MONTH_NOTE); each point's
+    sample size (its eligible InMails, the rate's base) is in `eligible`, for the tooltip.
     """
     marked = open_keys or set()
     return {
@@ -69,6 +95,10 @@ def _rate_chart(
         "percent": True,
         "labels": [f"{row.label}*" if row.key in marked else row.label for row in rows],
         "datasets": [
-            {"label": "Response rate", "data": [_percent(row.response_rate) for row in rows]}
+            {
+                "label": "Response rate",
+                "data": [_percent(row.response_rate) for row in rows],
+                "eligible": [row.rate_base for row in rows],
+            }
         ],
     }

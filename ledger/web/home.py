@@ -32,10 +32,12 @@ from ledger.web.common import (
     INMAILS_PER_PAGE,
     LEDGER_UPDATED_EVENT,
     OPEN_MONTH_NOTE,
+    SMALL_SAMPLE_ELIGIBLE,
     _cause,
     _is_htmx,
     _months_still_open,
     _rate_chart,
+    _rate_lines,
     _user,
 )
 from ledger.web.forms import (
@@ -140,9 +142,11 @@ def _response_rates_context(user: User) -> dict[str, Any]:
     open_months = _months_still_open(mine, now)
     return {
         "rates_by_month": by_month,
+        "rate_lines": _rate_lines(by_month, open_months),
         "rates_total": analytics.response_totals(mine, now=now),
         "rates_chart": _rate_chart(by_month, kind="line", open_keys=open_months),
         "rates_note": OPEN_MONTH_NOTE if open_months else "",
+        "small_sample_eligible": SMALL_SAMPLE_ELIGIBLE,
     }
 
 

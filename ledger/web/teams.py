@@ -27,10 +27,12 @@ from ledger.services import (
 )
 from ledger.web.common import (
     OPEN_MONTH_NOTE,
+    SMALL_SAMPLE_ELIGIBLE,
     _cause,
     _is_htmx,
     _months_still_open,
     _rate_chart,
+    _rate_lines,
     _user,
 )
 from ledger.web.forms import (
@@ -234,6 +236,7 @@ def _team_analytics_context(
                 "key": group_by,
                 "title": title,
                 "rows": rows,
+                "lines": _rate_lines(rows, open_keys),
                 "chart": _rate_chart(rows, kind=kind, open_keys=open_keys),
                 "note": OPEN_MONTH_NOTE if open_keys else "",
                 "chart_id": f"chart-rate-{group_by}",
@@ -257,6 +260,7 @@ def _team_analytics_context(
         "months": months,
         "rates_total": analytics.response_totals(inmails, now=now),
         "rate_sections": rate_sections,
+        "small_sample_eligible": SMALL_SAMPLE_ELIGIBLE,
         "flow_lines": flow_lines,
         "flow_period": period,
         "flow_chart": {

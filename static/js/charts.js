@@ -2,7 +2,8 @@
 
    A chart is a <canvas data-chart="ID"> whose data sits in the page as
    {{ chart|json_script:"ID" }}: JSON, never interpolated into script. The JSON is
-   {type: "bar"|"line", labels: [...], datasets: [{label, data}], percent: bool, stacked: bool}.
+   {type: "bar"|"line", labels: [...], datasets: [{label, data, eligible?}], percent: bool,
+   stacked: bool}; `eligible`, on response rates, is each point's sample size (the tooltip says it).
    The same numbers are always in a table next to the chart, for screen readers and for anyone
    who prefers reading numbers. */
 (function () {
@@ -25,7 +26,8 @@
         borderColor: colour,
         borderWidth: spec.type === "line" ? 2 : 0,
         spanGaps: true,
-        tension: 0.2
+        tension: 0.2,
+        eligible: dataset.eligible
       };
     });
     canvas.dataset.drawn = "1";
@@ -43,7 +45,11 @@
               label: function (context) {
                 var value = context.parsed.y;
                 if (value === null || value === undefined) return context.dataset.label + ": —";
-                return context.dataset.label + ": " + (percent ? value.toFixed(1) + "%" : value);
+                var text = context.dataset.label + ": " + (percent ? value.toFixed(1) + "%" : value);
+                var eligible = context.dataset.eligible;
+                // A response rate's sample size: the eligible InMails it is a share of.
+                if (eligible) text += " of " + eligible[context.dataIndex] + " eligible";
+                return text;
               }
             }
           }

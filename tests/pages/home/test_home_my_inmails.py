@@ -115,6 +115,61 @@ def test_my_response_rates_by_month(client: Client, org: Org, history: list[InMa
     assert '"data": [100.0]' in html
 
 
+def rate_row(html: str, key: str) -> tuple[str, str, list[str]]:
+    """A response-rate table row: its class attribute, its header and its cells (text only)."""
+    match = re.search(rf'<tr data-rate-row="{key}"([^>]*)>(.*?)</tr>', html, re.S)
+    assert match, key
+    header = re.search(r"<th[^>]*>(.*?)</th>", match.group(2), re.S)
+    assert header
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", match.group(2), re.S)
+    return match.group(1), header.group(1), [re.sub(r"<[^>]+>", "", c).strip() for c in cells]
+
+
+def test_my_rates_show_eligible_beside_sent_mark_open_months_and_grey_small_samples(
+    client: Client, org: Org, seats: HomeSeats, history: list[InMail], clock: Any
+) -> None:
+    # Forty days on, March's window is over: 24 eligible (the withdrawn one never is), not open.
+    clock.shift(timedelta(days=40))  # 6 May
+    may = [send(seats.recruiter, f"linkedin.com/in/may-{number}") for number in range(3)]
+    inmail_record_response(inmail=may[0], outcome="accepted", cause=Cause.system("test"))
+    client.force_login(org.recruiter)
+
+    html = client.get(reverse("home")).content.decode()
+
+    assert (
+        '<th scope="col" class="num">Sent</th>\n        <th scope="col" class="num">Eligible</th>'
+        in html
+    )
+    march_class, march_label, march = rate_row(html, "2026-03")
+    # Sent, eligible, answered within 30 days, rate (1 of 24: 4%), and no small-sample label.
+    assert (march_label, march[:4]) == ("Mar 2026", ["25", "24", "1", "4%"])
+    assert "small-sample" not in march_class
+    # May: three sent, one answered (eligible), two pending inside the window: open and small.
+    may_class, may_label, may_cells = rate_row(html, "2026-05")
+    assert may_cells[:4] == ["3", "1", "1", "100% small sample"]
+    assert 'class="small-sample"' in may_class
+    assert may_label.startswith('May 2026<span class="open-mark" aria-hidden="true">*</span>')
+    assert '<span class="visually-hidden"> (still open:' in may_label
+    assert "count once answered or 30 days old, so its rate may still fall" in html
+    # Overall: 2 answered within 30 days of 25 eligible, 28 sent.
+    overall = re.search(r'data-stat="rates-overall">(.*?)</strong>', html, re.S)
+    assert overall
+    assert " ".join(overall.group(1).split()) == "8% of 25 eligible (28 sent)"
+
+
+def test_a_small_overall_base_is_labelled_a_small_sample(
+    client: Client, org: Org, history: list[InMail]
+) -> None:
+    client.force_login(org.recruiter)
+
+    html = client.get(reverse("home")).content.decode()
+
+    overall = re.search(r'data-stat="rates-overall">(.*?)</strong>(.*?)\.', html, re.S)
+    assert overall
+    assert " ".join(overall.group(1).split()) == "100% of 1 eligible (25 sent)"
+    assert 'class="badge small-sample">small sample</span>' in overall.group(2)
+
+
 # --- bounded queries -------------------------------------------------------------------------
 
 

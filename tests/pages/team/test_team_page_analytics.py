@@ -121,6 +121,63 @@ def test_months_still_inside_the_30_day_window_are_marked_and_explained(
     assert "count once answered or 30 days old, so its rate may still fall" in html
 
 
+def rate_row(html: str, key: str) -> tuple[str, str, list[str]]:
+    """A response-rate table row: its class attribute, its header and its cells (text only)."""
+    match = re.search(rf'<tr data-rate-row="{key}"([^>]*)>(.*?)</tr>', html, re.S)
+    assert match, key
+    header = re.search(r"<th[^>]*>(.*?)</th>", match.group(2), re.S)
+    assert header
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", match.group(2), re.S)
+    return match.group(1), header.group(1), [re.sub(r"<[^>]+>", "", c).strip() for c in cells]
+
+
+def test_rate_tables_show_eligible_mark_open_months_and_grey_small_samples(
+    client: Client, org: Org, pooled: PooledTeam, clock: Any
+) -> None:
+    def send(name: str) -> Any:
+        return inmail_send(
+            seat=pooled.recruiter,
+            recipient=f"linkedin.com/in/{name}",
+            subject="Hello there",
+            body="A role for you",
+            cause=Cause.system("test"),
+        ).inmail
+
+    january = [send(f"jan{number}") for number in range(22)]  # 10 January
+    inmail_record_response(inmail=january[0], outcome="replied", cause=Cause.system("test"))
+    clock.move_to(datetime(2026, 2, 20, 12, 0, tzinfo=UTC))  # January's window is over
+    february = [send(f"feb{number}") for number in range(2)]
+    inmail_record_response(inmail=february[0], outcome="accepted", cause=Cause.system("test"))
+    client.force_login(org.lead)
+
+    html = client.get(team_url(org.team)).content.decode()
+
+    assert (
+        '<th scope="col" class="num">Sent</th>\n        <th scope="col" class="num">Eligible</th>'
+        in html
+    )
+    jan_class, jan_label, jan = rate_row(html, "2026-01")
+    # Sent, eligible, answered within 30 days, rate: 1 of 22 is 5%; a full sample, not open.
+    assert (jan_label, jan[:4]) == ("Jan 2026", ["22", "22", "1", "5%"])
+    assert "small-sample" not in jan_class
+    feb_class, feb_label, feb = rate_row(html, "2026-02")
+    # One answered (eligible) and one pending inside the window: open, and a small sample.
+    assert feb[:4] == ["2", "1", "1", "100% small sample"]
+    assert 'class="small-sample"' in feb_class
+    assert feb_label.startswith('Feb 2026<span class="open-mark" aria-hidden="true">*</span>')
+    assert '<span class="visually-hidden"> (still open:' in feb_label
+    assert chart(html, "chart-rate-month")["labels"] == ["Jan 2026", "Feb 2026*"]
+    assert chart(html, "chart-rate-month")["datasets"][0]["eligible"] == [22, 1]
+    assert "count once answered or 30 days old, so its rate may still fall" in html
+    # The recruiter's row sums both months: 23 eligible of 24 sent, no longer a small sample.
+    recruiter_class, _, recruiter = rate_row(html, org.recruiter.username)
+    assert recruiter[:4] == ["24", "23", "2", "9%"]
+    assert "small-sample" not in recruiter_class
+    overall = re.search(r'data-stat="rates-overall">(.*?)</strong>', html, re.S)
+    assert overall
+    assert " ".join(overall.group(1).split()) == "9% of 23 eligible (24 sent)"
+
+
 def test_a_script_in_a_holders_name_is_escaped_in_tables_and_chart_data(
     client: Client, org: Org, pooled: PooledTeam
 ) -> None:
