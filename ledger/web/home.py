@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST, require_safe
 
 from ledger import analytics, schedule
@@ -183,11 +184,20 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 @login_required
 def inmail_list(request: HttpRequest) -> HttpResponse:
-    """The "my InMails" section alone, for htmx filters and page links."""
-    user = _user(request)
-    response = render(request, "ledger/_inmail_list.html", _inmail_list_context(request, user))
-    query = request.GET.urlencode()
-    response["HX-Push-Url"] = reverse("home") + (f"?{query}" if query else "")
+    """The "my InMails" section alone, for htmx filters and page links.
+
+    Opened directly (a bookmark, a link opened in a new tab: no HX-Request header) it is the
+    whole home page with the same filters and page, never a bare fragment. The answer depends
+    on that header, so it says so (Vary), and a cache never hands the fragment to a browser.
+    """
+    if not _is_htmx(request):
+        response = home(request)
+    else:
+        user = _user(request)
+        response = render(request, "ledger/_inmail_list.html", _inmail_list_context(request, user))
+        query = request.GET.urlencode()
+        response["HX-Push-Url"] = reverse("home") + (f"?{query}" if query else "")
+    patch_vary_headers(response, ["HX-Request"])
     return response
 
 
@@ -327,7 +337,9 @@ def inmail_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
         return _inmail_action_response(
             request, _InMailLine(_acted_inmail(request, pk), error=refusal.detail), status=409
         )
-    notice = "Withdrawn. The credit is not given back."
+    withdrawn = _acted_inmail(request, pk)
+    # An Open Profile InMail cost nothing (R7), so there is no credit to speak of (R9).
+    notice = "Withdrawn. The credit is not given back." if withdrawn.credit_cost else "Withdrawn."
     return _inmail_action_response(
-        request, _InMailLine(_acted_inmail(request, pk), notice=notice), status=200, success=notice
+        request, _InMailLine(withdrawn, notice=notice), status=200, success=notice
     )
