@@ -252,6 +252,7 @@ def reads_of_a_send_on_a_seat_with_years_of_history(
             (
                 InMail(
                     seat=seat,
+                    sender_id=seat.holder_id,
                     recipient=f"member-{i}",
                     recipient_key=f"member-{i}",
                     subject="Earlier outreach",

@@ -391,6 +391,11 @@ class InMail(models.Model):
         blank=True,
         related_name="logged_inmails",
     )
+    # Who sent it: the seat's holder when it was sent (R19). Analytics by recruiter count it
+    # here for good, whoever holds the seat later; `created_by` is whoever logged it.
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sent_inmails"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -455,6 +460,101 @@ class Purchase(models.Model):
         return f"{self.credits} credits at {self.unit_price} for seat #{self.seat_id}"
 
 
+class ReconciliationStatus(models.TextChoices):
+    MATCHED = "matched", "Matched"
+    OPEN = "open", "Open"
+    ADJUSTED = "adjusted", "Adjusted"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+# An open reconciliation is closed by an admin in one of these two ways (R21).
+RESOLUTIONS = {"adjust": ReconciliationStatus.ADJUSTED, "dismiss": ReconciliationStatus.DISMISSED}
+
+
+class Reconciliation(models.Model):
+    """What LinkedIn showed for a seat at an instant, beside the ledger's own figure (R21).
+
+    `ledger_balance` is the seat's available credits (its own, and its pool's if it may draw)
+    as of `observed_at`, and `difference = linkedin_balance - ledger_balance`, both kept as they
+    were when recorded. No difference is `matched`; any other is `open` until an admin resolves
+    it: `adjusted` by an R15 adjustment of the difference (`adjustment`, its first entry) or
+    `dismissed`, with a reason either way. The constraints hold every combination.
+    """
+
+    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="reconciliations")
+    observed_at = models.DateTimeField()
+    linkedin_balance = models.PositiveIntegerField()
+    ledger_balance = models.IntegerField()
+    difference = models.IntegerField()
+    status = models.CharField(max_length=16, choices=ReconciliationStatus.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reconciliations_recorded",
+    )
+    created_at = models.DateTimeField()
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reconciliations_resolved",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    adjustment = models.OneToOneField(
+        Entry, on_delete=models.PROTECT, null=True, blank=True, related_name="reconciliation"
+    )
+
+    class Meta:
+        ordering = ["-observed_at", "-id"]
+        indexes = [
+            models.Index(fields=["seat", "observed_at"], name="reconciliation_seat_idx"),
+            models.Index(
+                fields=["observed_at"], name="reconciliation_open_idx", condition=Q(status="open")
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ReconciliationStatus.values),
+                name="reconciliation_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(difference=models.F("linkedin_balance") - models.F("ledger_balance")),
+                name="reconciliation_difference_is_linkedin_minus_ledger",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="matched") & Q(difference=0))
+                | (~Q(status="matched") & ~Q(difference=0)),
+                name="reconciliation_matched_iff_no_difference",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status__in=["matched", "open"])
+                    & Q(resolved_at__isnull=True)
+                    & Q(resolved_by__isnull=True)
+                    & Q(reason="")
+                )
+                | (
+                    Q(status__in=["adjusted", "dismissed"])
+                    & Q(resolved_at__isnull=False)
+                    & ~Q(reason="")
+                ),
+                name="reconciliation_resolved_fields_match_status",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="adjusted") & Q(adjustment__isnull=False))
+                | (~Q(status="adjusted") & Q(adjustment__isnull=True)),
+                name="reconciliation_adjustment_iff_adjusted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reconciliation #{self.pk} of seat #{self.seat_id}: {self.status}"
+
+
 class IdempotencyRecord(models.Model):
     """The first answer to a write, kept so a retry with the same key replays it (R16)."""
 
@@ -481,6 +581,8 @@ class AlertKind(models.TextChoices):
     LOST_TO_CAP = "lost_to_cap", "Credits lost to the cap at the next refresh"
     POOL_LOW = "pool_low", "Team pool running low"
     QUALITY = "quality", "Response rate quality warning"
+    USAGE_LIMIT = "usage_limit", "Seat near or at its usage limit"
+    RECONCILE = "reconcile", "Weekly reminder to reconcile with LinkedIn"
 
 
 class EmailStatus(models.TextChoices):
@@ -505,6 +607,10 @@ class NotificationPreference(models.Model):
     lost_to_cap = models.BooleanField(default=True)
     pool_low = models.BooleanField(default=True)
     quality = models.BooleanField(default=True)
+    usage_limit = models.BooleanField(default=True)
+    reconcile = models.BooleanField(
+        default=True, help_text="A weekly reminder to compare each seat with LinkedIn."
+    )
 
     def __str__(self) -> str:
         return f"Notification preferences of {self.user}"

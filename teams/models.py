@@ -165,6 +165,9 @@ class Seat(models.Model):
     pool_access = models.BooleanField(default=False)
     # Credits moved from the pool to this seat at each pool refresh (pooled plans only).
     monthly_allocation = models.PositiveIntegerField(null=True, blank=True)
+    # R20: paid InMails the seat may send per usage period (it starts at each of the seat's
+    # refresh instants, a pooled seat's pool's); empty means no limit of its own.
+    monthly_usage_limit = models.PositiveIntegerField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # A plan change cancels this seat and activates the one it points to.
     replaced_by = models.OneToOneField(
@@ -196,6 +199,48 @@ class Seat(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == SeatStatus.ACTIVE
+
+
+class SeatHolding(models.Model):
+    """Who held a seat, from when until when, and who gave it to them (R19).
+
+    The first holding starts at the seat's activation, by whoever activated it; a reassignment
+    ends the current holding and starts the next at the same instant. `Seat.holder` is the
+    holder of the open holding (the one without `until`); the database keeps one open holding
+    per seat. Rows are written only by `ledger.services` (activation, reassignment).
+    """
+
+    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="holdings")
+    holder = models.ForeignKey(User, on_delete=models.PROTECT, related_name="seat_holdings")
+    since = models.DateTimeField()
+    until = models.DateTimeField(null=True, blank=True)
+    # Who made this holding start: the admin who activated or reassigned the seat (null: the
+    # system, or a seat activated before holdings were recorded by someone unknown).
+    by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="seat_holdings_given",
+    )
+    memo = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seat", "since", "id"]
+        indexes = [models.Index(fields=["seat", "since"], name="seatholding_seat_since_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seat"], condition=models.Q(until__isnull=True), name="one_open_holding"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(until__isnull=True) | models.Q(until__gte=models.F("since")),
+                name="holding_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.holder} holds seat #{self.seat_id} from {self.since:%Y-%m-%d}"
 
 
 class AuditEvent(models.Model):

@@ -28,6 +28,7 @@ from ledger.rules import (
 )
 from ledger.services.inmails import inmails_close_response_windows
 from ledger.services.locking import Cause, _lock
+from ledger.services.reassign import seat_holding_history
 from teams.models import Seat, User
 from teams.selectors import seats_visible_to
 
@@ -255,6 +256,8 @@ def inmails_import(*, user: User, rows: list[HistoricInMail], cause: Cause) -> i
         if problems:
             raise ImportRejected(problems)
         inmails = []
+        # R19: each InMail's sender is whoever held its seat when it was sent.
+        holdings = seat_holding_history(seat_ids)
         for row in rows:
             status, closed_at = row.outcome(now)
             recipient = row.recipient.strip()
@@ -274,6 +277,7 @@ def inmails_import(*, user: User, rows: list[HistoricInMail], cause: Cause) -> i
                     paid_from=None,
                     imported=True,
                     created_by=cause.actor,
+                    sender_id=holdings.holder_at(row.seat.pk, row.sent_at),
                 )
             )
         try:

@@ -128,6 +128,8 @@ def inmail_send(
             else (PaidFrom.POOL if payer.kind == AccountKind.POOL else PaidFrom.SEAT),
             paid_account=payer,
             created_by=cause.actor,
+            # R19: the holder when it was sent, for good (the seat was read under its lock).
+            sender=seat.holder,
         )
         if payer is not None and lot is not None:
             _take_in_order(

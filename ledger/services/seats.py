@@ -29,7 +29,7 @@ from ledger.services.accounts import capped_balance, refresh_due_at
 from ledger.services.catch_up import _bring_up_to_date, _grant, _pooled_seats_active_at
 from ledger.services.locking import Cause, LockedGroup, _lock_groups
 from ledger.services.posting import OpenOperation, _open_account, _take_in_order
-from teams.models import Plan, Seat, SeatStatus, Team, User
+from teams.models import Plan, Seat, SeatHolding, SeatStatus, Team, User
 from teams.services import audit_record, membership_ensure
 
 # A seat's settings that leads and admins change; each change is in the audit trail.
@@ -132,6 +132,10 @@ def _activate(
             anchor_day=activated_on.day,
             pool_access=plan.pooled if pool_access is None else pool_access,
             monthly_allocation=monthly_allocation if plan.pooled else None,
+        )
+        # R19: the first holding starts at the activation, by whoever activated the seat.
+        SeatHolding.objects.create(
+            seat=seat, holder=holder, since=activation_at, by=operation.cause.actor
         )
         _check_allocation_within_grant(seat)
         if plan.pooled:

@@ -432,6 +432,7 @@ def test_a_page_size_above_500_is_capped_at_500(
     InMail.objects.bulk_create(
         InMail(
             seat=world.seat,
+            sender_id=world.seat.holder_id,
             recipient=f"member-{n}",
             recipient_key=f"member-{n}",
             subject="Hello",

@@ -201,6 +201,7 @@ def test_a_large_export_streams_in_pieces(org: Org, seats: Seats) -> None:
     InMail.objects.bulk_create(
         InMail(
             seat=seats.recruiter,
+            sender_id=seats.recruiter.holder_id,
             recipient=f"member-{n}",
             recipient_key=f"member-{n}",
             subject="History",

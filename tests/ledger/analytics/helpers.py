@@ -34,6 +34,7 @@ def logged(
         closed_at = sent_at + timedelta(days=90)
     return InMail.objects.create(
         seat=seat,
+        sender_id=seat.holder_id,
         recipient=recipient,
         recipient_key=normalise_recipient(recipient),
         subject=subject,
