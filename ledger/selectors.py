@@ -408,6 +408,10 @@ class PoolRow:
     lost_to_cap_next_refresh: int
     expiring_7d: int
     expiring_30d: int
+    # What the cap is counted over (R14): the pool and its active pooled seats' own credits,
+    # purchased ones aside (R4). `available` is the pool alone, so it is never compared with
+    # `cap`; this is.
+    capped: int
 
 
 @dataclass(frozen=True)
@@ -522,6 +526,7 @@ def seats_overview(seats: QuerySet[Seat] | Sequence[Seat]) -> SeatsOverview:
             lost_to_cap_next_refresh=upcoming.lost_to_cap,
             expiring_7d=_expiring(lots[pool.pk], now, 7),
             expiring_30d=_expiring(lots[pool.pk], now, 30),
+            capped=sum(capped(a.pk, None) for a in [pool, *members]),
         )
 
     rows = []
