@@ -98,9 +98,27 @@ class SeatActivateForm(forms.Form):
         help_text="Pooled plans only: credits moved from the pool to this seat at each refresh.",
     )
 
+    # Asked only when the holder already holds an active seat on this plan in this team
+    # (`ledger.services.seats.seat_duplicates`): the page warns, names the seats, and the
+    # next submit activates only with the box ticked for the same holder, team and plan.
+    confirm_duplicate = forms.BooleanField(
+        required=False, label="Yes, activate another seat for this person on this plan"
+    )
+    duplicate_of = forms.CharField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["activated_on"].initial = today()
+
+    def choice_key(self) -> str:
+        """Which holder, team and plan the valid form asks for, as the hidden field keeps it."""
+        data = self.cleaned_data
+        return f"{data['holder'].pk}-{data['team'].pk}-{data['plan'].pk}"
+
+    def duplicate_confirmed(self) -> bool:
+        """Whether the admin ticked the box on the warning about these very choices."""
+        data = self.cleaned_data
+        return bool(data["confirm_duplicate"]) and data["duplicate_of"] == self.choice_key()
 
     def clean_activated_on(self) -> Any:
         activated_on = self.cleaned_data["activated_on"]

@@ -72,6 +72,44 @@ def _check_allocation_within_grant(seat: Seat) -> None:
         )
 
 
+WARNING_DUPLICATE_SEAT = "duplicate_seat"
+
+
+def seat_duplicates(*, holder: User, team: Team, plan: Plan) -> list[Seat]:
+    """The seats a new seat for `holder` on `plan` in `team` would duplicate: their active
+    seats on that plan in that team (issue 12, item 6).
+
+    A second such seat is allowed (someone may need two), so a duplicate is a warning, never
+    a refusal: the console asks before it activates; the API activates and answers with
+    `duplicate_seat_warnings`, as a send answers with a teammate's contact (R8).
+    """
+    return list(
+        Seat.objects.filter(holder=holder, team=team, plan=plan, status=SeatStatus.ACTIVE)
+        .select_related("holder", "team", "plan")
+        .order_by("pk")
+    )
+
+
+def duplicate_seat_warnings(duplicates: list[Seat]) -> list[dict[str, str]]:
+    """The `duplicate_seat` warning about `seat_duplicates`' answer; none when it is empty."""
+    if not duplicates:
+        return []
+    first = duplicates[0]
+    listed = ", ".join(
+        f"#{seat.pk} (activated {seat.activated_on:%Y-%m-%d})" for seat in duplicates
+    )
+    return [
+        {
+            "code": WARNING_DUPLICATE_SEAT,
+            "detail": (
+                f"{first.holder} already holds an active {first.plan.name} seat in "
+                f"{first.team.name}: {listed}. The new seat is another one, with credits and "
+                "a price of its own."
+            ),
+        }
+    ]
+
+
 def seat_activate(
     *,
     holder: User,

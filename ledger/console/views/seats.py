@@ -41,6 +41,7 @@ from ledger.services import (
     seat_change_plan,
     seat_update_settings,
 )
+from ledger.services.seats import duplicate_seat_warnings, seat_duplicates
 from ledger.templatetags.money import money
 from teams.models import Seat
 from teams.selectors import seats_visible_to, user_is_admin
@@ -99,8 +100,16 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def seat_create(request: HttpRequest) -> HttpResponse:
     form = SeatActivateForm(request.POST if request.method == "POST" else None)
+    duplicates: list[Seat] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        duplicates = seat_duplicates(holder=data["holder"], team=data["team"], plan=data["plan"])
+        if duplicates and not form.duplicate_confirmed():
+            # Ask first: the same choices again, the box unticked, remembering what it is about.
+            asked = request.POST.copy()
+            asked["duplicate_of"] = form.choice_key()
+            asked.pop("confirm_duplicate", None)
+            return _seat_create_page(request, SeatActivateForm(asked), duplicates)
         try:
             seat = seat_activate(
                 holder=data["holder"],
@@ -115,8 +124,32 @@ def seat_create(request: HttpRequest) -> HttpResponse:
             add_ledger_error(form, error)
         else:
             messages.success(request, f"Activated seat #{seat.pk}: {seat}.")
+            if duplicates:
+                messages.warning(
+                    request,
+                    ngettext(
+                        "%(holder)s now holds %(count)d other active seat on this plan in "
+                        "this team.",
+                        "%(holder)s now holds %(count)d other active seats on this plan in "
+                        "this team.",
+                        len(duplicates),
+                    )
+                    % {"holder": seat.holder, "count": len(duplicates)},
+                )
             return redirect("manage:seat_detail", seat_id=seat.pk)
-    return render(request, "manage/seat_create.html", {"form": form})
+    # A refusal after a confirmed duplicate keeps the warning, and the box ticked.
+    return _seat_create_page(request, form, duplicates)
+
+
+def _seat_create_page(
+    request: HttpRequest, form: SeatActivateForm, duplicates: list[Seat]
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "duplicates": duplicates,
+        "duplicate_warnings": duplicate_seat_warnings(duplicates),
+    }
+    return render(request, "manage/seat_create.html", context)
 
 
 def _seat_or_404(seat_id: int) -> Seat:
