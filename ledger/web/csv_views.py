@@ -38,8 +38,8 @@ from ledger.web.csv_io import (
     preview_import,
     read_table,
 )
-from teams.models import User
-from teams.selectors import seats_visible_to, teams_visible_to
+from teams.models import Membership, User
+from teams.selectors import seats_visible_to, teams_visible_to, user_is_admin
 
 SESSION_KEY = "csv_import"
 PREVIEW_ROWS = 20
@@ -78,6 +78,25 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
+def csv_unavailable_reason(user: User) -> str:
+    """Why the user has nothing to export or import ("" when they have): a file's rows belong
+    to the seats they may see (their own, their led teams', every seat for an admin), and
+    without one the import could only refuse every row."""
+    if seats_visible_to(user).exists():
+        return ""
+    if user_is_admin(user):
+        return "No seat exists yet: activate one in the admin console before importing InMails."
+    if not Membership.objects.filter(user=user).exists():
+        return (
+            "You are not in a team yet, so there is no seat to import InMails into or export "
+            "from: an admin must add you to a team and give you a seat."
+        )
+    return (
+        "You hold no seat, so there is no seat to import InMails into or export from: an admin "
+        "must give you a seat."
+    )
+
+
 def _index(
     request: HttpRequest,
     *,
@@ -88,6 +107,7 @@ def _index(
 ) -> HttpResponse:
     user = _user(request)
     context = {
+        "unavailable": csv_unavailable_reason(user),
         "seats": seats_visible_to(user),
         "teams": teams_visible_to(user),
         "inmail_form": inmail_form or InMailExportForm(),
@@ -159,6 +179,9 @@ def _digest(text: str) -> str:
 @require_POST
 @login_required
 def import_upload(request: HttpRequest) -> HttpResponse:
+    if csv_unavailable_reason(_user(request)):
+        # The page says why and offers no upload; a file posted anyway is refused unread.
+        return _index(request, status=403)
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return _index(request, import_form=form, status=400)
@@ -202,9 +225,17 @@ def _no_pending_import(request: HttpRequest, message: str) -> HttpResponse:
     return redirect("csv:index")
 
 
+def _nothing_to_import(request: HttpRequest) -> HttpResponse:
+    """Back to the CSV page, which says why: the user lost their last seat since the upload."""
+    request.session.pop(SESSION_KEY, None)
+    return redirect("csv:index")
+
+
 @require_safe
 @login_required
 def import_preview(request: HttpRequest) -> HttpResponse:
+    if csv_unavailable_reason(_user(request)):
+        return _nothing_to_import(request)
     pending = _pending_text(request)
     if pending is None:
         return _no_pending_import(request, "No file is waiting to be imported; upload one.")
@@ -219,6 +250,8 @@ def import_preview(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def import_commit(request: HttpRequest) -> HttpResponse:
+    if csv_unavailable_reason(_user(request)):
+        return _nothing_to_import(request)
     pending = _pending_text(request)
     if pending is None or request.POST.get("digest") != pending[1]:
         return _no_pending_import(

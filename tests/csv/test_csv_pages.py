@@ -114,7 +114,8 @@ def test_the_index_page_offers_only_the_seats_the_person_may_see(
     html = response.content.decode()
     for seat in [seats.lead, seats.recruiter, seats.teammate_pooled, seats.outsider]:
         assert (f'data-seat-id="{seat.pk}"' in html) == (seat in visible)
-    assert 'enctype="multipart/form-data"' in html
+    # Someone without a seat isn't offered an import they can't use (issue 12, item 8).
+    assert ('enctype="multipart/form-data"' in html) is bool(visible)
     assert "csrfmiddlewaretoken" in html
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from ledger.models import AlertKind, Notification
 from tests.conftest import Org
+from tests.factories import make_seat
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
 
@@ -18,14 +19,21 @@ def _nav(client: Client) -> str:
     return html[html.index('<nav class="container" aria-label="Main">') : html.index("</nav>")]
 
 
-@pytest.mark.parametrize("role", ["admin", "lead", "recruiter", "nobody"])
-def test_every_signed_in_user_reaches_csv_and_notifications(org: Org, role: str) -> None:
+@pytest.mark.parametrize(
+    ("role", "sees_csv"),
+    [("admin", True), ("lead", True), ("recruiter", True), ("nobody", False)],
+)
+def test_everyone_reaches_notifications_and_whoever_may_see_a_seat_reaches_csv(
+    org: Org, role: str, sees_csv: bool
+) -> None:
+    """Issue 12, item 8: someone without a seat isn't offered an import they can't use."""
+    make_seat(holder=org.recruiter, team=org.team)
     client = Client()
     client.force_login(getattr(org, role))
 
     nav = _nav(client)
 
-    assert f'href="{reverse("csv:index")}"' in nav
+    assert (f'href="{reverse("csv:index")}"' in nav) is sees_csv
     assert f'href="{reverse("notifications:index")}"' in nav
 
 
@@ -61,6 +69,7 @@ def test_the_nav_counts_my_unread_notifications_only(org: Org) -> None:
 
 
 def test_the_current_section_is_marked_for_assistive_technology(org: Org) -> None:
+    make_seat(holder=org.recruiter, team=org.team)
     client = Client()
     client.force_login(org.admin)
 
