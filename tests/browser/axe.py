@@ -1,0 +1,132 @@
+"""Accessibility and phone-width checks for the browser tests (issue 12, items 5 and 9).
+
+`assert_accessible` runs axe-core, vendored from npm under tests/browser/vendor/axe-core/ (a
+test-only copy: the site never serves it), on the page as it is now, and fails on any
+violation of the WCAG 2.0 and 2.1 A and AA rules or of axe's best practices, listing each with
+its rule id, impact, the elements it found and axe's help text.
+
+The site's Content-Security-Policy allows only its own script files, so axe is not added as a
+<script> tag (an inline one would be refused, and a file one would have to be served): its
+source is evaluated through the DevTools protocol, which the policy does not govern, so the
+page under test keeps its real policy and the fixtures still fail on anything it refuses.
+
+`assert_fits` fails when the page is wider than the window: at 390 px nothing may need a
+sideways scroll of the whole page (a wide table scrolls inside its own focusable region).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any, TypedDict
+
+from playwright.sync_api import Page
+
+AXE_DIR = Path(__file__).resolve().parent / "vendor" / "axe-core"
+AXE_SOURCE = AXE_DIR / "axe.min.js"
+# What the checks hold the pages to: WCAG 2.0 and 2.1, levels A and AA, and axe's own best
+# practices (landmarks, one h1, heading order, ...), which it also reports as violations.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+class Violation(TypedDict):
+    id: str
+    impact: str | None
+    help: str
+    targets: list[str]
+
+
+@cache
+def axe_version() -> str:
+    return (AXE_DIR / "VERSION").read_text().strip()
+
+
+@cache
+def _axe_source() -> str:
+    return AXE_SOURCE.read_text(encoding="utf-8")
+
+
+def _load_axe(page: Page) -> None:
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        # The UMD bundle defines window.axe when evaluated as a script in the page's main world.
+        page.evaluate(_axe_source())
+        loaded = page.evaluate("() => window.axe && window.axe.version")
+        assert loaded == axe_version(), f"axe-core {axe_version()} did not load (got {loaded!r})"
+
+
+def axe_violations(page: Page) -> list[Violation]:
+    """Every axe violation on the page as it is now."""
+    _load_axe(page)
+    found: list[dict[str, Any]] = page.evaluate(
+        """async (tags) => {
+            const results = await window.axe.run(document, {
+                runOnly: {type: "tag", values: tags},
+                resultTypes: ["violations"],
+            });
+            return results.violations.map((violation) => ({
+                id: violation.id,
+                impact: violation.impact,
+                help: violation.help,
+                targets: violation.nodes.map((node) => node.target.join(" ")),
+            }));
+        }""",
+        AXE_TAGS,
+    )
+    return [
+        Violation(id=v["id"], impact=v["impact"], help=v["help"], targets=list(v["targets"]))
+        for v in found
+    ]
+
+
+def describe(violations: list[Violation]) -> str:
+    return "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["targets"])
+        for v in violations
+    )
+
+
+def assert_accessible(page: Page, where: str = "") -> None:
+    """axe-core finds no violation on the page as it is now."""
+    violations = axe_violations(page)
+    label = where or page.url
+    assert not violations, f"axe-core {axe_version()} on {label}:\n{describe(violations)}"
+
+
+def page_overflow(page: Page) -> int:
+    """How many CSS pixels the page is wider than the window (0 when it fits)."""
+    width: int = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    return max(0, width)
+
+
+def assert_fits(page: Page, where: str = "") -> None:
+    """The page is no wider than the window: nothing needs a sideways scroll of the page."""
+    viewport = page.viewport_size
+    assert viewport is not None
+    scroll_width: int = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll_width <= viewport["width"], (
+        f"{where or page.url} is {scroll_width} px wide in a {viewport['width']} px window"
+        f"; widest elements: {widest_elements(page)}"
+    )
+
+
+def widest_elements(page: Page) -> list[str]:
+    """The elements that reach past the window's right edge, deepest first: where to look."""
+    found: list[str] = page.evaluate(
+        """() => {
+            const limit = document.documentElement.clientWidth;
+            const out = [];
+            for (const el of document.body.querySelectorAll("*")) {
+                const box = el.getBoundingClientRect();
+                if (box.right > limit + 0.5 && box.width > 0) {
+                    let name = el.tagName.toLowerCase();
+                    if (el.id) name += "#" + el.id;
+                    if (el.classList.length) name += "." + [...el.classList].join(".");
+                    out.push(`${name} (right ${Math.round(box.right)})`);
+                }
+            }
+            return out.reverse().slice(0, 5);
+        }"""
+    )
+    return found
