@@ -366,6 +366,17 @@ class WarningSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField()
 
 
+class SeatCreatedSerializer(SeatSerializer):
+    """The answer to creating a seat: the seat, and `warnings` about it. `duplicate_seat`: the
+    holder already held an active seat on this plan in this team (the seat is made all the
+    same; a second seat may be intended)."""
+
+    # A seat is created active. One choice, so the schema's enum is this answer's own and
+    # doesn't collide with the seat's `status` enum (drf-spectacular names enums by field).
+    status = serializers.ChoiceField(choices=[(SeatStatus.ACTIVE, SeatStatus.ACTIVE.label)])
+    warnings = WarningSerializer(many=True, read_only=True)
+
+
 class InMailSerializer(serializers.ModelSerializer[InMail]):
     seat = serializers.IntegerField(source="seat_id")
     paid_from = serializers.ChoiceField(

@@ -45,6 +45,7 @@ def test_a_recruiter_lite_seat_is_granted_30_credits_at_activation(
         "pool_access": False,
         "monthly_allocation": None,
         "balance": 30,
+        "warnings": [],
     }
 
 

@@ -32,6 +32,7 @@ from ledger.api.views.common import (
 )
 from ledger.models import Entry
 from ledger.selectors import pool_balance, seat_balance, seat_entries
+from ledger.services.seats import duplicate_seat_warnings, seat_duplicates
 from teams.models import Seat, Team
 from teams.selectors import (
     seats_visible_to,
@@ -72,11 +73,13 @@ class SeatListCreate(_Documented, generics.GenericAPIView[Seat]):
         assert page is not None
         return self.get_paginated_response(_seat_answer(list(page), many=True))
 
-    @extend_schema(**_write(api.SeatSerializer, 403, request=api.SeatCreateSerializer))
+    @extend_schema(**_write(api.SeatCreatedSerializer, 403, request=api.SeatCreateSerializer))
     @idempotent
     def post(self, request: Request) -> Response:
         _require_admin(request, "create seats")
         given = _query_body(api.SeatCreateSerializer, request)
+        # A duplicate is a warning, never a refusal: integrations rely on the seat being made.
+        duplicates = seat_duplicates(holder=given["holder"], team=given["team"], plan=given["plan"])
         seat = services.seat_activate(
             holder=given["holder"],
             team=given["team"],
@@ -86,7 +89,8 @@ class SeatListCreate(_Documented, generics.GenericAPIView[Seat]):
             pool_access=given.get("pool_access"),
             monthly_allocation=given.get("monthly_allocation"),
         )
-        return Response(_seat_answer([seat]), status=status.HTTP_201_CREATED)
+        answer = {**_seat_answer([seat]), "warnings": duplicate_seat_warnings(duplicates)}
+        return Response(answer, status=status.HTTP_201_CREATED)
 
 
 class SeatDetail(_Documented, generics.GenericAPIView[Seat]):
