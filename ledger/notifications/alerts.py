@@ -94,6 +94,10 @@ def _credits(count: int) -> str:
     return ngettext("%(count)d credit", "%(count)d credits", count) % {"count": count}
 
 
+def _answers(count: int) -> str:
+    return ngettext("%(count)d answer", "%(count)d answers", count) % {"count": count}
+
+
 def _inmail_credits(count: int) -> str:
     return ngettext("%(count)d InMail credit", "%(count)d InMail credits", count) % {"count": count}
 
@@ -256,9 +260,12 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
                     kind=AlertKind.POOL_LOW,
                     key=f"pool:{pool.pk}:period:{period}",
                     title=f"{pool.team.name} pool is down to {_credits(available)}",
+                    # The cap counts the pool and its seats' own credits (R14): say so, so
+                    # the pool alone is not read as measured against all of it.
                     body=(
-                        f"The {pool.team.name} pool holds {_credits(available)}, "
-                        f"under {POOL_LOW_SHARE:.0%} of its cap of {cap}."
+                        f"The {pool.team.name} pool holds {_credits(available)}, under "
+                        f"{POOL_LOW_SHARE:.0%} of the cap of {cap} that the pool and its "
+                        "pooled seats share."
                     ),
                     recipients=team_leads,
                     team=pool.team,
@@ -351,7 +358,7 @@ def _quality_alerts(
                 key=f"seat:{seat.pk}:from:{schedule.local_date(now)}",
                 title=f"Response rate {rate:.0%} on {seat.holder}'s last {row['sent']} InMails",
                 body=(
-                    f"{seat.holder}'s {seat.plan.name} seat had {row['answered']} answers to "
+                    f"{seat.holder}'s {seat.plan.name} seat had {_answers(row['answered'])} to "
                     f"{row['sent']} InMails in the last {QUALITY_WINDOW_DAYS} days "
                     f"({rate:.1%}). LinkedIn may restrict sending under "
                     f"{QUALITY_MIN_RATE:.0%} on {QUALITY_MIN_INMAILS} InMails or more."

@@ -11,18 +11,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from ledger.models import Notification, NotificationPreference
+from ledger.notifications.selectors import repeats_of, up_to
 from teams.models import User
 
 
-def notification_mark_read(*, user: User, notification: Notification) -> Notification:
-    """Mark one of the user's notifications read; a second click keeps the first read time."""
+def notification_mark_read(*, user: User, notification: Notification) -> int:
+    """Mark one of the user's notifications read, with the earlier repeats grouped under it in
+    the list (same kind, same seat or team); how many were unread.
+
+    Repeats raised after it stay unread: the person hasn't seen them yet. Conditional, so a
+    double click keeps the first read time.
+    """
     assert notification.user_id == user.pk
-    # Conditional, so a double click keeps the first read time.
-    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
-        read_at=timezone.now()
+    return (
+        Notification.objects.filter(repeats_of(notification), up_to(notification))
+        .filter(user=user, read_at__isnull=True)
+        .update(read_at=timezone.now())
     )
-    notification.refresh_from_db(fields=["read_at"])
-    return notification
 
 
 def notifications_mark_all_read(*, user: User) -> int:

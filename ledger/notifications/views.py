@@ -3,9 +3,16 @@
 Every query here is scoped to the signed-in user: someone else's notification is a 404, never a
 403, so its existence isn't given away. The mark-as-read views answer an htmx request with the
 updated fragment and a plain form post with a redirect back to the list.
+
+The list groups repeats (`ledger.notifications.selectors`), and each group links to what it
+speaks of, where this person can see it now: their own active seat's card on the home page, a
+seat in the admin console for an admin, a seat's row on its team page for a lead, a team's pool
+on its team page. A seat or team they can no longer see gets no link.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
@@ -15,15 +22,23 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ledger.models import AlertKind, Notification, NotificationPreference
+from ledger.notifications.selectors import (
+    NotificationGroup,
+    notification_group_of,
+    notification_group_rows,
+    notification_groups,
+)
 from ledger.notifications.services import (
     notification_mark_read,
     notification_preferences_update,
     notifications_mark_all_read,
 )
-from teams.models import User
+from teams.models import Seat, SeatStatus, Team, User
+from teams.selectors import seats_visible_to, teams_led_by, teams_with_totals_visible_to
 
 PAGE_SIZE = 25
 THRESHOLD_MAX = 10_000
@@ -60,18 +75,113 @@ def unread_notifications(request: HttpRequest) -> dict[str, int]:
     }
 
 
+@dataclass(frozen=True)
+class SubjectLink:
+    """Where the seat or team a notification speaks of is shown to this person."""
+
+    url: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ListedGroup:
+    """A group of notifications as the list shows it."""
+
+    group: NotificationGroup
+    subject: str
+    link: SubjectLink | None
+
+    @property
+    def latest(self) -> Notification:
+        return self.group.latest
+
+
+def _seat_name(seat: Seat, user: User) -> str:
+    whose = "your" if seat.holder_id == user.pk else f"{seat.holder}'s"
+    return f"{whose} {seat.plan.name} seat in {seat.team.name}"
+
+
+def _subject(notification: Notification, user: User) -> str:
+    if notification.seat is not None:
+        return _seat_name(notification.seat, user)
+    if notification.team is not None:
+        return f"the {notification.team.name} pool"
+    return ""
+
+
+@dataclass(frozen=True)
+class _Reach:
+    """Which of a page's seats and teams the user can open now, and how."""
+
+    user: User
+    seats: set[int]
+    led_teams: set[int]
+    team_pages: set[int]
+
+    @classmethod
+    def of(cls, user: User, groups: list[NotificationGroup]) -> _Reach:
+        seat_ids = {g.latest.seat_id for g in groups if g.latest.seat_id is not None}
+        team_ids = {g.latest.team_id for g in groups if g.latest.team_id is not None}
+        return cls(
+            user=user,
+            seats=set(seats_visible_to(user).filter(pk__in=seat_ids).values_list("pk", flat=True)),
+            led_teams=set(teams_led_by(user).filter(pk__in=team_ids).values_list("pk", flat=True)),
+            team_pages=set(
+                teams_with_totals_visible_to(user)
+                .filter(pk__in=team_ids)
+                .values_list("pk", flat=True)
+            ),
+        )
+
+    def _team_page(self, team: Team, fragment: str, label: str) -> SubjectLink | None:
+        if team.pk not in self.team_pages:
+            return None
+        return SubjectLink(f"{reverse('team_detail', args=[team.pk])}#{fragment}", label)
+
+    def link(self, notification: Notification) -> SubjectLink | None:
+        seat, team, user = notification.seat, notification.team, self.user
+        if seat is not None:
+            name = _seat_name(seat, user)
+            if seat.pk in self.seats:
+                if seat.holder_id == user.pk and seat.status == SeatStatus.ACTIVE:
+                    return SubjectLink(f"{reverse('home')}#seat-card-{seat.pk}", f"See {name}")
+                if user.is_admin:
+                    return SubjectLink(
+                        reverse("manage:seat_detail", args=[seat.pk]),
+                        f"Open {name} in the admin console",
+                    )
+                if seat.team_id in self.led_teams:
+                    return self._team_page(seat.team, f"team-seat-{seat.pk}", f"See {name}")
+            # A seat they no longer see (cancelled, reassigned): its team, if they see that.
+            return self._team_page(seat.team, "totals-title", f"See the {seat.team.name} team")
+        if team is not None:
+            fragment = "pool-title" if team.pk in self.led_teams else "totals-title"
+            return self._team_page(team, fragment, f"See the {team.name} pool")
+        return None
+
+
+def _listed(user: User, groups: list[NotificationGroup]) -> list[ListedGroup]:
+    reach = _Reach.of(user, groups)
+    return [
+        ListedGroup(
+            group=group, subject=_subject(group.latest, user), link=reach.link(group.latest)
+        )
+        for group in groups
+    ]
+
+
 @require_safe
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    notifications = Notification.objects.filter(user=user).select_related("team")
-    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(notification_group_rows(user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "notifications/index.html",
         {
             "nav_section": "notifications",
             "page": page,
+            "items": _listed(user, notification_groups(user, page.object_list)),
         },
     )
 
@@ -79,17 +189,17 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
-    notification = get_object_or_404(
-        Notification.objects.select_related("team"), pk=pk, user=_user(request)
-    )
-    if notification.read_at is None:
-        notification_mark_read(user=_user(request), notification=notification)
+    """Mark a notification read, with the earlier repeats grouped under it."""
+    user = _user(request)
+    notification = get_object_or_404(Notification.objects.select_related("user"), pk=pk, user=user)
+    notification_mark_read(user=user, notification=notification)
     if _is_htmx(request):
+        (item,) = _listed(user, [notification_group_of(notification)])
         return render(
             request,
             "notifications/_notification.html",
             # `oob`: the nav badge and the "N unread" line come along and update in place.
-            {"notification": notification, "next": request.POST.get("next", ""), "oob": True},
+            {"item": item, "next": request.POST.get("next", ""), "oob": True},
         )
     return _back_to_list(request)
 
@@ -100,7 +210,13 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
     marked = notifications_mark_all_read(user=_user(request))
     if marked:
         messages.success(
-            request, f"{marked} notification{'' if marked == 1 else 's'} marked as read."
+            request,
+            ngettext(
+                "%(count)d notification marked as read.",
+                "%(count)d notifications marked as read.",
+                marked,
+            )
+            % {"count": marked},
         )
     if _is_htmx(request):
         # The whole list changes: let htmx reload the page rather than patch every item.
