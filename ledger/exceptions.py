@@ -68,6 +68,14 @@ class NoPool(LedgerRuleError):
     code = "no_pool"
 
 
+class UsageLimitReached(LedgerRuleError):
+    code = "usage_limit_reached"
+
+
+class AlreadyResolved(LedgerRuleError):
+    code = "already_resolved"
+
+
 class IdempotencyKeyReused(LedgerError):
     """The same idempotency key came with a different request: answered as 422."""
 
@@ -91,5 +99,7 @@ LEDGER_RULE_CODES = tuple(
         PurchaseLimitReached,
         PoolInsufficient,
         NoPool,
+        UsageLimitReached,
+        AlreadyResolved,
     )
 )

@@ -84,3 +84,29 @@ def next_refresh_date(anchor_on: date, rule: str, after: datetime) -> date:
 
 def next_refresh_at(anchor_on: date, rule: str, after: datetime) -> datetime:
     return start_of_day(next_refresh_date(anchor_on, rule, after))
+
+
+def refresh_at_or_before(anchor_on: date, rule: str, at: datetime) -> datetime | None:
+    """The latest refresh instant of the schedule at or before `at`; None before the first."""
+    at_day = local_date(at)
+    k = (at_day.year - anchor_on.year) * 12 + (at_day.month - anchor_on.month) + 1
+    while k >= 1:
+        instant = start_of_day(refresh_date(anchor_on, rule, k))
+        if instant <= at:
+            return instant
+        k -= 1
+    return None
+
+
+def usage_period(
+    *, activated_at: datetime, anchor_on: date, rule: str, at: datetime
+) -> tuple[datetime, datetime]:
+    """The R20 usage period containing `at`: [start, end).
+
+    A period starts at each refresh instant of the schedule that grants the seat its credits
+    (a pooled seat's: its pool's), and before the first one after the activation, at the
+    activation itself; it ends at the next refresh instant.
+    """
+    previous = refresh_at_or_before(anchor_on, rule, at)
+    start = activated_at if previous is None or previous < activated_at else previous
+    return start, next_refresh_at(anchor_on, rule, at)

@@ -13,6 +13,8 @@ The modules, lowest first (each imports only those before it):
 - `posting`: entries, lots, taking credits in spend order, moving credits;
 - `catch_up`: expiries and refreshes due up to an instant (R17);
 - `seats`, `inmails`, `credits`: the operations;
+- `reassign`, `usage`, `reconcile`: a seat changing hands (R19), its usage limit (R20), and
+  reconciling it with LinkedIn (R21);
 - `idempotency`, `jobs`, `imports`: keys, the periodic job, history imports.
 
 This package's namespace is the services' public face: callers import from `ledger.services`.
@@ -57,21 +59,32 @@ from ledger.services.inmails import (
 )
 from ledger.services.jobs import TickReport, ledger_tick
 from ledger.services.locking import Cause, LockedGroup
+from ledger.services.reassign import HoldingHistory, seat_holding_history, seat_reassign
+from ledger.services.reconcile import reconciliation_record, reconciliation_resolve
 from ledger.services.seats import (
     seat_activate,
     seat_cancel,
     seat_change_plan,
     seat_update_settings,
 )
+from ledger.services.usage import (
+    SeatUsage,
+    seat_set_usage_limit,
+    seat_usage,
+    seats_set_usage_limit,
+    seats_usage,
+)
 
 __all__ = [
     "IMPORT_MAX_ROWS",
     "Cause",
     "HistoricInMail",
+    "HoldingHistory",
     "IdempotentAnswer",
     "ImportProblem",
     "ImportRejected",
     "LockedGroup",
+    "SeatUsage",
     "SentInMail",
     "TickReport",
     "TransferResult",
@@ -91,11 +104,19 @@ __all__ = [
     "ledger_tick",
     "pool_transfer",
     "purchase_record",
+    "reconciliation_record",
+    "reconciliation_resolve",
     "request_fingerprint",
     "seat_activate",
     "seat_bring_up_to_date",
     "seat_cancel",
     "seat_change_plan",
+    "seat_holding_history",
+    "seat_reassign",
+    "seat_set_usage_limit",
     "seat_update_settings",
+    "seat_usage",
     "seats_bring_up_to_date",
+    "seats_set_usage_limit",
+    "seats_usage",
 ]

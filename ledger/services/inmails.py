@@ -43,6 +43,7 @@ from ledger.services.catch_up import _bring_up_to_date
 from ledger.services.locking import Cause, LockedGroup, _lock_groups
 from ledger.services.posting import OpenOperation, _new_lot, _take_in_order
 from ledger.services.seats import _locked_seat, _require_active
+from ledger.services.usage import check_usage_limit
 from teams.models import Seat
 
 # --------------------------------------------------------------------------------------------
@@ -113,6 +114,8 @@ def inmail_send(
         ).count()
         if sent_this_month >= limit:
             raise SendLimitReached(f"This seat has sent its {limit} InMails for this month.")
+        if not open_profile:  # R20: Open Profile InMails are not counted against the limit
+            check_usage_limit(seat, account, group.pool_of_team(seat.team_id), now)
         payer, lot = (None, None) if open_profile else _payer(seat, account, group, now)
         inmail = InMail.objects.create(
             seat=seat,
