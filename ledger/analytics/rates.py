@@ -1,8 +1,10 @@
 """Response rates by every breakdown, worked out by the database in one grouped query each.
 
 An InMail is *answered within 30 days* when its response was recorded no later than 30 calendar
-days after it was sent. The rate's denominator counts InMails answered at any time and InMails
-whose 30-day window is over; withdrawn InMails count in `sent` but not in the rate.
+days after it was sent. The rate's denominator (its *eligible* InMails) counts InMails answered
+at any time and InMails whose 30-day window is over; withdrawn InMails count in `sent` but not in
+the rate. Every row carries the 95% Wilson interval of its rate and says whether its sample is
+too small to compare (R22).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from math import sqrt
 from typing import Any
 
 from django.db import connections
@@ -48,6 +51,11 @@ from ledger.models import (
 from teams.models import Team, User
 
 RESPONSE_RATE_WINDOW_DAYS = 30
+# Fewer eligible InMails than this and a rate says little (a 100 % from 3 InMails is not a star):
+# the row is flagged `small_sample` (R22).
+SMALL_SAMPLE_ELIGIBLE = 20
+# The normal quantile of a two-sided 95% interval.
+WILSON_Z_95 = 1.959963984540054
 
 # English abbreviations on purpose: strftime("%b") would follow the server's locale.
 MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -58,6 +66,36 @@ BODY_BUCKETS = (
 )
 SUBJECT_BUCKETS = (("<=5 words", "Up to 5 words"), (">5 words", "More than 5 words"))
 OPEN_PROFILE_BUCKETS = (("open_profile", "Open Profile"), ("paid", "Paid"))
+HOURS = tuple(range(24))
+# Breakdowns over time, whose keys follow one another: their charts space keys as time.
+TIME_GROUP_BY = ("week", "month")
+
+# A row's key: text for most breakdowns, the hour itself (0–23) for `hour` (R22).
+RowKey = str | int
+
+
+def wilson_interval(successes: int, trials: int) -> tuple[float | None, float | None]:
+    """The 95% Wilson score interval of the share `successes / trials`; (None, None) without
+    trials.
+
+    Unlike the normal approximation it stays inside [0, 1] and is honest for small samples
+    and for shares near 0 or 1, so two templates with 3 and 300 InMails compare fairly.
+    """
+    if trials <= 0:
+        return None, None
+    if not 0 <= successes <= trials:
+        raise ValueError(f"{successes} successes out of {trials} trials is not a share.")
+    share = successes / trials
+    z2 = WILSON_Z_95 * WILSON_Z_95
+    denominator = 1 + z2 / trials
+    centre = (share + z2 / (2 * trials)) / denominator
+    half_width = (
+        WILSON_Z_95 * sqrt(share * (1 - share) / trials + z2 / (4 * trials * trials)) / denominator
+    )
+    # At 0 and at `trials` the bound is exactly 0 or 1; the arithmetic would leave a crumb.
+    low = 0.0 if successes == 0 else max(0.0, centre - half_width)
+    high = 1.0 if successes == trials else min(1.0, centre + half_width)
+    return low, high
 
 
 def _measures(now: datetime, *, median: bool) -> dict[str, Aggregate]:
@@ -93,7 +131,7 @@ def _measures(now: datetime, *, median: bool) -> dict[str, Aggregate]:
 class ResponseRateRow:
     """One row of a response-rate breakdown; `key` is stable, `label` is for people."""
 
-    key: str
+    key: RowKey
     label: str
     sent: int
     answered_30d: int
@@ -113,9 +151,26 @@ class ResponseRateRow:
     def responses(self) -> int:
         return self.accepted + self.declined + self.replied
 
+    @property
+    def eligible(self) -> int:
+        """The rules' name for the rate's base (docs/rules.md, "Acceptance rate")."""
+        return self.rate_base
+
+    @property
+    def rate_low(self) -> float | None:
+        return wilson_interval(self.answered_30d, self.rate_base)[0]
+
+    @property
+    def rate_high(self) -> float | None:
+        return wilson_interval(self.answered_30d, self.rate_base)[1]
+
+    @property
+    def small_sample(self) -> bool:
+        return self.rate_base < SMALL_SAMPLE_ELIGIBLE
+
 
 def _row(
-    key: str, label: str, counts: Mapping[str, Any], median_hours: float | None
+    key: RowKey, label: str, counts: Mapping[str, Any], median_hours: float | None
 ) -> ResponseRateRow:
     responses = counts["accepted"] + counts["declined"] + counts["replied"]
     return ResponseRateRow(
@@ -151,13 +206,13 @@ class _Grouping:
     fields: Callable[[], GroupFields]
     # Every group of a fixed domain, in natural order ((key, label) pairs), or None when the
     # groups are whatever the InMails hold (recruiters, teams, weeks, months).
-    domain: tuple[tuple[str, str], ...] | None
+    domain: tuple[tuple[RowKey, str], ...] | None
     # The row key of a grouped `values()` row.
-    key_of: Callable[[Mapping[str, Any]], str]
+    key_of: Callable[[Mapping[str, Any]], RowKey]
 
 
 def _local(period: str) -> Callable[[], GroupFields]:
-    """The local week, month or weekday of sending, in the organisation's time zone."""
+    """The local week, month, weekday or hour of sending, in the organisation's time zone."""
     return lambda: {"g_period": LocalPeriod("sent_at", period)}
 
 
@@ -167,7 +222,7 @@ def _bucket(name: str, *whens: When, default: str) -> Callable[[], GroupFields]:
 
 _GROUPINGS: dict[str, _Grouping] = {
     "recruiter": _Grouping(
-        lambda: {"g_sender": F("sender")}, None, lambda r: str(r["g_sender"])
+        lambda: {"g_holder": F("seat__holder")}, None, lambda r: str(r["g_holder"])
     ),
     "team": _Grouping(lambda: {"g_team": F("seat__team")}, None, lambda r: str(r["g_team"])),
     "week": _Grouping(_local("week"), None, lambda r: r["g_period"]),
@@ -199,6 +254,21 @@ _GROUPINGS: dict[str, _Grouping] = {
         OPEN_PROFILE_BUCKETS,
         lambda r: OPEN_PROFILE_BUCKETS[0][0] if r["g_open_profile"] else OPEN_PROFILE_BUCKETS[1][0],
     ),
+    # R22: `hour` keys are the integers 0–23; `weekday_hour` keys "W-HH", W the ISO weekday.
+    "hour": _Grouping(
+        _local("hour"),
+        tuple((hour, f"{hour:02d}:00") for hour in HOURS),
+        lambda r: int(r["g_period"]),
+    ),
+    "weekday_hour": _Grouping(
+        _local("weekday_hour"),
+        tuple(
+            (f"{weekday}-{hour:02d}", f"{WEEKDAYS[weekday - 1][:3]} {hour:02d}:00")
+            for weekday in range(1, 8)
+            for hour in HOURS
+        ),
+        lambda r: r["g_period"],
+    ),
 }
 
 
@@ -214,7 +284,7 @@ def _grouped(
 
 def _median_hours_by_ranking(
     inmails: QuerySet[InMail], grouping: _Grouping | None
-) -> dict[str, float]:
+) -> dict[RowKey, float]:
     """Medians for databases without an ordered-set aggregate (SQLite), still in one query.
 
     Answered InMails are ranked by hours to response within their group; the median is the
@@ -243,12 +313,50 @@ def _median_hours_by_ranking(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
-    medians: dict[str, float] = {}
+    medians: dict[RowKey, float] = {}
     for *values, hours in found:
         if hours is not None:
             key = grouping.key_of(dict(zip(names, values, strict=True))) if grouping else "all"
             medians[key] = float(hours)
     return medians
+
+
+def _period_order(group_by: str, key: str) -> tuple[int, int]:
+    """(year, week) of a local ISO week key "2026-W45"; (year, month) of a month key "2026-11"."""
+    if group_by == "week":
+        return int(key[:4]), int(key[6:])
+    return int(key[:4]), int(key[5:])
+
+
+def period_label(group_by: str, key: str) -> str:
+    """What people read for a week ("Week of 2 Nov 2026") or month ("Nov 2026") key."""
+    year, number = _period_order(group_by, key)
+    if group_by == "week":
+        monday = date.fromisocalendar(year, number, 1)
+        return f"Week of {monday.day} {MONTH_ABBR[monday.month - 1]} {monday.year}"
+    return f"{MONTH_ABBR[number - 1]} {year}"
+
+
+def time_axis(group_by: str, first: str, last: str) -> list[tuple[str, str]]:
+    """Every week or month key from `first` to `last` (both included) with its label: the
+    axis of a chart over time, so that two months a year apart are not drawn side by side."""
+    if group_by not in TIME_GROUP_BY:
+        raise ValueError(f"{group_by!r} is not a breakdown over time.")
+    keys: list[str] = []
+    if group_by == "week":
+        year, week = _period_order(group_by, first)
+        monday = date.fromisocalendar(year, week, 1)
+        while len(keys) == 0 or keys[-1] < last:
+            iso = monday.isocalendar()
+            keys.append(f"{iso.year:04d}-W{iso.week:02d}")
+            monday += timedelta(weeks=1)
+    else:
+        year, month = _period_order(group_by, first)
+        index = year * 12 + month - 1
+        while len(keys) == 0 or keys[-1] < last:
+            keys.append(f"{index // 12:04d}-{index % 12 + 1:02d}")
+            index += 1
+    return [(key, period_label(group_by, key)) for key in keys]
 
 
 def _labels(group_by: str, keys: list[str]) -> dict[str, tuple[str, str, tuple[Any, ...]]]:
@@ -261,16 +369,9 @@ def _labels(group_by: str, keys: list[str]) -> dict[str, tuple[str, str, tuple[A
     elif group_by == "team":
         for team in Team.objects.filter(pk__in=[int(k) for k in keys]):
             named[str(team.pk)] = (team.name, team.name, (team.name.casefold(), team.name))
-    elif group_by == "week":
+    else:  # week, month
         for key in keys:
-            year, week = int(key[:4]), int(key[6:])
-            monday = date.fromisocalendar(year, week, 1)
-            label = f"Week of {monday.day} {MONTH_ABBR[monday.month - 1]} {monday.year}"
-            named[key] = (key, label, (year, week))
-    else:  # month
-        for key in keys:
-            year, month = int(key[:4]), int(key[5:])
-            named[key] = (key, f"{MONTH_ABBR[month - 1]} {year}", (year, month))
+            named[key] = (key, period_label(group_by, key), _period_order(group_by, key))
     return named
 
 
@@ -279,8 +380,9 @@ def response_rates(
 ) -> list[ResponseRateRow]:
     """Response rates broken down by `group_by` (one of GROUP_BY), in natural order.
 
-    Breakdowns with a fixed set of groups (weekday, body length, subject length, Open Profile)
-    return every group, empty ones as zeros, so charts keep their axis; the others return the
+    Breakdowns with a fixed set of groups (weekday, body length, subject length, Open Profile,
+    hour, weekday and hour) return every group, empty ones as zeros, so charts and heat maps
+    keep their axes; the others return the
     groups that have InMails (recruiters by name, teams by name, weeks and months in order).
     Give it the InMails of `breakdown_inmails(user, group_by, ...)`: that is where a breakdown
     by person leaves out the people the user may not see one by one.
@@ -302,9 +404,20 @@ def response_rates(
             _row(key, label, counted.get(key, _EMPTY_COUNTS), medians.get(key))
             for key, label in grouping.domain
         ]
-    named = _labels(group_by, list(counted))
-    ordered = sorted(counted, key=lambda key: named[key][2])
+    keys = [str(key) for key in counted]
+    named = _labels(group_by, keys)
+    ordered = sorted(keys, key=lambda key: named[key][2])
     return [_row(named[key][0], named[key][1], counted[key], medians.get(key)) for key in ordered]
+
+
+def recruiter_row_inmails(inmails: QuerySet[InMail], username: str) -> QuerySet[InMail]:
+    """The InMails that the by-recruiter row keyed `username` counts, out of `inmails` (give it
+    the breakdown's: `breakdown_inmails(user, "recruiter", ...)`), grouped as the row is."""
+    person = User.objects.filter(username=username).values_list("pk", flat=True).first()
+    if person is None:
+        return inmails.none()
+    ((name, expression),) = _GROUPINGS["recruiter"].fields().items()
+    return inmails.alias(**{name: expression}).filter(**{name: person})
 
 
 def response_totals(inmails: QuerySet[InMail], *, now: datetime | None = None) -> ResponseRateRow:

@@ -19,7 +19,7 @@ from ledger.models import (
     InMail,
 )
 from teams.models import Seat, Team, User
-from teams.selectors import seats_visible_to, teams_led_by, teams_with_totals_visible_to
+from teams.selectors import seats_visible_to, teams_with_totals_visible_to
 
 GROUP_BY = (
     "recruiter",
@@ -30,6 +30,8 @@ GROUP_BY = (
     "body_length",
     "subject_length",
     "open_profile",
+    "hour",
+    "weekday_hour",
 )
 # Breakdowns whose rows name a person (docs/rules.md, "Who uses it": per-person analytics are for
 # the leads of that team and admins; a recruiter gets their own row only).
@@ -88,22 +90,19 @@ def breakdown_inmails(
     """The InMails a `group_by` breakdown may count for the user: the one scope of every
     response-rate breakdown, in the API and in the pages alike.
 
-    Totals (by team, month, weekday, length, Open Profile) count everything `analytics_inmails`
-    gives: the user's own seats and the teams whose totals they may see. A breakdown whose rows
-    name a person (PERSON_BREAKDOWNS) counts only the seats the user may see one by one
-    (`seats_visible_to`: their own, every seat of the teams they lead, all for an admin), so a
-    recruiter sees their own row and never a teammate's, team by team: someone who leads one
-    team and recruits in another sees every row of the first and their own in the second.
+    Totals (by team, month, weekday, hour, length, Open Profile) count everything
+    `analytics_inmails` gives: the user's own seats and the teams whose totals they may see.
+    A breakdown whose rows name a person (PERSON_BREAKDOWNS) counts only the seats the user may
+    see one by one (`seats_visible_to`: their own, every seat of the teams they lead, all for an
+    admin), so a recruiter sees their own row and never a teammate's, team by team: someone who
+    leads one team and recruits in another sees every row of the first and their own in the
+    second.
     """
     if group_by not in GROUP_BY:
         raise ValueError(f"Unknown group_by {group_by!r}; use one of {', '.join(GROUP_BY)}.")
     inmails = analytics_inmails(user, team=team, seat=seat, start=start, end=end)
     if group_by in PERSON_BREAKDOWNS:
-        # A row counts what its person sent (R19: `sender`, whoever holds the seat now): a
-        # recruiter their own InMails, a lead every InMail of the teams they lead.
-        inmails = inmails.filter(
-            Q(seat__team__in=teams_led_by(user).values("pk")) | Q(sender_id=user.pk)
-        )
+        inmails = inmails.filter(seat__in=seats_visible_to(user).values("pk"))
     return inmails
 
 

@@ -50,13 +50,17 @@ def _sqlite_add_local_days(stored: str, days: int) -> str:
 
 
 def _sqlite_local_period(stored: str, period: str) -> str:
-    """The local week, month or weekday key of SQLite's stored form of a datetime."""
+    """`LocalPeriod`'s key of SQLite's stored form of a datetime."""
     local = datetime.fromisoformat(stored).replace(tzinfo=UTC).astimezone(schedule.org_tz())
     if period == "week":
         year, week, _ = local.isocalendar()
         return f"{year:04d}-W{week:02d}"
     if period == "month":
         return f"{local.year:04d}-{local.month:02d}"
+    if period == "hour":
+        return f"{local.hour:02d}"
+    if period == "weekday_hour":
+        return f"{local.isoweekday()}-{local.hour:02d}"
     return WEEKDAYS[local.weekday()]
 
 
@@ -126,10 +130,18 @@ class AnsweredWithinDays(Func):
 
 
 class LocalPeriod(Func):
-    """The local ISO week ("2026-W45"), month ("2026-11") or weekday ("Monday") of an instant."""
+    """The local ISO week ("2026-W45"), month ("2026-11"), weekday ("Monday"), hour ("09") or
+    ISO weekday and hour ("2-09": Tuesday, 09:00 to 09:59) of an instant."""
 
     output_field = CharField()
-    _POSTGRES_FORMATS = {"week": 'IYYY-"W"IW', "month": "YYYY-MM", "weekday": "FMDay"}
+    # ID is the ISO weekday, Monday 1; HH24 the hour on the 24-hour clock, zero-padded.
+    _POSTGRES_FORMATS = {
+        "week": 'IYYY-"W"IW',
+        "month": "YYYY-MM",
+        "weekday": "FMDay",
+        "hour": "HH24",
+        "weekday_hour": "ID-HH24",
+    }
 
     def __init__(self, expression: Expression | str, period: str) -> None:
         super().__init__(expression)
