@@ -222,7 +222,7 @@ def _bucket(name: str, *whens: When, default: str) -> Callable[[], GroupFields]:
 
 _GROUPINGS: dict[str, _Grouping] = {
     "recruiter": _Grouping(
-        lambda: {"g_holder": F("seat__holder")}, None, lambda r: str(r["g_holder"])
+        lambda: {"g_sender": F("sender")}, None, lambda r: str(r["g_sender"])
     ),
     "team": _Grouping(lambda: {"g_team": F("seat__team")}, None, lambda r: str(r["g_team"])),
     "week": _Grouping(_local("week"), None, lambda r: r["g_period"]),

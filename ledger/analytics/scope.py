@@ -19,7 +19,7 @@ from ledger.models import (
     InMail,
 )
 from teams.models import Seat, Team, User
-from teams.selectors import seats_visible_to, teams_with_totals_visible_to
+from teams.selectors import seats_visible_to, teams_led_by, teams_with_totals_visible_to
 
 GROUP_BY = (
     "recruiter",
@@ -102,7 +102,11 @@ def breakdown_inmails(
         raise ValueError(f"Unknown group_by {group_by!r}; use one of {', '.join(GROUP_BY)}.")
     inmails = analytics_inmails(user, team=team, seat=seat, start=start, end=end)
     if group_by in PERSON_BREAKDOWNS:
-        inmails = inmails.filter(seat__in=seats_visible_to(user).values("pk"))
+        # A row counts what its person sent (R19: `sender`, whoever holds the seat now): a
+        # recruiter their own InMails, a lead every InMail of the teams they lead.
+        inmails = inmails.filter(
+            Q(seat__team__in=teams_led_by(user).values("pk")) | Q(sender_id=user.pk)
+        )
     return inmails
 
 
