@@ -1,4 +1,4 @@
-"""The ledger's rules that need no database: limits, the recipient key, the cap arithmetic.
+"""The ledger's rules that need no database: limits, recipients and their key, the cap arithmetic.
 
 Pure functions and the numbers they use (docs/rules.md cites each by its R-number). The services
 apply them under their locks; the selectors use the same functions to say what a refresh will
@@ -8,9 +8,12 @@ do, so the cap arithmetic is written once.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
+
+from django.db.models import Q
 
 from ledger import schedule
 from ledger.exceptions import LedgerValidationError
@@ -32,28 +35,158 @@ _INMAIL_STATUSES = frozenset(InMailStatus.values)
 MAX_PURCHASE_TOTAL = Decimal("9999999999.99")
 
 
-_LINKEDIN_PATH = re.compile(r"^/(in|pub|sales/lead|sales/people|talent/profile)/([^/?#]+)", re.I)
+# --------------------------------------------------------------------------------------------
+# Recipients: what may be written to, and the key that recognises one person (R8; issue 12)
+# --------------------------------------------------------------------------------------------
+
+NOT_A_RECIPIENT = (
+    "This is neither a profile URL nor a member id: give a LinkedIn profile URL like "
+    "https://www.linkedin.com/in/jane-doe, or a member id like urn:li:member:123456789 or "
+    "ACoAAB…."
+)
+# LinkedIn's opaque profile ids: ACoA… (the member's profile), ACwA… (Sales Navigator),
+# AEMA… (Recruiter). Each one names one person; the same person's ids in two products differ.
+_PROFILE_ID = r"(?:ACoA|ACwA|AEMA)[A-Za-z0-9_-]{10,96}"
+_BARE_ID = re.compile(rf"^{_PROFILE_ID}$")
+_MEMBER_URN = re.compile(r"^urn:li:member:([0-9]{1,19})$", re.I)
+_PERSON_URN = re.compile(r"^urn:li:person:([A-Za-z0-9_-]{3,64})$", re.I)
+# The profile URNs LinkedIn's own pages and Sales Navigator carry: an id, optionally inside
+# parentheses with the search that found it (`(ACwAA…,NAME_SEARCH,x1y2)`).
+_PROFILE_URN = re.compile(
+    rf"^urn:li:(?:fsd_profile|fs_profile|fs_miniProfile|fs_salesProfile|fs_normalized_profile):"
+    rf"\(?({_PROFILE_ID})(?:,[^)]*)?\)?$",
+    re.I,
+)
+_IN_PATH = re.compile(r"^/in/([^/]+)(?:/.*)?$", re.I)
+# The public profile of before 2017: /pub/<name>/<a>/<b>/<c>; the name alone is not one person.
+_PUB_PATH = re.compile(r"^/pub/([^/]+)/([0-9a-z]{1,3})/([0-9a-z]{1,3})/([0-9a-z]{1,3})/?$", re.I)
+# Sales Navigator (`/sales/lead/<id>,NAME_SEARCH,x1y2`, the older `/sales/people/…`), Recruiter
+# (`/talent/profile/<id>`, or inside a project `/talent/hire/…/profile/<id>`), and the old
+# Recruiter and profile pages that name the numeric member id.
+_SALES_PATH = re.compile(rf"^/sales/(?:lead|people)/({_PROFILE_ID})(?:[,/].*)?$", re.I)
+_TALENT_PATH = re.compile(rf"^/talent/(?:.+/)?profile/({_PROFILE_ID})(?:[,/].*)?$", re.I)
+_RECRUITER_PATH = re.compile(r"^/recruiter/profile/([0-9]{1,19})(?:[,/].*)?$", re.I)
+_PROFILE_VIEW_ID = re.compile(r"(?:^|&)id=([0-9]{1,19})(?:&|$)")
+# What a public profile's name part may hold once decoded: letters of any script, digits,
+# hyphens (LinkedIn's own rule), and the underscores and dots of old custom URLs.
+_SLUG = re.compile(r"^[\w.-]+$")
 
 
-def normalise_recipient(recipient: str) -> str:
-    """The key that identifies a recipient however the profile URL was pasted.
+def _member_key(member_id: str) -> str:
+    return f"urn:li:member:{int(member_id)}"
 
-    `https://www.linkedin.com/in/Jane-Doe/?trk=x` and `linkedin.com/in/jane-doe` are the same
-    person; anything that is not a LinkedIn profile URL (a member id) is compared as given,
-    ignoring case and surrounding spaces.
-    """
-    text = recipient.strip()
+
+def _profile_url_key(text: str) -> str | None:
     candidate = text if "://" in text else f"https://{text}"
     try:
         parts = urlsplit(candidate)
         host = (parts.hostname or "").lower()
-    except ValueError:  # not a URL at all (an unbalanced "[" reads as a broken IPv6 host)
+    except ValueError:  # an unbalanced "[" reads as a broken IPv6 host
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or parts.netloc.lower() != host:
+        return None  # another scheme, a user name or a port: not a link LinkedIn gives out
+    if host != "linkedin.com" and not host.endswith(".linkedin.com"):
+        return None
+    path = parts.path
+    if match := _IN_PATH.match(path):
+        # `/in/Jérôme`, `/in/j%C3%A9r%C3%B4me` and `/in/J%c3%a9r%c3%b4me` are one person: the
+        # key is the lower-case name, percent-encoded the way a browser copies it.
+        slug = unicodedata.normalize("NFC", unquote(match.group(1)))
+        if _BARE_ID.match(slug):
+            return slug.lower()
+        if not _SLUG.match(slug):
+            return None
+        return f"linkedin:in/{quote(slug.lower(), safe='-._~')}".lower()
+    if match := _PUB_PATH.match(path):
+        return "linkedin:pub/" + "/".join(part.lower() for part in match.groups())
+    if match := _SALES_PATH.match(path) or _TALENT_PATH.match(path):
+        return match.group(1).lower()
+    if match := _RECRUITER_PATH.match(path):
+        return _member_key(match.group(1))
+    if path.rstrip("/").lower() == "/profile/view" and (
+        match := _PROFILE_VIEW_ID.search(parts.query)
+    ):
+        return _member_key(match.group(1))
+    return None
+
+
+def recipient_key(recipient: str) -> str | None:
+    """The key that identifies a recipient however it was written, or None when it is neither
+    a LinkedIn profile URL nor a member id (docs/rules.md, "Recipients").
+
+    `https://www.linkedin.com/in/Jane-Doe/?trk=x` and `uk.linkedin.com/in/jane-doe` are the
+    same person; so are a profile id bare, in a URN and in a Sales Navigator or profile URL,
+    and a numeric member id in a URN and in an old Recruiter URL.
+    """
+    text = recipient.strip()
+    if not text or any(char.isspace() or unicodedata.category(char)[0] == "C" for char in text):
+        return None
+    if _BARE_ID.match(text):
         return text.lower()
-    if host == "linkedin.com" or host.endswith(".linkedin.com"):
-        match = _LINKEDIN_PATH.match(parts.path)
-        if match:
-            return f"linkedin:{match.group(1).lower()}/{match.group(2).lower()}"
-    return text.lower()
+    if match := _MEMBER_URN.match(text):
+        return _member_key(match.group(1))
+    if match := _PERSON_URN.match(text):
+        return f"urn:li:person:{match.group(1).lower()}"
+    if match := _PROFILE_URN.match(text):
+        return match.group(1).lower()
+    if text.lower().startswith("urn:"):
+        return None
+    return _profile_url_key(text)
+
+
+def normalise_recipient(recipient: str) -> str:
+    """The key stored with an InMail and compared by the duplicate and teammate checks (R8).
+
+    A recipient that is not a profile URL or member id (rows stored before recipients were
+    checked, or a search for any text) is compared as given, ignoring case and surrounding
+    spaces.
+    """
+    return recipient_key(recipient) or recipient.strip().lower()
+
+
+def recipient_problem(recipient: str) -> str | None:
+    """Why a recipient can't be written to, or None: the one check every way in applies."""
+    text = recipient.strip()
+    if not text:
+        return "Give the recipient's profile URL or member id."
+    if len(text) > RECIPIENT_MAX:
+        return f"At most {RECIPIENT_MAX} characters."
+    if recipient_key(text) is None:
+        return NOT_A_RECIPIENT
+    return None
+
+
+def validate_recipient(recipient: str) -> None:
+    """Refuse, on the `recipient` field, anything but a profile URL or a member id."""
+    problem = recipient_problem(recipient)
+    if problem is not None:
+        raise LedgerValidationError("recipient", problem)
+
+
+# What `q` searches in an InMail, case ignored (GET /inmails/?q=, the candidate search).
+# R22 adds "template".
+INMAIL_TEXT_FIELDS = ("recipient", "subject")
+
+
+def inmail_search(*, recipient: str | None = None, text: str | None = None) -> Q:
+    """The InMails a search names: `recipient` in any spelling (its key, as the duplicate
+    check compares it), and `text` as a substring of the searched fields, case ignored.
+
+    A `text` that reads as a recipient also finds that person however they were written.
+    """
+    found = Q()
+    if recipient is not None and recipient.strip():
+        found &= Q(recipient_key=normalise_recipient(recipient))
+    if text is not None and text.strip():
+        needle = text.strip()
+        matches = Q()
+        for name in INMAIL_TEXT_FIELDS:
+            matches |= Q(**{f"{name}__icontains": needle})
+        key = recipient_key(needle)
+        if key is not None:
+            matches |= Q(recipient_key=key)
+        found &= matches
+    return found
 
 
 def grant_under_cap(*, monthly: int, cap: int, capped: int) -> int:
@@ -78,17 +211,7 @@ def seat_is_idle(*, activated_at: datetime, last_sent_at: datetime | None, as_of
 
 
 def _validate_message(recipient: str, subject: str, body: str) -> None:
-    if not recipient.strip():
-        raise LedgerValidationError("recipient", "Give the recipient's profile URL or member id.")
-    if len(recipient.strip()) > RECIPIENT_MAX:
-        raise LedgerValidationError("recipient", f"At most {RECIPIENT_MAX} characters.")
-    text = recipient.strip()
-    try:
-        urlsplit(text if "://" in text else f"https://{text}")
-    except ValueError as error:  # an unbalanced "[" reads as a broken IPv6 address
-        raise LedgerValidationError(
-            "recipient", "This is neither a profile URL nor a member id; paste it again."
-        ) from error
+    validate_recipient(recipient)
     if not subject.strip():
         raise LedgerValidationError("subject", "An InMail needs a subject.")
     if len(subject) > SUBJECT_MAX:

@@ -32,10 +32,10 @@ def history(world: World, time_machine: TimeMachineFixture) -> World:
 
     The clock then stands at 1 March 2025, 09:00.
     """
-    a = send(world.seat, "member-a")
-    b = send(world.seat, "member-b")
-    send(world.seat, "member-c")
-    d = send(world.seat, "member-d", open_profile=True)
+    a = send(world.seat, "linkedin.com/in/member-a")
+    b = send(world.seat, "linkedin.com/in/member-b")
+    send(world.seat, "linkedin.com/in/member-c")
+    d = send(world.seat, "linkedin.com/in/member-d", open_profile=True)
     time_machine.move_to(utc(2025, 1, 16, 9), tick=False)
     inmail_record_response(inmail=d, outcome="replied", cause=SYSTEM)
     time_machine.move_to(utc(2025, 1, 20, 9), tick=False)
@@ -45,7 +45,7 @@ def history(world: World, time_machine: TimeMachineFixture) -> World:
     time_machine.move_to(utc(2025, 2, 20, 9), tick=False)
     inmail_record_response(inmail=b, outcome="declined", cause=SYSTEM)
     time_machine.move_to(utc(2025, 3, 1, 9), tick=False)
-    send(world.outsider_seat, "member-z")
+    send(world.outsider_seat, "linkedin.com/in/member-z")
     return world
 
 

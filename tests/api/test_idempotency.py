@@ -44,7 +44,12 @@ def test_a_retry_with_the_same_key_replays_the_first_answer(
 def test_the_same_key_with_a_different_body_is_422(world: World, as_recruiter: APIClient) -> None:
     post(as_recruiter, "/api/v1/inmails/", inmail_body(world.seat), "send-1")
 
-    answer = post(as_recruiter, "/api/v1/inmails/", inmail_body(world.seat, "member-2"), "send-1")
+    answer = post(
+        as_recruiter,
+        "/api/v1/inmails/",
+        inmail_body(world.seat, "linkedin.com/in/member-2"),
+        "send-1",
+    )
 
     assert answer.status_code == 422
     assert answer.json() == {
@@ -70,7 +75,9 @@ def test_keys_belong_to_their_user(
 ) -> None:
     post(as_recruiter, "/api/v1/inmails/", inmail_body(world.seat), "send-1")
 
-    other = post(as_lead, "/api/v1/inmails/", inmail_body(world.seat, "member-2"), "send-1")
+    other = post(
+        as_lead, "/api/v1/inmails/", inmail_body(world.seat, "linkedin.com/in/member-2"), "send-1"
+    )
 
     assert other.status_code == 201
     assert "Idempotent-Replayed" not in other

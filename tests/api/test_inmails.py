@@ -127,7 +127,7 @@ def test_the_plans_monthly_send_limit_is_409_send_limit_reached(
     world: World, as_admin: APIClient, as_recruiter: APIClient
 ) -> None:
     as_admin.patch("/api/v1/plans/recruiter_lite/", {"monthly_send_limit": 1}, format="json")
-    send(world.seat, "member-1")
+    send(world.seat, "linkedin.com/in/member-1")
 
     answer = as_recruiter.post("/api/v1/inmails/", inmail_body(world.seat), format="json")
 
@@ -343,12 +343,12 @@ def test_the_reminder_is_shown_three_days_later(
 @pytest.fixture
 def sent(world: World, time_machine: TimeMachineFixture) -> dict[str, InMail]:
     """Four InMails on three seats over three days."""
-    first = send(world.seat, "member-1")
+    first = send(world.seat, "linkedin.com/in/member-1")
     time_machine.move_to(utc(2025, 1, 16, 9), tick=False)
-    second = send(world.seat, "member-2")
-    lead = send(world.lead_seat, "member-3")
+    second = send(world.seat, "linkedin.com/in/member-2")
+    lead = send(world.lead_seat, "linkedin.com/in/member-3")
     time_machine.move_to(utc(2025, 1, 17, 9), tick=False)
-    outsider = send(world.outsider_seat, "member-4")
+    outsider = send(world.outsider_seat, "linkedin.com/in/member-4")
     from ledger.services import Cause, inmail_record_response
 
     inmail_record_response(inmail=second, outcome="accepted", cause=Cause.system("test"))
@@ -433,8 +433,8 @@ def test_a_page_size_above_500_is_capped_at_500(
         InMail(
             seat=world.seat,
             sender_id=world.seat.holder_id,
-            recipient=f"member-{n}",
-            recipient_key=f"member-{n}",
+            recipient=f"linkedin.com/in/member-{n}",
+            recipient_key=f"linkedin:in/member-{n}",
             subject="Hello",
             body="A role",
             sent_at=utc(2025, 1, 1) + timedelta(minutes=n),

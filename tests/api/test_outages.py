@@ -131,7 +131,7 @@ def test_a_send_succeeds_promptly_with_redis_stopped(
     world: World, as_recruiter: APIClient, own_redis: RedisServer
 ) -> None:
     first = as_recruiter.post(
-        "/api/v1/inmails/", inmail_body(world.seat, "member-1"), format="json"
+        "/api/v1/inmails/", inmail_body(world.seat, "linkedin.com/in/member-1"), format="json"
     )
     assert first.status_code == 201
     assert any("throttle" in key for key in own_redis.stored_keys()), "the throttle uses this Redis"
@@ -140,7 +140,7 @@ def test_a_send_succeeds_promptly_with_redis_stopped(
     answer, seconds = timed(
         lambda: as_recruiter.post(
             "/api/v1/inmails/",
-            inmail_body(world.seat, "member-2"),
+            inmail_body(world.seat, "linkedin.com/in/member-2"),
             format="json",
             HTTP_IDEMPOTENCY_KEY="send-while-redis-is-down",
         )
@@ -157,10 +157,14 @@ def test_throttles_count_again_when_redis_is_back(
     world: World, as_recruiter: APIClient, own_redis: RedisServer
 ) -> None:
     own_redis.stop()
-    down = as_recruiter.post("/api/v1/inmails/", inmail_body(world.seat, "member-1"), format="json")
+    down = as_recruiter.post(
+        "/api/v1/inmails/", inmail_body(world.seat, "linkedin.com/in/member-1"), format="json"
+    )
     own_redis.start()
     fail_open.breaker.open_until = 0.0  # the breaker's few seconds have passed
-    up = as_recruiter.post("/api/v1/inmails/", inmail_body(world.seat, "member-2"), format="json")
+    up = as_recruiter.post(
+        "/api/v1/inmails/", inmail_body(world.seat, "linkedin.com/in/member-2"), format="json"
+    )
 
     assert (down.status_code, up.status_code) == (201, 201)
     assert any("throttle" in key for key in own_redis.stored_keys())
@@ -196,11 +200,11 @@ def test_a_page_send_succeeds_with_redis_stopped(
 
     answer = browser.post(
         reverse("inmail_send"),
-        {**inmail_body(world.seat, "member-3"), "seat": world.seat.pk},
+        {**inmail_body(world.seat, "linkedin.com/in/member-3"), "seat": world.seat.pk},
     )
 
     assert answer.status_code in (200, 302)
-    assert InMail.objects.filter(seat=world.seat, recipient="member-3").exists()
+    assert InMail.objects.filter(seat=world.seat, recipient="linkedin.com/in/member-3").exists()
     assert seat_balance(world.seat).own == 29
 
 

@@ -134,7 +134,7 @@ def test_a_pooled_seat_spends_from_the_pool_when_it_holds_nothing(
         "/api/v1/inmails/",
         {
             "seat": world.pooled_seat.pk,
-            "recipient": "member-1",
+            "recipient": "linkedin.com/in/member-1",
             "subject": "Hello",
             "body": "A role for you",
         },

@@ -104,7 +104,7 @@ class Seeded:
         ]
         inmails = [
             send(seats[0], "https://www.linkedin.com/in/first/"),
-            send(seats[1], "member-42", open_profile=True),
+            send(seats[1], "linkedin.com/in/member-42", open_profile=True),
             send(seats[3], "https://www.linkedin.com/in/second/"),
         ]
         self.ids: dict[str, list[Any]] = {

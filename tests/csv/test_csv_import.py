@@ -128,7 +128,7 @@ def test_every_problem_is_reported_with_its_row_and_nothing_is_importable(
 
 def test_a_byte_order_mark_and_semicolons_are_read(org: Org, seats: Seats) -> None:
     header = "\ufeffSeat;Recipient;Subject;Body;Sent at\n"
-    raw = f"{header}{seats.recruiter.pk};ada;Grüße;Body;2025-06-01\n".encode()
+    raw = f"{header}{seats.recruiter.pk};linkedin.com/in/ada;Grüße;Body;2025-06-01\n".encode()
 
     result = preview(org.recruiter, raw)
 
@@ -184,7 +184,7 @@ def test_a_header_without_rows_has_nothing_to_import(org: Org) -> None:
 
 def test_too_many_rows_are_refused(org: Org, seats: Seats, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(csv_io.imports, "IMPORT_MAX_ROWS", 2)
-    row = f"{seats.recruiter.pk},ada,Hi,Body,2025-06-01,,,\n"
+    row = f"{seats.recruiter.pk},linkedin.com/in/ada,Hi,Body,2025-06-01,,,\n"
 
     with pytest.raises(ImportFileError, match="more than 2 rows"):
         preview_import(org.recruiter, HEADER + row * 3)
@@ -193,8 +193,8 @@ def test_too_many_rows_are_refused(org: Org, seats: Seats, monkeypatch: pytest.M
 def test_extra_cells_and_unknown_columns(org: Org, seats: Seats) -> None:
     text = (
         "seat,recipient,subject,body,sent_at,notes\n"
-        f"{seats.recruiter.pk},ada,Hi,Body,2025-06-01,ok\n"
-        f"{seats.recruiter.pk},bob,Hi,Body,2025-06-01,ok,surprise\n"
+        f"{seats.recruiter.pk},linkedin.com/in/ada,Hi,Body,2025-06-01,ok\n"
+        f"{seats.recruiter.pk},linkedin.com/in/bob,Hi,Body,2025-06-01,ok,surprise\n"
     )
 
     result = preview_import(org.recruiter, text)
@@ -210,9 +210,9 @@ def test_a_seat_out_of_reach_reads_like_a_seat_that_does_not_exist(org: Org, sea
     result = preview(
         org.recruiter,
         csv_bytes(
-            f"{seats.outsider.pk},ada,Hi,Body,2025-06-01,,,",
-            f"{seats.lead.pk},ada,Hi,Body,2025-06-01,,,",
-            "999999,ada,Hi,Body,2025-06-01,,,",
+            f"{seats.outsider.pk},linkedin.com/in/ada,Hi,Body,2025-06-01,,,",
+            f"{seats.lead.pk},linkedin.com/in/ada,Hi,Body,2025-06-01,,,",
+            "999999,linkedin.com/in/ada,Hi,Body,2025-06-01,,,",
         ),
     )
 
@@ -228,8 +228,8 @@ def test_a_lead_imports_for_their_team_seats(org: Org, seats: Seats) -> None:
     result = preview(
         org.lead,
         csv_bytes(
-            f"{seats.recruiter.pk},ada,Hi,Body,2025-06-01,,,",
-            f"{seats.teammate_pooled.pk},ada,Hi,Body,2025-06-01,,,",
+            f"{seats.recruiter.pk},linkedin.com/in/ada,Hi,Body,2025-06-01,,,",
+            f"{seats.teammate_pooled.pk},linkedin.com/in/ada,Hi,Body,2025-06-01,,,",
         ),
     )
 
@@ -242,7 +242,9 @@ def test_a_holder_username_names_their_seat(org: Org, seats: Seats) -> None:
     result = preview(
         org.lead,
         csv_bytes(
-            "recruiter,ada,Hi,Body,2025-06-01", "outsider,ada,Hi,Body,2025-06-01", header=header
+            "recruiter,linkedin.com/in/ada,Hi,Body,2025-06-01",
+            "outsider,linkedin.com/in/ada,Hi,Body,2025-06-01",
+            header=header,
         ),
     )
 
@@ -261,7 +263,9 @@ def test_a_holder_with_two_seats_needs_the_seat_unless_only_one_was_active(
     result = preview(
         org.recruiter,
         csv_bytes(
-            "recruiter,ada,Hi,Body,2025-06-05", "recruiter,bob,Hi,Body,2025-06-12", header=header
+            "recruiter,linkedin.com/in/ada,Hi,Body,2025-06-05",
+            "recruiter,linkedin.com/in/bob,Hi,Body,2025-06-12",
+            header=header,
         ),
     )
 
@@ -272,16 +276,16 @@ def test_a_holder_with_two_seats_needs_the_seat_unless_only_one_was_active(
 
 def test_a_row_repeating_another_or_a_recorded_inmail_is_reported(org: Org, seats: Seats) -> None:
     seat = seats.recruiter.pk
-    first = preview(org.recruiter, csv_bytes(f"{seat},ada,Hi,Body,2025-01-01,,,"))
+    first = preview(org.recruiter, csv_bytes(f"{seat},linkedin.com/in/ada,Hi,Body,2025-01-01,,,"))
     inmails_import(user=org.recruiter, rows=first.rows, cause=Cause(org.recruiter, "t"))
     recorded = InMail.objects.get()
 
     result = preview(
         org.recruiter,
         csv_bytes(
-            f"{seat},ADA,Hi,Body,2025-01-01,,,",
-            f"{seat},bob,Hi,Body,2025-02-01,,,",
-            f"{seat},Bob,Hi again,Body,2025-02-01T00:00:00+00:00,,,",
+            f"{seat},https://www.linkedin.com/in/ADA/,Hi,Body,2025-01-01,,,",
+            f"{seat},linkedin.com/in/bob,Hi,Body,2025-02-01,,,",
+            f"{seat},linkedin.com/in/Bob,Hi again,Body,2025-02-01T00:00:00+00:00,,,",
         ),
     )
 
@@ -301,9 +305,9 @@ def test_a_second_pending_inmail_to_one_recipient_is_a_row_problem_not_a_crash(
         org.recruiter,
         csv_bytes(
             f"{seat},linkedin.com/in/ADA/,Hi,Body,2025-06-01,,,",
-            f"{seat},bob,Hi,Body,2025-06-01,,,",
-            f"{seat},bob,Hi,Body,2025-06-02,,pending,",
-            f"{seat},bob,Hi,Body,2025-06-03,,declined,2025-06-04",
+            f"{seat},linkedin.com/in/bob,Hi,Body,2025-06-01,,,",
+            f"{seat},linkedin.com/in/bob,Hi,Body,2025-06-02,,pending,",
+            f"{seat},linkedin.com/in/bob,Hi,Body,2025-06-03,,declined,2025-06-04",
         ),
     )
 
@@ -318,10 +322,13 @@ def test_the_import_checks_again_and_keeps_nothing_if_a_send_raced_in(
     seat = seats.recruiter.pk
     result = preview(
         org.recruiter,
-        csv_bytes(f"{seat},bob,Hi,Body,2025-06-01,,,", f"{seat},ada,Hi,Body,2025-06-01,,,"),
+        csv_bytes(
+            f"{seat},linkedin.com/in/bob,Hi,Body,2025-06-01,,,",
+            f"{seat},linkedin.com/in/ada,Hi,Body,2025-06-01,,,",
+        ),
     )
     assert result.can_commit
-    send(seats.recruiter, "ada")
+    send(seats.recruiter, "linkedin.com/in/ada")
 
     with pytest.raises(ImportRejected) as rejected:
         inmails_import(user=org.recruiter, rows=result.rows, cause=Cause(org.recruiter, "t"))
@@ -331,7 +338,9 @@ def test_the_import_checks_again_and_keeps_nothing_if_a_send_raced_in(
 
 
 def test_the_import_checks_the_user_may_still_act_on_the_seat(org: Org, seats: Seats) -> None:
-    result = preview(org.lead, csv_bytes(f"{seats.recruiter.pk},ada,Hi,Body,2025-06-01,,,"))
+    result = preview(
+        org.lead, csv_bytes(f"{seats.recruiter.pk},linkedin.com/in/ada,Hi,Body,2025-06-01,,,")
+    )
 
     with pytest.raises(ImportRejected):
         inmails_import(user=org.outsider, rows=result.rows, cause=Cause(org.outsider, "t"))
@@ -340,7 +349,9 @@ def test_the_import_checks_the_user_may_still_act_on_the_seat(org: Org, seats: S
 
 
 def test_an_imported_pending_inmail_answered_later_gets_no_refund(org: Org, seats: Seats) -> None:
-    result = preview(org.recruiter, csv_bytes(f"{seats.recruiter.pk},ada,Hi,Body,2025-06-01,,,"))
+    result = preview(
+        org.recruiter, csv_bytes(f"{seats.recruiter.pk},linkedin.com/in/ada,Hi,Body,2025-06-01,,,")
+    )
     inmails_import(user=org.recruiter, rows=result.rows, cause=Cause(org.recruiter, "t"))
     entries_before = Entry.objects.count()
 

@@ -57,7 +57,7 @@ def test_one_row_with_a_problem_is_counted_in_the_singular(
     client: Client, org: Org, seats: Seats
 ) -> None:
     signed_in(client, org.recruiter)
-    upload_text(client, f"{seats.recruiter.pk},ada,Hi,Body,2025-06-01,accepted,")
+    upload_text(client, f"{seats.recruiter.pk},linkedin.com/in/ada,Hi,Body,2025-06-01,accepted,")
 
     html = client.get(reverse("csv:import_preview")).content.decode()
 
@@ -133,9 +133,9 @@ def test_import_pages_answer_get_with_405(client: Client, org: Org) -> None:
 def test_inmail_export_is_a_streamed_attachment_of_what_the_person_may_see(
     client: Client, org: Org, seats: Seats
 ) -> None:
-    own = send(seats.recruiter, "ada", subject="=1+1")
-    send(seats.lead, "bob")
-    send(seats.outsider, "cy")
+    own = send(seats.recruiter, "linkedin.com/in/ada", subject="=1+1")
+    send(seats.lead, "linkedin.com/in/bob")
+    send(seats.outsider, "linkedin.com/in/cy")
 
     response = signed_in(client, org.recruiter).get(reverse("csv:export_inmails"))
 
@@ -160,8 +160,8 @@ def test_entry_export_includes_the_pool_for_the_lead_only(
 
 
 def test_export_filters_narrow_the_file(client: Client, org: Org, seats: Seats) -> None:
-    send(seats.lead, "ada")
-    mine = send(seats.recruiter, "bob")
+    send(seats.lead, "linkedin.com/in/ada")
+    mine = send(seats.recruiter, "linkedin.com/in/bob")
     signed_in(client, org.lead)
 
     by_seat = client.get(reverse("csv:export_inmails"), {"seat": seats.recruiter.pk})
@@ -219,8 +219,8 @@ def test_import_a_valid_file_through_preview_and_commit(
 
     uploaded = upload_text(
         client,
-        f"{seat},ada,Hi Ada,Body,2025-06-01,,",
-        f"{seat},bob,Hi Bob,Body,2025-05-01,replied,2025-05-03",
+        f"{seat},linkedin.com/in/ada,Hi Ada,Body,2025-06-01,,",
+        f"{seat},linkedin.com/in/bob,Hi Bob,Body,2025-05-01,replied,2025-05-03",
     )
     assert uploaded.status_code == 302
     assert uploaded["Location"] == reverse("csv:import_preview")
@@ -252,9 +252,9 @@ def test_a_file_with_an_error_is_reported_row_by_row_and_cannot_be_committed(
     signed_in(client, org.recruiter)
     upload_text(
         client,
-        f"{seat},ada,Hi,Body,2025-06-01,,",
-        f"{seat},bob,Hi,Body,2025-07-01,,",
-        f"{seats.outsider.pk},cy,Hi,Body,2025-06-01,,",
+        f"{seat},linkedin.com/in/ada,Hi,Body,2025-06-01,,",
+        f"{seat},linkedin.com/in/bob,Hi,Body,2025-07-01,,",
+        f"{seats.outsider.pk},linkedin.com/in/cy,Hi,Body,2025-06-01,,",
     )
 
     preview = client.get(reverse("csv:import_preview"))
@@ -277,7 +277,10 @@ def test_a_file_with_an_error_is_reported_row_by_row_and_cannot_be_committed(
 
 def test_the_preview_escapes_what_the_file_says(client: Client, org: Org, seats: Seats) -> None:
     signed_in(client, org.recruiter)
-    upload_text(client, f"{seats.recruiter.pk},ada,<script>alert(1)</script>,Body,2025-06-01,,")
+    upload_text(
+        client,
+        f"{seats.recruiter.pk},linkedin.com/in/ada,<script>alert(1)</script>,Body,2025-06-01,,",
+    )
 
     html = client.get(reverse("csv:import_preview")).content.decode()
 
@@ -322,7 +325,9 @@ def test_an_upload_without_a_file_is_a_400(client: Client, org: Org) -> None:
 
 
 def test_a_bom_file_uploads(client: Client, org: Org, seats: Seats) -> None:
-    content = ("\ufeff" + HEADER + f"{seats.recruiter.pk},ada,Grüße,Body,2025-06-01,,\n").encode()
+    content = (
+        "\ufeff" + HEADER + f"{seats.recruiter.pk},linkedin.com/in/ada,Grüße,Body,2025-06-01,,\n"
+    ).encode()
     signed_in(client, org.recruiter)
 
     assert upload(client, content).status_code == 302
@@ -336,7 +341,7 @@ def test_a_commit_without_a_waiting_file_or_for_another_file_imports_nothing(
     signed_in(client, org.recruiter)
 
     nothing = client.post(reverse("csv:import_commit"), {"digest": "x"})
-    upload_text(client, f"{seats.recruiter.pk},ada,Hi,Body,2025-06-01,,")
+    upload_text(client, f"{seats.recruiter.pk},linkedin.com/in/ada,Hi,Body,2025-06-01,,")
     stale = client.post(reverse("csv:import_commit"), {"digest": "not-the-previewed-file"})
 
     assert nothing.status_code == 302
@@ -356,7 +361,7 @@ def test_the_preview_without_a_waiting_file_sends_back_to_the_index(
 
 def test_discarding_forgets_the_file(client: Client, org: Org, seats: Seats) -> None:
     signed_in(client, org.recruiter)
-    upload_text(client, f"{seats.recruiter.pk},ada,Hi,Body,2025-06-01,,")
+    upload_text(client, f"{seats.recruiter.pk},linkedin.com/in/ada,Hi,Body,2025-06-01,,")
 
     response = client.post(reverse("csv:import_discard"))
 
@@ -369,7 +374,7 @@ def test_a_file_is_imported_only_for_the_person_who_uploaded_it(
     client: Client, org: Org, seats: Seats
 ) -> None:
     signed_in(client, org.lead)
-    upload_text(client, f"{seats.recruiter.pk},ada,Hi,Body,2025-06-01,,")
+    upload_text(client, f"{seats.recruiter.pk},linkedin.com/in/ada,Hi,Body,2025-06-01,,")
     digest = client.session[SESSION_KEY]["digest"]
     other = Client()
     signed_in(other, org.outsider)
@@ -384,8 +389,8 @@ def test_a_send_racing_in_between_preview_and_commit_is_reported(
     client: Client, org: Org, seats: Seats
 ) -> None:
     signed_in(client, org.recruiter)
-    upload_text(client, f"{seats.recruiter.pk},ada,Hi,Body,2025-06-01,,")
-    send(seats.recruiter, "ada")
+    upload_text(client, f"{seats.recruiter.pk},linkedin.com/in/ada,Hi,Body,2025-06-01,,")
+    send(seats.recruiter, "linkedin.com/in/ada")
 
     response = commit(client)
 

@@ -144,9 +144,9 @@ def run_busy_ledger(time_machine: TimeMachineFixture) -> list[Seat]:
 
     time_machine.move_to(utc(2025, 1, 15, 10))
     second = seat_on("recruiter_corporate", team=team)
-    sent = [send(lite, f"member-{n}").inmail for n in range(5)]
-    send(lite, "member-open", open_profile=True)
-    pool_paid = send(second, "member-pool").inmail
+    sent = [send(lite, f"linkedin.com/in/member-{n}").inmail for n in range(5)]
+    send(lite, "linkedin.com/in/member-open", open_profile=True)
+    pool_paid = send(second, "linkedin.com/in/member-pool").inmail
     purchase_record(seat=lite, credits=5, cause=SYSTEM)
     bonus_grant(seat=lite, credits=3, memo="Hiring sprint", cause=SYSTEM)
     pool_transfer(team=team, seat=second, credits=30, cause=SYSTEM)
@@ -158,7 +158,7 @@ def run_busy_ledger(time_machine: TimeMachineFixture) -> list[Seat]:
     inmail_record_response(inmail=pool_paid, outcome="replied", cause=SYSTEM)
     adjustment_post(seat=lite, credits=-2, reason="LinkedIn shows 2 fewer", cause=SYSTEM)
     inmail_withdraw(inmail=sent[1], cause=SYSTEM)
-    send(first, "member-a")
+    send(first, "linkedin.com/in/member-a")
     pool_transfer(team=team, seat=first, credits=-5, cause=SYSTEM)
 
     time_machine.move_to(utc(2025, 5, 1, 9))

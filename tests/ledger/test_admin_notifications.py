@@ -25,7 +25,11 @@ def test_admin_lists_raised_alerts_and_cannot_edit_them(admin_client: Client, or
             plan_code="premium_career", holder=org.recruiter, activated_on=date(2026, 1, 10)
         )
         inmail_send(
-            seat=seat, recipient="member-1", subject="Hi", body="Hello", cause=Cause.system("t")
+            seat=seat,
+            recipient="linkedin.com/in/member-1",
+            subject="Hi",
+            body="Hello",
+            cause=Cause.system("t"),
         )
         alerts_raise()
     notification = Notification.objects.get(user=org.recruiter)

@@ -59,7 +59,7 @@ def _activity(day: int, seats: list[Seat], corporate: Team, tag: str) -> None:
             with contextlib.suppress(InsufficientCredits):
                 inmail_send(
                     seat=seat,
-                    recipient=f"member-{tag}-{day}-{index}",
+                    recipient=f"linkedin.com/in/member-{tag}-{day}-{index}",
                     subject="A role you may like",
                     body="Hello, would this be worth a conversation?",
                     cause=CAUSE,

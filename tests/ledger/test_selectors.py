@@ -248,8 +248,8 @@ def test_a_balance_as_of_a_past_instant_equals_the_balance_shown_then(
 
     record(utc(2025, 3, 10, 9))
     time_machine.move_to(utc(2025, 3, 20, 10))
-    answered = send(seat, "member-1").inmail
-    send(seat, "member-2")
+    answered = send(seat, "linkedin.com/in/member-1").inmail
+    send(seat, "linkedin.com/in/member-2")
     record(utc(2025, 3, 20, 10))
     record(utc(2025, 4, 9, 23, 59, 59))
     record(utc(2025, 4, 10))
@@ -287,7 +287,7 @@ def test_a_balance_as_of_a_past_instant_equals_the_balance_shown_then_in_a_pool(
     time_machine.move_to(utc(2025, 1, 20, 9))
     pool_transfer(team=team, seat=seat, credits=3, cause=SYSTEM)
     for n in range(5):
-        send(seat, f"member-{n}")
+        send(seat, f"linkedin.com/in/member-{n}")
     record(utc(2025, 1, 20, 9))
     record(utc(2025, 2, 9, 23, 59, 59))
     record(utc(2025, 2, 10))
@@ -463,7 +463,7 @@ def test_an_expiry_entry_removes_exactly_what_was_left_of_its_lot(
     time_machine.move_to(utc(2025, 3, 10, 9), tick=False)
     seat = seat_on("recruiter_lite")
     for n in range(4):
-        send(seat, f"member-{n}")
+        send(seat, f"linkedin.com/in/member-{n}")
 
     time_machine.move_to(utc(2025, 6, 8))
     seat_balance(seat)

@@ -381,8 +381,8 @@ def test_answered_and_withdrawn_inmails_are_not_closed_as_no_response(
     seat: Seat, time_machine: TimeMachineFixture
 ) -> None:
     time_machine.move_to(utc(2025, 1, 20, 10))
-    answered = send(seat, "member-1").inmail
-    withdrawn = send(seat, "member-2").inmail
+    answered = send(seat, "linkedin.com/in/member-1").inmail
+    withdrawn = send(seat, "linkedin.com/in/member-2").inmail
     inmail_record_response(inmail=answered, outcome="replied", cause=SYSTEM)
     inmail_withdraw(inmail=withdrawn, cause=SYSTEM)
 

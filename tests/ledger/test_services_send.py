@@ -110,11 +110,11 @@ def test_after_the_last_credit_the_next_send_is_refused_and_charges_nothing(
     time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
     seat = seat_on("recruiter_lite")
     drain_to(seat, 1)
-    send(seat, "member-1")
+    send(seat, "linkedin.com/in/member-1")
     before = footprint(seat)
 
     with pytest.raises(InsufficientCredits) as refused:
-        send(seat, "member-2")
+        send(seat, "linkedin.com/in/member-2")
 
     assert refused.value.code == "insufficient_credits"
     assert footprint(seat) == before
@@ -125,11 +125,11 @@ def test_thirty_sends_spend_a_lite_seat_to_zero(time_machine: TimeMachineFixture
     seat = seat_on("recruiter_lite")
 
     for n in range(30):
-        send(seat, f"member-{n}")
+        send(seat, f"linkedin.com/in/member-{n}")
 
     assert own_balance(seat) == 0
     with pytest.raises(InsufficientCredits):
-        send(seat, "member-30")
+        send(seat, "linkedin.com/in/member-30")
 
 
 # --- R6 spend order ----------------------------------------------------------------------------
@@ -141,7 +141,7 @@ def test_the_lot_that_expires_soonest_is_spent_first(time_machine: TimeMachineFi
     time_machine.move_to(utc(2025, 2, 1, 9))
     bonus_grant(seat=seat, credits=2, memo="Welcome", cause=SYSTEM)
 
-    lot = spent_lot(send(seat, "member-1").inmail)
+    lot = spent_lot(send(seat, "linkedin.com/in/member-1").inmail)
 
     # The bonus lives 30 days (to 3 March); the grant lives until 15 April.
     assert (lot.source, lot.expires_at) == (LotSource.BONUS, utc(2025, 3, 3, 9))
@@ -164,7 +164,7 @@ def test_between_lots_expiring_together_the_older_one_is_spent_first(
     time_machine.move_to(utc(2025, 1, 1, 9), tick=False)
     seat = seat_on("recruiter_lite")
     time_machine.move_to(utc(2025, 1, 2, 10))
-    answered = send(seat, "member-a").inmail
+    answered = send(seat, "linkedin.com/in/member-a").inmail
     time_machine.move_to(utc(2025, 1, 20, 10))
     # Expires 19 February 10:00, granted 20 January.
     bonus_grant(seat=seat, credits=1, memo="Welcome", cause=SYSTEM)
@@ -175,7 +175,7 @@ def test_between_lots_expiring_together_the_older_one_is_spent_first(
     )
     drain_to(seat, 2)
 
-    lot = spent_lot(send(seat, "member-b").inmail)
+    lot = spent_lot(send(seat, "linkedin.com/in/member-b").inmail)
 
     assert (lot.source, lot.granted_at, lot.expires_at) == (
         LotSource.REFUND,
@@ -192,7 +192,7 @@ def test_purchased_credits_that_never_expire_are_spent_last(
     purchase_record(seat=seat, credits=5, cause=SYSTEM)
     time_machine.move_to(utc(2025, 2, 20, 9))
 
-    lots = [spent_lot(send(seat, f"member-{n}").inmail) for n in range(61)]
+    lots = [spent_lot(send(seat, f"linkedin.com/in/member-{n}").inmail) for n in range(61)]
 
     assert [lot.granted_at for lot in lots[:30]] == [utc(2025, 1, 15)] * 30
     assert [lot.granted_at for lot in lots[30:60]] == [utc(2025, 2, 15)] * 30
@@ -251,10 +251,10 @@ def test_open_profile_inmails_count_towards_the_monthly_send_limit(
     time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
     seat = seat_on("recruiter_lite")
     for n in range(3):
-        send(seat, f"member-{n}", open_profile=True)
+        send(seat, f"linkedin.com/in/member-{n}", open_profile=True)
 
     with pytest.raises(SendLimitReached):
-        send(seat, "member-3", open_profile=True)
+        send(seat, "linkedin.com/in/member-3", open_profile=True)
     assert own_balance(seat) == 30
 
 
@@ -323,10 +323,10 @@ def test_a_pending_open_profile_inmail_also_blocks_a_duplicate(
 ) -> None:
     time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
     seat = seat_on("recruiter_lite")
-    send(seat, "member-42", open_profile=True)
+    send(seat, "linkedin.com/in/member-42", open_profile=True)
 
     with pytest.raises(DuplicatePending):
-        send(seat, " MEMBER-42 ")
+        send(seat, " https://www.LinkedIn.com/in/MEMBER-42/ ")
 
 
 @pytest.mark.parametrize(
@@ -403,11 +403,11 @@ def test_the_monthly_send_limit_refuses_the_next_inmail_and_charges_nothing(
     time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
     seat = seat_on("recruiter_lite")
     for n in range(3):
-        send(seat, f"member-{n}")
+        send(seat, f"linkedin.com/in/member-{n}")
     before = footprint(seat)
 
     with pytest.raises(SendLimitReached) as refused:
-        send(seat, "member-3")
+        send(seat, "linkedin.com/in/member-3")
 
     assert refused.value.code == "send_limit_reached"
     assert footprint(seat) == before
@@ -419,13 +419,13 @@ def test_the_send_limit_is_per_calendar_month(time_machine: TimeMachineFixture) 
     time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
     seat = seat_on("recruiter_lite")
     for n in range(3):
-        send(seat, f"member-{n}")
+        send(seat, f"linkedin.com/in/member-{n}")
 
     time_machine.move_to(utc(2025, 1, 31, 23, 59, 59))
     with pytest.raises(SendLimitReached):
-        send(seat, "member-3")
+        send(seat, "linkedin.com/in/member-3")
     time_machine.move_to(utc(2025, 2, 1))
-    assert send(seat, "member-3").inmail.credit_cost == 1
+    assert send(seat, "linkedin.com/in/member-3").inmail.credit_cost == 1
 
 
 def test_withdrawn_inmails_still_count_towards_the_send_limit(
@@ -434,20 +434,20 @@ def test_withdrawn_inmails_still_count_towards_the_send_limit(
     set_plan("recruiter_lite", monthly_send_limit=2)
     time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
     seat = seat_on("recruiter_lite")
-    inmail_withdraw(inmail=send(seat, "member-1").inmail, cause=SYSTEM)
-    send(seat, "member-2")
+    inmail_withdraw(inmail=send(seat, "linkedin.com/in/member-1").inmail, cause=SYSTEM)
+    send(seat, "linkedin.com/in/member-2")
 
     with pytest.raises(SendLimitReached):
-        send(seat, "member-3")
+        send(seat, "linkedin.com/in/member-3")
 
 
 def test_the_send_limit_is_per_seat(time_machine: TimeMachineFixture) -> None:
     set_plan("recruiter_lite", monthly_send_limit=1)
     time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
     first, second = seat_on("recruiter_lite"), seat_on("recruiter_lite")
-    send(first, "member-1")
+    send(first, "linkedin.com/in/member-1")
 
-    assert send(second, "member-1").inmail.credit_cost == 1
+    assert send(second, "linkedin.com/in/member-1").inmail.credit_cost == 1
 
 
 @pytest.mark.parametrize(
@@ -564,10 +564,10 @@ def test_a_seat_with_no_credits_can_send_at_the_instant_of_its_refresh(
 
     time_machine.move_to(utc(2025, 2, 14, 23, 59, 59))
     with pytest.raises(InsufficientCredits):
-        send(seat, "member-1")
+        send(seat, "linkedin.com/in/member-1")
     # No job has run: the send itself applies the refresh first.
     time_machine.move_to(utc(2025, 2, 15))
-    assert send(seat, "member-1").inmail.credit_cost == 1
+    assert send(seat, "linkedin.com/in/member-1").inmail.credit_cost == 1
     assert own_balance(seat) == 29
 
 
@@ -580,10 +580,10 @@ def test_the_send_limit_month_starts_at_local_midnight(
     seat = seat_on("recruiter_lite")
     # 03:00 UTC on 1 February is 22:00 on 31 January in New York.
     time_machine.move_to(utc(2025, 2, 1, 3))
-    send(seat, "member-1")
+    send(seat, "linkedin.com/in/member-1")
 
     time_machine.move_to(utc(2025, 2, 1, 4, 59, 59))
     with pytest.raises(SendLimitReached):
-        send(seat, "member-2")
+        send(seat, "linkedin.com/in/member-2")
     time_machine.move_to(utc(2025, 2, 1, 5))
-    assert send(seat, "member-2").inmail.credit_cost == 1
+    assert send(seat, "linkedin.com/in/member-2").inmail.credit_cost == 1

@@ -28,7 +28,7 @@ def logged(
     open_profile: bool = False,
 ) -> InMail:
     """An InMail from imported history (analytics only, never charged), as a CSV import does."""
-    recipient = f"member-{next(_recipients)}"
+    recipient = f"linkedin.com/in/member-{next(_recipients)}"
     closed_at = responded_at
     if status == InMailStatus.NO_RESPONSE:
         closed_at = sent_at + timedelta(days=90)

@@ -97,12 +97,12 @@ def book(org: Org, time_machine: TimeMachineFixture) -> Book:
     amy = seat_on("premium_career", holder=org.teammate, team=team)
     outsider = seat_on("premium_career", holder=org.outsider, team=org.other_team)
     time_machine.move_to(utc(2026, 4, 2, 17), tick=False)
-    p1 = send(zed, "member-p1").inmail
-    p2 = send(zed, "member-p2").inmail
+    p1 = send(zed, "linkedin.com/in/member-p1").inmail
+    p2 = send(zed, "linkedin.com/in/member-p2").inmail
     time_machine.move_to(utc(2026, 4, 5, 17), tick=False)
     purchase_record(seat=zed, credits=3, cause=SYSTEM)
     time_machine.move_to(utc(2026, 4, 8, 17), tick=False)
-    send(amy, "member-q1")
+    send(amy, "linkedin.com/in/member-q1")
     time_machine.move_to(utc(2026, 4, 10, 17), tick=False)
     inmail_record_response(inmail=p1, outcome="accepted", cause=SYSTEM)
     time_machine.move_to(utc(2026, 4, 12, 17), tick=False)
@@ -113,7 +113,7 @@ def book(org: Org, time_machine: TimeMachineFixture) -> Book:
     time_machine.move_to(utc(2026, 4, 16, 17), tick=False)
     pool_transfer(team=team, seat=lead_seat, credits=30, cause=SYSTEM)
     time_machine.move_to(utc(2026, 4, 17, 17), tick=False)
-    r1 = send(lead_seat, "member-r1").inmail
+    r1 = send(lead_seat, "linkedin.com/in/member-r1").inmail
     time_machine.move_to(utc(2026, 4, 18, 17), tick=False)
     inmail_record_response(inmail=r1, outcome="declined", cause=SYSTEM)
     time_machine.move_to(utc(2026, 4, 20, 17), tick=False)
@@ -402,11 +402,11 @@ def test_run_out_is_the_balance_over_the_trailing_30_day_net_spend(
     time_machine.move_to(utc(2026, 3, 1, 18), tick=False)
     seat = seat_on("recruiter_lite", team=new_team())  # 30 credits
     time_machine.move_to(utc(2026, 3, 2, 18), tick=False)
-    send(seat, "member-early")  # before the trailing 30 days
+    send(seat, "linkedin.com/in/member-early")  # before the trailing 30 days
     sent = []
     for day in range(10, 18):
         time_machine.move_to(utc(2026, 3, day, 17), tick=False)
-        sent.append(send(seat, f"member-{day}").inmail)
+        sent.append(send(seat, f"linkedin.com/in/member-{day}").inmail)
     time_machine.move_to(utc(2026, 3, 20, 17), tick=False)
     inmail_record_response(inmail=sent[0], outcome="accepted", cause=SYSTEM)
     time_machine.move_to(utc(2026, 4, 5, 17), tick=False)
@@ -423,7 +423,7 @@ def test_no_run_out_without_net_spend_or_for_a_cancelled_seat(
     time_machine.move_to(utc(2026, 3, 1, 18), tick=False)
     idle = seat_on("recruiter_lite", team=new_team())
     busy = seat_on("recruiter_lite", team=new_team())
-    send(busy, "member-1")
+    send(busy, "linkedin.com/in/member-1")
     time_machine.move_to(utc(2026, 3, 2, 18), tick=False)
     seat_cancel(seat=busy, cause=SYSTEM)
     busy.refresh_from_db()

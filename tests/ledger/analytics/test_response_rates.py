@@ -159,13 +159,13 @@ def outreach(org: Org, time_machine: TimeMachineFixture) -> Outreach:
         ),
     }
     time_machine.move_to(utc(2026, 11, 10, 18), tick=False)
-    inmails["a6"] = send(zed, "member-withdrawn", subject=five_words).inmail
+    inmails["a6"] = send(zed, "linkedin.com/in/member-withdrawn", subject=five_words).inmail
     time_machine.move_to(utc(2026, 11, 12, 18), tick=False)
     inmail_withdraw(inmail=inmails["a6"], cause=SYSTEM)
     time_machine.move_to(utc(2026, 11, 14, 18), tick=False)
-    inmails["a8"] = send(zed, "member-31-days", subject=five_words).inmail
+    inmails["a8"] = send(zed, "linkedin.com/in/member-31-days", subject=five_words).inmail
     time_machine.move_to(utc(2026, 11, 16, 18), tick=False)
-    inmails["a7"] = send(zed, "member-29-days", subject=five_words).inmail
+    inmails["a7"] = send(zed, "linkedin.com/in/member-29-days", subject=five_words).inmail
     time_machine.move_to(NOW, tick=False)
     return Outreach(zed=zed, amy=amy, outsider=outsider, inmails=inmails)
 

@@ -40,7 +40,7 @@ pytestmark = pytest.mark.django_db
 def test_a_pooled_seat_spends_its_own_credits_first_then_the_pool(team: Team, pooled: Seat) -> None:
     pool_transfer(team=team, seat=pooled, credits=2, cause=SYSTEM)
 
-    paid_from = [send(pooled, f"member-{n}").inmail.paid_from for n in range(3)]
+    paid_from = [send(pooled, f"linkedin.com/in/member-{n}").inmail.paid_from for n in range(3)]
 
     assert paid_from == [PaidFrom.SEAT, PaidFrom.SEAT, PaidFrom.POOL]
     assert (own_balance(pooled), pool_credits(team)) == (0, 147)
@@ -64,11 +64,11 @@ def test_the_last_pool_credit_can_be_spent_and_then_sends_are_refused(
     second = seat_on("recruiter_corporate", team=team, pool_access=False)
     pool_transfer(team=team, seat=second, credits=299, cause=SYSTEM)
 
-    assert send(pooled, "member-1").inmail.paid_from == PaidFrom.POOL
+    assert send(pooled, "linkedin.com/in/member-1").inmail.paid_from == PaidFrom.POOL
     assert pool_credits(team) == 0
     before = footprint(pooled)
     with pytest.raises(InsufficientCredits):
-        send(pooled, "member-2")
+        send(pooled, "linkedin.com/in/member-2")
     assert footprint(pooled) == before
 
 
