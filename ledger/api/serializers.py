@@ -470,8 +470,27 @@ class ResponseRatesQuerySerializer(AnalyticsScopeQuerySerializer):
     group_by = serializers.ChoiceField(choices=list(GROUP_BY), default="month")
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string"}, {"type": "integer", "minimum": 0, "maximum": 23}],
+        "description": (
+            'The group: text ("2026-11", "Monday", a username, "2-09" for `weekday_hour`: ISO '
+            "weekday, Monday 1, and hour), or for `group_by=hour` the hour itself, 0–23."
+        ),
+    }
+)
+class ResponseRateKeyField(serializers.Field[Any, Any, Any, Any]):
+    """A response-rate row's key: text, or an integer hour for `group_by=hour` (R22)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class ResponseRateRowSerializer(serializers.Serializer[Any]):
-    key = serializers.CharField()
+    key = ResponseRateKeyField()
     label = serializers.CharField()  # type: ignore[assignment]
     sent = serializers.IntegerField()
     answered_30d = serializers.IntegerField()
@@ -483,6 +502,23 @@ class ResponseRateRowSerializer(serializers.Serializer[Any]):
     response_rate = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
     acceptance_rate = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
     median_hours_to_response = serializers.FloatField(allow_null=True)
+    # R22: the rate's base, its 95% Wilson interval, and whether the base is too small.
+    eligible = serializers.IntegerField(
+        min_value=0, help_text="InMails sent at least 30 days ago or answered: the rate's base."
+    )
+    rate_low = serializers.FloatField(
+        allow_null=True,
+        min_value=0,
+        max_value=1,
+        help_text="Lower end of the response rate's 95% Wilson interval; null without eligible.",
+    )
+    rate_high = serializers.FloatField(
+        allow_null=True,
+        min_value=0,
+        max_value=1,
+        help_text="Upper end of the response rate's 95% Wilson interval; null without eligible.",
+    )
+    small_sample = serializers.BooleanField(help_text="Fewer than 20 eligible InMails.")
 
 
 class ResponseRatesSerializer(serializers.Serializer[Any]):
