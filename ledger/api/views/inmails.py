@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import (
     extend_schema,
 )
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,7 +29,9 @@ from ledger.api.views.common import (
     _query_body,
     _write,
 )
+from ledger.forms import RECIPIENT_MAX_LENGTH
 from ledger.models import InMail
+from ledger.rules import inmail_search
 from teams.selectors import (
     seats_visible_to,
     team_totals_visible_to,
@@ -44,15 +46,42 @@ def _visible_inmails(request: Request) -> QuerySet[InMail]:
     return InMail.objects.filter(seat__in=seats_visible_to(request.user).values("pk"))
 
 
+# The search of the 2026-11-30 additions (issue 12, item 4). Blank values search nothing, as an
+# empty search box does. R22's `template` and `tag` join here; `q` learns the template in
+# `ledger.rules.INMAIL_TEXT_FIELDS`.
+SEARCH_TEXT_MAX_LENGTH = 200
+
+
+class InMailSearchQuerySerializer(api.InMailQuerySerializer):
+    recipient = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=RECIPIENT_MAX_LENGTH,
+        help_text=(
+            "One person, in any spelling of their profile URL or member id, matched as the "
+            "duplicate check matches them (docs/rules.md, Recipients)."
+        ),
+    )
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=SEARCH_TEXT_MAX_LENGTH,
+        help_text=(
+            "Text found anywhere in the recipient or the subject, case ignored; a profile URL "
+            "also finds its person however they were written."
+        ),
+    )
+
+
 class InMailListCreate(_Documented, generics.GenericAPIView[InMail]):
     serializer_class = api.InMailSerializer
 
     @extend_schema(
-        parameters=[api.InMailQuerySerializer],
+        parameters=[InMailSearchQuerySerializer],
         responses={**_answers(api.InMailSerializer(many=True), 400), 404: _NO_PAGE},
     )
     def get(self, request: Request) -> Response:
-        given = _query(api.InMailQuerySerializer, request)
+        given = _query(InMailSearchQuerySerializer, request)
         inmails = _visible_inmails(request)
         if "seat" in given:
             inmails = inmails.filter(seat=_known_seat(request, given["seat"]))
@@ -64,6 +93,8 @@ class InMailListCreate(_Documented, generics.GenericAPIView[InMail]):
             inmails = inmails.filter(sent_at__gte=given["sent_after"])
         if "sent_before" in given:
             inmails = inmails.filter(sent_at__lt=given["sent_before"])
+        found = inmail_search(recipient=given.get("recipient"), text=given.get("q"))
+        inmails = inmails.filter(found)
         page = self.paginate_queryset(inmails.order_by("-sent_at", "-pk"))
         assert page is not None
         return self.get_paginated_response(api.InMailSerializer(page, many=True).data)
