@@ -199,7 +199,7 @@ def test_exporting_a_seat_or_team_out_of_reach_is_a_404(
     ],
 )
 def test_bad_export_filters_get_a_clear_400(
-    client: Client, org: Org, query: dict[str, str], message: str
+    client: Client, org: Org, seats: Seats, query: dict[str, str], message: str
 ) -> None:
     response = signed_in(client, org.recruiter).get(reverse("csv:export_inmails"), query)
 
@@ -299,7 +299,7 @@ def test_the_preview_escapes_what_the_file_says(client: Client, org: Org, seats:
     ],
 )
 def test_an_unreadable_upload_gets_a_clear_400_and_nothing_is_kept(
-    client: Client, org: Org, content: bytes, message: str
+    client: Client, org: Org, seats: Seats, content: bytes, message: str
 ) -> None:
     response = upload(signed_in(client, org.recruiter), content)
 
@@ -308,7 +308,9 @@ def test_an_unreadable_upload_gets_a_clear_400_and_nothing_is_kept(
     assert SESSION_KEY not in client.session
 
 
-def test_a_huge_upload_is_refused_without_being_read(client: Client, org: Org) -> None:
+def test_a_huge_upload_is_refused_without_being_read(
+    client: Client, org: Org, seats: Seats
+) -> None:
     big = HEADER.encode() + b"x" * csv_io.IMPORT_MAX_BYTES
 
     response = upload(signed_in(client, org.recruiter), big)
@@ -317,7 +319,7 @@ def test_a_huge_upload_is_refused_without_being_read(client: Client, org: Org) -
     assert "larger than 5 MB" in response.content.decode()
 
 
-def test_an_upload_without_a_file_is_a_400(client: Client, org: Org) -> None:
+def test_an_upload_without_a_file_is_a_400(client: Client, org: Org, seats: Seats) -> None:
     response = signed_in(client, org.recruiter).post(reverse("csv:import"), {})
 
     assert response.status_code == 400
