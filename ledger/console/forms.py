@@ -74,6 +74,11 @@ class SeatFilterForm(forms.Form):
     status = forms.ChoiceField(
         choices=[("", "Any"), *SeatStatus.choices], required=False, label="Status"
     )
+    idle = forms.BooleanField(
+        required=False,
+        label="Idle only",
+        help_text="Active seats older than the idle window that sent nothing in it.",
+    )
 
 
 class SeatActivateForm(forms.Form):

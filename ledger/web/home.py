@@ -46,12 +46,14 @@ from ledger.web.forms import (
     InMailResponseForm,
     InMailSendForm,
 )
+from ledger.web.overview import overview_context
 from teams.models import Seat, SeatStatus, User
 from teams.selectors import (
     seats_visible_to,
     teams_led_by,
     teams_with_totals_visible_to,
     user_can_act_on_seat,
+    user_is_admin,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -170,6 +172,13 @@ def _home_context(request: HttpRequest, user: User, **overrides: Any) -> dict[st
 def home(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not _own_active_seats(user).exists():
+        if user_is_admin(user):
+            # An admin without a seat has nothing of their own to show: the organisation.
+            return render(
+                request,
+                "ledger/overview.html",
+                {"nav_section": "home", **overview_context(user)},
+            )
         return render(
             request,
             "ledger/home_without_seat.html",

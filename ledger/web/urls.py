@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ledger.web import home, teams
+from ledger.web import home, overview, teams
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -20,4 +20,6 @@ urlpatterns = [
         teams.team_seat_settings,
         name="team_seat_settings",
     ),
+    # Issue 12, item 6: the organisation overview, for admins.
+    path("overview/", overview.overview, name="overview"),
 ]

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,7 +30,8 @@ from ledger.console.forms import (
 from ledger.console.views.common import ENTRIES_PER_PAGE, SEATS_PER_PAGE, _cause, admin_only
 from ledger.exceptions import LedgerError
 from ledger.forms import ChangePlanForm, SeatSettingsForm, add_ledger_error, refusal_message
-from ledger.models import Entry, EntryKind, LotSource, Purchase
+from ledger.models import Entry, EntryKind, InMail, LotSource, Purchase
+from ledger.rules import seat_is_idle
 from ledger.selectors import LotBalance, seat_balance, seat_entries, seats_overview
 from ledger.services import (
     adjustment_post,
@@ -43,7 +44,7 @@ from ledger.services import (
 )
 from ledger.services.seats import duplicate_seat_warnings, seat_duplicates
 from ledger.templatetags.money import money
-from teams.models import Seat
+from teams.models import Seat, SeatStatus
 from teams.selectors import seats_visible_to, user_is_admin
 
 # --------------------------------------------------------------------------------------------
@@ -81,7 +82,30 @@ def _filtered_seats(form: SeatFilterForm) -> QuerySet[Seat]:
             | Q(holder__last_name__icontains=query)
             | Q(holder__email__icontains=query)
         )
+    if data["idle"]:
+        seats = seats.filter(pk__in=_idle_seat_ids(seats))
     return seats
+
+
+def _idle_seat_ids(seats: QuerySet[Seat]) -> list[int]:
+    """The active seats among `seats` that are idle now (`ledger.rules.seat_is_idle`, the
+    rule the team page and the overview apply), read in one query."""
+    now = timezone.now()
+    last_sent = InMail.objects.filter(seat=OuterRef("pk")).order_by("-sent_at").values("sent_at")
+    candidates = (
+        seats.filter(status=SeatStatus.ACTIVE)
+        .annotate(last_sent_at=Subquery(last_sent[:1]))
+        .values_list("pk", "activated_on", "last_sent_at")
+    )
+    return [
+        pk
+        for pk, activated_on, last_sent_at in candidates
+        if seat_is_idle(
+            activated_at=schedule.start_of_day(activated_on),
+            last_sent_at=last_sent_at,
+            as_of=now,
+        )
+    ]
 
 
 @admin_only
