@@ -7,7 +7,7 @@ number never includes what the user may not see (`scope`); a breakdown whose row
 counts only the seats the user may see one by one (`breakdown_inmails`). The interpretations
 are stated in `docs/analytics.md`. Modules: `scope` (whose InMails and accounts), `sql` (the
 database functions the counts need), `rates` (response rates), `flows` (credit flows and cost),
-`forecast` (run-out).
+`forecast` (run-out), `history` (balances day by day).
 """
 
 from __future__ import annotations
@@ -20,7 +20,16 @@ from ledger.analytics.flows import (
     credit_flows,
     monthly_credit_flows,
 )
-from ledger.analytics.forecast import RUN_OUT_TRAILING_DAYS, seat_net_spend, seat_run_out_on
+from ledger.analytics.forecast import (
+    FORECAST_HORIZON_DAYS,
+    REFUND_TRAILING_DAYS,
+    SPEND_TRAILING_DAYS,
+    SeatForecast,
+    SpendRate,
+    seat_forecast,
+    seat_forecasts,
+)
+from ledger.analytics.history import daily_balances
 from ledger.analytics.rates import (
     BODY_BUCKETS,
     MONTH_ABBR,
@@ -53,13 +62,15 @@ __all__ = [
     "BODY_BUCKETS",
     "CENT",
     "DEFAULT_PERIOD_DAYS",
+    "FORECAST_HORIZON_DAYS",
     "GROUP_BY",
     "MONTH_ABBR",
     "OPEN_PROFILE_BUCKETS",
     "PERSON_BREAKDOWNS",
+    "REFUND_TRAILING_DAYS",
     "RESPONSE_RATE_WINDOW_DAYS",
-    "RUN_OUT_TRAILING_DAYS",
     "SIX_WORDS_OR_MORE",
+    "SPEND_TRAILING_DAYS",
     "SUBJECT_BUCKETS",
     "WEEKDAYS",
     "AnsweredWithinDays",
@@ -69,15 +80,18 @@ __all__ = [
     "LocalPeriod",
     "MedianHoursToResponse",
     "ResponseRateRow",
+    "SeatForecast",
+    "SpendRate",
     "Viewer",
     "analytics_accounts",
     "analytics_inmails",
     "billing_dates",
     "breakdown_inmails",
     "credit_flows",
+    "daily_balances",
     "monthly_credit_flows",
     "response_rates",
     "response_totals",
-    "seat_net_spend",
-    "seat_run_out_on",
+    "seat_forecast",
+    "seat_forecasts",
 ]

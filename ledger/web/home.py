@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_POST, require_safe
 
 from ledger import analytics, schedule
@@ -61,10 +62,36 @@ from teams.selectors import (
 # --------------------------------------------------------------------------------------------
 
 
+# The burn-down chart of a seat card: this many days of actual balance, and as many projected.
+BURNDOWN_DAYS = 90
+
+
 @dataclass(frozen=True)
 class SeatCard:
+    """A seat's balance, its run-out forecast and the burn-down chart drawn from both."""
+
     row: SeatBalance
-    run_out_on: date | None
+    forecast: analytics.SeatForecast
+    # For static/js/burndown.js, through json_script: labels, actual, projected, today.
+    burndown: dict[str, Any]
+    # The chart's text alternative: what it shows, in numbers.
+    burndown_summary: str
+
+    @property
+    def run_out_on(self) -> date | None:
+        return self.forecast.run_out_on
+
+    @property
+    def pool_run_out_on(self) -> date | None:
+        return self.forecast.pool_run_out_on
+
+    @property
+    def shows_pool(self) -> bool:
+        return self.forecast.pool is not None
+
+    @property
+    def burndown_id(self) -> str:
+        return f"burndown-data-{self.forecast.seat_id}"
 
 
 def _own_seats(user: User) -> QuerySet[Seat]:
@@ -76,16 +103,55 @@ def _own_active_seats(user: User) -> QuerySet[Seat]:
 
 
 def _seat_cards(seats: QuerySet[Seat]) -> list[SeatCard]:
+    """The seats' cards: balances, forecasts and past balances, each read for all at once."""
     overview = seats_overview(seats)
-    return [
-        SeatCard(
-            row=row,
-            run_out_on=analytics.seat_run_out_on(
-                row.seat, now=overview.as_of, available=row.available
-            ),
+    forecasts = analytics.seat_forecasts([row.seat for row in overview.seats])
+    balances = {}
+    for row in overview.seats:
+        forecast = forecasts[row.seat.pk]
+        balances[forecast.account_id] = row.own
+        if forecast.pool_account_id is not None:
+            balances[forecast.pool_account_id] = overview.pools[row.seat.team_id].available
+    history = analytics.daily_balances(balances, days=BURNDOWN_DAYS, now=overview.as_of)
+    cards = []
+    for row in overview.seats:
+        forecast = forecasts[row.seat.pk]
+        actual = history.get(forecast.account_id, [0] * (BURNDOWN_DAYS + 1))
+        if forecast.pool_account_id is not None:
+            pool = history.get(forecast.pool_account_id, [0] * (BURNDOWN_DAYS + 1))
+            actual = [own + pooled for own, pooled in zip(actual, pool, strict=True)]
+        # The projection starts from the balance now; each later point is a day's end.
+        projected = [actual[-1], *forecast.available(BURNDOWN_DAYS)[1:]]
+        cards.append(
+            SeatCard(
+                row=row,
+                forecast=forecast,
+                burndown=_burndown_chart(forecast.today, actual, projected),
+                burndown_summary=_burndown_summary(forecast.today, actual, projected),
+            )
         )
-        for row in overview.seats
-    ]
+    return cards
+
+
+def _burndown_chart(today: date, actual: list[int], projected: list[int]) -> dict[str, Any]:
+    days = range(-BURNDOWN_DAYS, BURNDOWN_DAYS + 1)
+    return {
+        "labels": [date_format(today + timedelta(days=day), "M j") for day in days],
+        "today": BURNDOWN_DAYS,
+        "actual": [*actual, *([None] * BURNDOWN_DAYS)],
+        "projected": [*([None] * BURNDOWN_DAYS), *projected],
+    }
+
+
+def _burndown_summary(today: date, actual: list[int], projected: list[int]) -> str:
+    start = today - timedelta(days=BURNDOWN_DAYS)
+    end = today + timedelta(days=len(projected) - 1)
+    return (
+        f"Available credits: {actual[0]} on {date_format(start, 'M j, Y')}, "
+        f"{min(actual)} at the lowest in the last {BURNDOWN_DAYS} days, {actual[-1]} now; "
+        f"projected {min(projected)} at the lowest and {projected[-1]} "
+        f"on {date_format(end, 'M j, Y')}."
+    )
 
 
 def _my_inmails(user: User) -> QuerySet[InMail]:

@@ -1,5 +1,5 @@
-"""Analytics: credit flows, cost per response, billing dates and run-out (docs/rules.md,
-"Analytics definitions").
+"""Analytics: credit flows, cost per response and billing dates (docs/rules.md, "Analytics
+definitions"); the run-out forecast is in test_forecast.py.
 
 Every expected number below was worked out by hand from the fixture's story (the comments tell
 it), in the organisation's time zone America/Los_Angeles: PDT (UTC−7) until 1 Nov 2026 09:00
@@ -24,7 +24,6 @@ from ledger.analytics import (
     billing_dates,
     credit_flows,
     monthly_credit_flows,
-    seat_run_out_on,
 )
 from ledger.models import Entry, EntryKind, InMail, Refresh, RefreshKind
 from ledger.services import (
@@ -39,7 +38,7 @@ from ledger.services import (
 from teams.models import Seat, Team, User
 from tests.conftest import Org
 from tests.factories import plan
-from tests.ledger.helpers import SYSTEM, new_team, seat_on, send, set_plan, utc
+from tests.ledger.helpers import SYSTEM, seat_on, send, set_plan, utc
 
 pytestmark = pytest.mark.django_db
 
@@ -389,44 +388,3 @@ def test_a_cancelled_seat_is_not_billed_after_its_cancellation(book: Book) -> No
     billed = list(billing_dates(book.amy, date(2026, 1, 1), date(2026, 12, 31), now=BOOK_NOW))
 
     assert billed == [date(2026, 4, 1)]
-
-
-# ==============================================================================================
-# Run-out forecast
-# ==============================================================================================
-
-
-def test_run_out_is_the_balance_over_the_trailing_30_day_net_spend(
-    time_machine: TimeMachineFixture,
-) -> None:
-    time_machine.move_to(utc(2026, 3, 1, 18), tick=False)
-    seat = seat_on("recruiter_lite", team=new_team())  # 30 credits
-    time_machine.move_to(utc(2026, 3, 2, 18), tick=False)
-    send(seat, "linkedin.com/in/member-early")  # before the trailing 30 days
-    sent = []
-    for day in range(10, 18):
-        time_machine.move_to(utc(2026, 3, day, 17), tick=False)
-        sent.append(send(seat, f"linkedin.com/in/member-{day}").inmail)
-    time_machine.move_to(utc(2026, 3, 20, 17), tick=False)
-    inmail_record_response(inmail=sent[0], outcome="accepted", cause=SYSTEM)
-    time_machine.move_to(utc(2026, 4, 5, 17), tick=False)
-
-    # 30 − 9 + 1 refund + 30 at the 1 April refresh = 52 available; net spend 8 − 1 = 7 in 30
-    # days: 52 ÷ (7/30) = 222.9 days from 5 April.
-    assert seat_run_out_on(seat) == date(2026, 11, 13)
-    assert seat_run_out_on(seat, now=utc(2026, 4, 5, 17)) == date(2026, 11, 13)
-
-
-def test_no_run_out_without_net_spend_or_for_a_cancelled_seat(
-    time_machine: TimeMachineFixture,
-) -> None:
-    time_machine.move_to(utc(2026, 3, 1, 18), tick=False)
-    idle = seat_on("recruiter_lite", team=new_team())
-    busy = seat_on("recruiter_lite", team=new_team())
-    send(busy, "linkedin.com/in/member-1")
-    time_machine.move_to(utc(2026, 3, 2, 18), tick=False)
-    seat_cancel(seat=busy, cause=SYSTEM)
-    busy.refresh_from_db()
-
-    assert seat_run_out_on(idle) is None
-    assert seat_run_out_on(busy) is None

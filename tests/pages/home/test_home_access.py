@@ -54,7 +54,7 @@ def test_recruiter_home_shows_a_card_for_their_own_seat_only(
     assert stat(html, seats.recruiter, "next-refresh") == "Apr 2 <small>+30</small>"
     assert stat(html, seats.recruiter, "expiring-7d") == "0"
     assert stat(html, seats.recruiter, "expiring-30d") == "0"
-    assert "not at this pace" in stat(html, seats.recruiter, "run-out")
+    assert "Not within a year" in stat(html, seats.recruiter, "run-out")
     assert "2026-05-31" in html  # the activation lot's expiry, 90 days on
 
 
