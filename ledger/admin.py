@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils.text import capfirst
 from django.utils.translation import ngettext
 
 from ledger.exceptions import LedgerError, LedgerValidationError
@@ -46,7 +48,9 @@ from ledger.services import (
     seat_change_plan,
     seat_update_settings,
 )
-from teams.models import Seat, Team, User
+from ledger.templatetags.money import money
+from teams.admin import PlanAdmin
+from teams.models import Plan, Seat, Team, User
 
 if TYPE_CHECKING:
     from typing import TypeAlias, TypedDict
@@ -193,12 +197,61 @@ class InMailAdmin(ReadOnlyAdmin[InMail]):
 
 @admin.register(Purchase)
 class PurchaseAdmin(ReadOnlyAdmin[Purchase]):
-    list_display = ["at", "seat", "credits", "unit_price", "total", "actor"]
+    list_display = ["at", "seat", "credits", "price_per_credit", "price_in_all", "actor"]
+    # Read-only: the page of one purchase shows these, its amounts with their currency.
+    fields = ["at", "seat", "lot", "credits", "price_per_credit", "price_in_all", "actor"]
+    readonly_fields = ["price_per_credit", "price_in_all"]
     list_filter = ["seat__team", "seat__plan"]
     search_fields = ["seat__holder__username", "seat__holder__last_name", "seat__team__name"]
     date_hierarchy = "at"
     ordering = ["-at", "-id"]
     list_select_related = ["seat__holder", "seat__plan", "seat__team", "actor"]
+
+    @admin.display(description="unit price", ordering="unit_price")
+    def price_per_credit(self, purchase: Purchase) -> str:
+        return money(purchase.unit_price)
+
+    @admin.display(description="total", ordering="total")
+    def price_in_all(self, purchase: Purchase) -> str:
+        return money(purchase.total)
+
+
+PLAN_PRICE_COLUMNS = ("monthly_price", "purchase_price")
+
+
+class PlanWithCurrencyAdmin(PlanAdmin):
+    """The plan catalog's admin (`teams.admin.PlanAdmin`), its prices shown with the currency.
+
+    Every amount the site shows carries the `CURRENCY` code through one formatter,
+    `ledger.templatetags.money`; `teams` can't import the ledger, so the ledger registers the
+    catalog's admin again with its two price columns formatted. Editing is unchanged: the form
+    still takes plain decimals, and its labels name the currency.
+    """
+
+    list_display = [
+        f"{name}_shown" if name in PLAN_PRICE_COLUMNS else name for name in PlanAdmin.list_display
+    ]
+
+    @admin.display(description="monthly price", ordering="monthly_price")
+    def monthly_price_shown(self, plan: Plan) -> str:
+        return money(plan.monthly_price)
+
+    @admin.display(description="purchase price", ordering="purchase_price")
+    def purchase_price_shown(self, plan: Plan) -> str:
+        return money(plan.purchase_price)
+
+    def get_form(
+        self, request: HttpRequest, obj: Plan | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Plan]]:
+        form = super().get_form(request, obj, change, **kwargs)
+        for name in PLAN_PRICE_COLUMNS:
+            field = form.base_fields[name]
+            field.label = f"{capfirst(field.label or name)} ({settings.CURRENCY})"
+        return form
+
+
+admin.site.unregister(Plan)
+admin.site.register(Plan, PlanWithCurrencyAdmin)
 
 
 @admin.register(Notification)
