@@ -11,7 +11,7 @@ import re
 import unicodedata
 from datetime import datetime
 from decimal import Decimal
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.db.models import Q
 
@@ -89,14 +89,14 @@ def _profile_url_key(text: str) -> str | None:
         return None
     path = parts.path
     if match := _IN_PATH.match(path):
-        # `/in/Jérôme`, `/in/j%C3%A9r%C3%B4me` and `/in/J%c3%a9r%c3%b4me` are one person: the
-        # key is the lower-case name, percent-encoded the way a browser copies it.
+        # `/in/Jérôme` and `/in/j%C3%A9r%C3%B4me` are one person: the key holds the name
+        # decoded, composed (NFC) and in lower case, so it is never longer than what was typed.
         slug = unicodedata.normalize("NFC", unquote(match.group(1)))
         if _BARE_ID.match(slug):
             return slug.lower()
         if not _SLUG.match(slug):
             return None
-        return f"linkedin:in/{quote(slug.lower(), safe='-._~')}".lower()
+        return f"linkedin:in/{slug.lower()}"
     if match := _PUB_PATH.match(path):
         return "linkedin:pub/" + "/".join(part.lower() for part in match.groups())
     if match := _SALES_PATH.match(path) or _TALENT_PATH.match(path):
@@ -121,6 +121,13 @@ def recipient_key(recipient: str) -> str | None:
     text = recipient.strip()
     if not text or any(char.isspace() or unicodedata.category(char)[0] == "C" for char in text):
         return None
+    key = _key_of(text)
+    # Lower case can lengthen a name ("İ" is two characters in lower case); a key the column
+    # can't hold can't be compared, so its recipient is refused rather than cut.
+    return key if key is not None and len(key) <= RECIPIENT_MAX else None
+
+
+def _key_of(text: str) -> str | None:
     if _BARE_ID.match(text):
         return text.lower()
     if match := _MEMBER_URN.match(text):

@@ -37,6 +37,7 @@ from ledger.rules import (
     WARNING_TEAMMATE,
     _validate_message,
     normalise_recipient,
+    validate_recipient,
 )
 from ledger.services.accounts import spendable_lots
 from ledger.services.catch_up import _bring_up_to_date
@@ -80,6 +81,14 @@ def _teammate_warnings(seat: Seat, recipient_key: str, now: datetime) -> list[di
             ),
         }
     ]
+
+
+def inmail_recipient_warnings(*, seat: Seat, recipient: str) -> list[dict[str, str]]:
+    """What a send from `seat` to `recipient` would warn about now (R8's teammate warning), for
+    a form to show while the recipient is typed; a recipient that is neither a profile URL nor
+    a member id is refused as a send refuses it (`LedgerValidationError`). Reads only."""
+    validate_recipient(recipient)
+    return _teammate_warnings(seat, normalise_recipient(recipient), timezone.now())
 
 
 def inmail_send(
