@@ -52,6 +52,11 @@ from teams.selectors import seats_visible_to, user_is_admin
 # --------------------------------------------------------------------------------------------
 
 
+# The seat page shows this many lots open; more are collapsed below the forms (a seat that
+# earns refunds holds dozens, and the forms are what an admin comes for).
+LOTS_SHOWN_OPEN = 5
+
+
 @dataclass(frozen=True)
 class LotRow:
     lot: LotBalance
@@ -214,6 +219,7 @@ def _render_seat_detail(
             }
         ),
         "recent_entries": seat_entries(seat).order_by("-at", "-id")[:10],
+        "lots_open_up_to": LOTS_SHOWN_OPEN,
     }
     return render(request, "manage/seat_detail.html", context)
 
