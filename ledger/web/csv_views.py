@@ -38,6 +38,7 @@ from ledger.web.csv_io import (
     preview_import,
     read_table,
 )
+from ledger.web.forms import IsoDateField
 from teams.models import Membership, User
 from teams.selectors import seats_visible_to, teams_visible_to, user_is_admin
 
@@ -49,8 +50,8 @@ PREVIEW_PROBLEMS = 200
 class ExportForm(forms.Form):
     seat = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     team = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    since = forms.DateField(required=False, label="From (date)")
-    until = forms.DateField(required=False, label="To (date, included)")
+    since = IsoDateField(required=False, label="From (date)")
+    until = IsoDateField(required=False, label="To (date, included)")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -12,6 +12,44 @@ from ledger.forms import BODY_MAX_LENGTH, RECIPIENT_MAX_LENGTH, SUBJECT_MAX_LENG
 from ledger.models import RESPONSE_STATUSES, InMailStatus
 from teams.models import Seat
 
+# Dates and instants are typed and shown as ISO 8601 everywhere (YYYY-MM-DD, and a local
+# YYYY-MM-DDTHH:MM for an instant), as the browser's date pickers send them, as the CSV files and
+# the API write them: an ambiguous 03/04/2026 is a form error, not a guess.
+ISO_DATE = "%Y-%m-%d"
+ISO_DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class IsoDateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format=ISO_DATE)
+
+
+class IsoDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format=ISO_DATETIME_LOCAL)
+
+
+class IsoDateField(forms.DateField):
+    """A date picker that reads only YYYY-MM-DD."""
+
+    widget = IsoDateInput
+    input_formats = [ISO_DATE]
+    default_error_messages = {"invalid": "Enter a valid date. Write it YYYY-MM-DD: 2026-03-01."}
+
+
+class IsoDateTimeField(forms.DateTimeField):
+    """A date-and-time picker (organisation time) that reads only ISO 8601."""
+
+    widget = IsoDateTimeInput
+    input_formats = [ISO_DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+    default_error_messages = {
+        "invalid": "Enter a valid date and time. Write it YYYY-MM-DDTHH:MM: 2026-03-01T14:30."
+    }
+
 
 class SeatChoiceField(forms.ModelChoiceField[Seat]):
     def label_from_instance(self, obj: Seat) -> str:
@@ -71,11 +109,8 @@ class InMailResponseForm(forms.Form):
         label="Outcome",
         choices=[(status.value, status.label) for status in RESPONSE_STATUSES],
     )
-    responded_at = forms.DateTimeField(
-        required=False,
-        label="Answered at",
-        help_text="Leave empty for now.",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    responded_at = IsoDateTimeField(
+        required=False, label="Answered at", help_text="Leave empty for now."
     )
 
 
@@ -86,12 +121,8 @@ class InMailFilterForm(forms.Form):
     seat = SeatChoiceField(
         required=False, label="Seat", queryset=Seat.objects.none(), empty_label="Any seat"
     )
-    sent_from = forms.DateField(
-        required=False, label="Sent from", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    sent_to = forms.DateField(
-        required=False, label="Sent until", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    sent_from = IsoDateField(required=False, label="Sent from")
+    sent_to = IsoDateField(required=False, label="Sent until")
 
     def __init__(self, *args: Any, seats: QuerySet[Seat], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
