@@ -27,7 +27,7 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
@@ -95,6 +95,11 @@ class SeatForecast:
     pool: tuple[int, ...] | None
     own_rate: SpendRate
     pool_rate: SpendRate | None
+
+    @classmethod
+    def inactive(cls, seat: Seat, today: date) -> SeatForecast:
+        """A seat that is not active: nothing to run out of, nothing projected."""
+        return cls(seat.pk, seat.account.pk, None, today, None, None, (), None, SpendRate(), None)
 
     def available(self, days: int) -> list[int]:
         """The seat's available credits (own + pool it may draw on) at the end of today and
@@ -397,6 +402,94 @@ def _spend_rates(account_ids: Iterable[int], at: datetime) -> dict[int, SpendRat
     }
 
 
+def _seats_read(seats: Iterable[Seat]) -> list[Seat]:
+    """The seats with their accounts and plans: as the caller read them (a page passes the
+    seats it has just read with them), or read here."""
+    if isinstance(seats, QuerySet):
+        seats = seats.select_related("account", "plan")
+    seat_list = list(seats)
+    if all(Seat.account.is_cached(seat) and Seat.plan.is_cached(seat) for seat in seat_list):
+        return seat_list
+    return list(
+        Seat.objects.filter(pk__in=[seat.pk for seat in seat_list])
+        .select_related("account", "plan")
+        .order_by("pk")
+    )
+
+
+def _team_pools(
+    team_ids: set[int], at: datetime
+) -> tuple[dict[int, Account], dict[int, list[Account]]]:
+    """The teams' pools, and the accounts of their pooled seats active at `at` (R14), by team,
+    in seat order (the order a pool refresh pays allocations in)."""
+    pools: dict[int, Account] = {}
+    pooled: dict[int, list[Account]] = defaultdict(list)
+    for account in (
+        Account.objects.filter(team_id__in=team_ids)
+        .filter(Q(kind=AccountKind.POOL) | Q(kind=AccountKind.SEAT, refresh=AccountRefresh.NONE))
+        .select_related("seat__plan")
+        .order_by("seat_id")
+    ):
+        if account.kind == AccountKind.POOL:
+            pools[account.team_id] = account
+        elif account.seat is not None and _active_at(account.seat, at):
+            pooled[account.team_id].append(account)
+    return pools, pooled
+
+
+@dataclass
+class _Projection:
+    """The projection's starting point, read once for every account it needs."""
+
+    now: datetime
+    days: int
+    lots: dict[int, list[_Lot]]
+    rates: dict[int, SpendRate]
+
+    @property
+    def today(self) -> date:
+        return schedule.local_date(self.now)
+
+    def start(self, account: Account) -> _Account:
+        # Copies: the projection spends and expires its own lots, never the ones read.
+        lots = [replace(lot) for lot in self.lots[account.pk]]
+        return _Account(lots, rate=self.rate(account).per_day)
+
+    def rate(self, account: Account) -> SpendRate:
+        return self.rates.get(account.pk, SpendRate())
+
+    def run(self, accounts: Sequence[_Account], refresh: _Refresh, schedule_of: Account) -> None:
+        until = schedule.start_of_day(self.today + timedelta(days=self.days + 1))
+        instants = _refresh_instants(
+            schedule_of.anchor_on, schedule_of.refresh, after=self.now, until=until
+        )
+        _project(accounts, [(at, refresh) for at in instants], now=self.now, days=self.days)
+
+    def pool(self, pool: Account, members: list[Account]) -> tuple[_Account, dict[int, _Account]]:
+        """A team pool projected with its pooled seats; returns it and the seats' accounts."""
+        seats = [
+            _PooledSeat(
+                seat_id=account.seat.pk,
+                account=self.start(account),
+                plan=account.seat.plan,
+                allocation=account.seat.monthly_allocation or 0,
+            )
+            for account in members
+            if account.seat is not None
+        ]
+        projected = self.start(pool)
+        self.run(
+            [projected, *(seat.account for seat in seats)], _PoolRefresh(projected, seats), pool
+        )
+        return projected, {seat.seat_id: seat.account for seat in seats}
+
+    def seat(self, seat: Seat) -> _Account:
+        """A seat outside a pool, projected alone."""
+        projected = self.start(seat.account)
+        self.run([projected], _SeatRefresh(projected, seat.plan), seat.account)
+        return projected
+
+
 def seat_forecasts(
     seats: Iterable[Seat], *, as_of: datetime | None = None, days: int = FORECAST_HORIZON_DAYS
 ) -> dict[int, SeatForecast]:
@@ -410,110 +503,45 @@ def seat_forecasts(
     (allocation, pool access) and the plans are today's.
     """
     now = timezone.now() if as_of is None else as_of
-    today = schedule.local_date(now)
-    until = schedule.start_of_day(today + timedelta(days=days + 1))
-    if isinstance(seats, QuerySet):
-        seats = seats.select_related("account", "plan")
-    seat_list = list(seats)
-    # A page passes the seats it has just read with their accounts and plans; others (a seat
-    # object without them) are read here.
-    if not all(Seat.account.is_cached(seat) and Seat.plan.is_cached(seat) for seat in seat_list):
-        seat_list = list(
-            Seat.objects.filter(pk__in=[seat.pk for seat in seat_list])
-            .select_related("account", "plan")
-            .order_by("pk")
-        )
+    seat_list = _seats_read(seats)
     active = [seat for seat in seat_list if _active_at(seat, now)]
-    pooled_teams = {seat.team_id for seat in active if seat.account.refresh == AccountRefresh.NONE}
-    pools: dict[int, Account] = {}
-    pooled: dict[int, list[Account]] = defaultdict(list)
-    for account in (
-        Account.objects.filter(team_id__in=pooled_teams)
-        .filter(Q(kind=AccountKind.POOL) | Q(kind=AccountKind.SEAT, refresh=AccountRefresh.NONE))
-        .select_related("seat__plan")
-        .order_by("seat_id")
-    ):
-        if account.kind == AccountKind.POOL:
-            pools[account.team_id] = account
-        elif account.seat is not None and _active_at(account.seat, now):
-            pooled[account.team_id].append(account)
+    today = schedule.local_date(now)
+    forecasts = {seat.pk: SeatForecast.inactive(seat, today) for seat in seat_list}
+    if not active:
+        return forecasts
+    pools, pooled = _team_pools(
+        {seat.team_id for seat in active if seat.account.refresh == AccountRefresh.NONE}, now
+    )
     account_ids = {seat.account.pk for seat in active} | {a.pk for a in pools.values()}
     account_ids |= {account.pk for members in pooled.values() for account in members}
-    lots = _lots_at(account_ids, now, current=as_of is None)
-    rates = _spend_rates(account_ids, now)
-
-    def projected(account: Account) -> _Account:
-        return _Account(lots[account.pk], rate=rates.get(account.pk, SpendRate()).per_day)
-
-    # Each team pool, projected once with its pooled seats.
+    projection = _Projection(
+        now=now,
+        days=days,
+        lots=_lots_at(account_ids, now, current=as_of is None),
+        rates=_spend_rates(account_ids, now),
+    )
+    # Each team pool is projected once, with all its pooled seats.
     pool_projections: dict[int, _Account] = {}
     seat_projections: dict[int, _Account] = {}
     for team_id, pool in pools.items():
-        members = [
-            _PooledSeat(
-                seat_id=account.seat.pk,
-                account=projected(account),
-                plan=account.seat.plan,
-                allocation=account.seat.monthly_allocation or 0,
-            )
-            for account in pooled[team_id]
-            if account.seat is not None
-        ]
-        pool_projection = projected(pool)
-        refresh = _PoolRefresh(pool_projection, members)
-        _project(
-            [pool_projection, *(member.account for member in members)],
-            [
-                (at, refresh)
-                for at in _refresh_instants(pool.anchor_on, pool.refresh, after=now, until=until)
-            ],
-            now=now,
-            days=days,
-        )
-        pool_projections[team_id] = pool_projection
-        seat_projections.update({member.seat_id: member.account for member in members})
-
-    forecasts = {}
-    active_ids = {seat.pk for seat in active}
-    for seat in seat_list:
-        if seat.pk not in active_ids:
-            forecasts[seat.pk] = SeatForecast(
-                seat.pk, seat.account.pk, None, today, None, None, (), None, SpendRate(), None
-            )
-            continue
-        account = seat.account
-        own = seat_projections.get(seat.pk)
-        if own is None:
-            own = projected(account)
-            own_refresh = _SeatRefresh(own, seat.plan)
-            _project(
-                [own],
-                [
-                    (at, own_refresh)
-                    for at in _refresh_instants(
-                        account.anchor_on, account.refresh, after=now, until=until
-                    )
-                ],
-                now=now,
-                days=days,
-            )
-        own_rate = rates.get(account.pk, SpendRate())
+        pool_projections[team_id], members = projection.pool(pool, pooled[team_id])
+        seat_projections.update(members)
+    for seat in active:
+        own = seat_projections.get(seat.pk) or projection.seat(seat)
+        own_rate = projection.rate(seat.account)
         team_pool = pools.get(seat.team_id)
-        team_projection = pool_projections.get(seat.team_id)
-        pool_rate: SpendRate | None = None
-        pool_daily: tuple[int, ...] | None = None
-        pool_run_out_on: date | None = None
-        if seat.pool_access and team_pool is not None and team_projection is not None:
-            pool_rate = rates.get(team_pool.pk, SpendRate())
-            pool_daily = tuple(team_projection.daily)
-            pool_run_out_on = _run_out_on(pool_daily, today, pool_rate)
+        drawn = pool_projections.get(seat.team_id) if seat.pool_access else None
+        pool_rate = projection.rate(team_pool) if drawn and team_pool else None
+        pool_daily = tuple(drawn.daily) if drawn else None
         forecasts[seat.pk] = SeatForecast(
             seat_id=seat.pk,
-            account_id=account.pk,
-            pool_account_id=team_pool.pk if pool_daily is not None and team_pool else None,
+            account_id=seat.account.pk,
+            pool_account_id=team_pool.pk if drawn and team_pool else None,
             today=today,
             run_out_on=_run_out_on(own.daily, today, own_rate),
-            pool_run_out_on=pool_run_out_on,
+            pool_run_out_on=(
+                _run_out_on(pool_daily, today, pool_rate) if pool_daily and pool_rate else None
+            ),
             own=tuple(own.daily),
             pool=pool_daily,
             own_rate=own_rate,
