@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ledger import schedule
-from ledger.analytics import GROUP_BY
+from ledger.analytics import GROUP_BY, SeatForecast
 from ledger.forms import BODY_MAX_LENGTH, RECIPIENT_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from ledger.models import EntryKind, InMail, InMailStatus, LotSource, OperationKind
 from ledger.selectors import SeatBalance
@@ -242,6 +242,27 @@ class SeatBalanceSerializer(serializers.Serializer[Any]):
     expiring_7d = serializers.IntegerField()
     expiring_30d = serializers.IntegerField()
     lost_to_cap_next_refresh = serializers.IntegerField()
+    # --- run-out forecast (issue 12 item 2, issue 13): the view passes `forecast` ---
+    run_out_on = serializers.SerializerMethodField(
+        help_text="The day the seat's own credits are forecast to run out; null: not within a "
+        "year, no paid send of its own in 30 days, or a cancelled seat."
+    )
+    pool_run_out_on = serializers.SerializerMethodField(
+        help_text="The day the team pool it may draw on is forecast to run out; null: not "
+        "within a year, nobody spending from it, or no pool access."
+    )
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_run_out_on(self, balance: SeatBalance) -> date | None:
+        forecast: SeatForecast = self.context["forecast"]
+        return forecast.run_out_on
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_pool_run_out_on(self, balance: SeatBalance) -> date | None:
+        forecast: SeatForecast = self.context["forecast"]
+        return forecast.pool_run_out_on
+
+    # --- end run-out forecast ---
 
 
 class EntryQuerySerializer(serializers.Serializer[Any]):

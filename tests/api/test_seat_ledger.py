@@ -46,6 +46,9 @@ def test_the_balance_of_a_new_recruiter_lite_seat(world: World, as_recruiter: AP
         "expiring_7d": 0,
         "expiring_30d": 0,
         "lost_to_cap_next_refresh": 0,
+        # No paid send in 30 days, no pool: no run-out dates (tests/api/test_balance_forecast.py).
+        "run_out_on": None,
+        "pool_run_out_on": None,
     }
 
 

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ledger import services
+from ledger.analytics import seat_forecast
 from ledger.api import serializers as api
 from ledger.api.idempotency import idempotent
 from ledger.api.views.common import (
@@ -149,7 +150,9 @@ class SeatBalanceView(_Documented, generics.GenericAPIView[Seat]):
         seat = _visible_seat(request, pk)
         given = _query(api.AsOfQuerySerializer, request)
         balance = seat_balance(seat, as_of=given.get("as_of"))
-        return Response(api.SeatBalanceSerializer(balance).data)
+        # The run-out forecast made at the same instant (issue 13).
+        forecast = seat_forecast(seat, as_of=given.get("as_of"))
+        return Response(api.SeatBalanceSerializer(balance, context={"forecast": forecast}).data)
 
 
 class SeatEntries(_Documented, generics.GenericAPIView[Entry]):
