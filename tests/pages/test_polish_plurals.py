@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from ledger.services import Cause, pool_transfer
+from ledger.services import Cause, inmail_send, pool_transfer
 from ledger.web.csv_views import PREVIEW_PROBLEMS
 from teams.models import Seat
 from tests.conftest import Org
@@ -105,3 +105,22 @@ def test_an_idle_seat_counts_its_credits_right(
 
     idle = re.sub(r"\s+", " ", html.split('class="idle-seats"')[1].split("</ul>")[0])
     assert f"· Recruiter Corporate · {said}</small>" in idle
+
+
+@pytest.mark.parametrize(("sent", "said"), [(1, "1 InMail"), (2, "2 InMails")])
+def test_my_inmails_are_counted_right(
+    client: Client, org: Org, seat: Seat, sent: int, said: str
+) -> None:
+    for n in range(sent):
+        inmail_send(
+            seat=seat,
+            recipient=f"https://www.linkedin.com/in/person-{n}",
+            subject="A role",
+            body="Hello",
+            cause=Cause.system("test"),
+        )
+    client.force_login(org.recruiter)
+
+    html = client.get(reverse("home")).content.decode()
+
+    assert f"Page 1 of 1 · {said}</span>" in html
