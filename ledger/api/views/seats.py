@@ -3,6 +3,8 @@ adjustments, and team pools."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.db.models import QuerySet
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -14,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ledger import services
-from ledger.analytics import seat_forecast
+from ledger.analytics import Viewer, seat_forecast
 from ledger.api import serializers as api
 from ledger.api.idempotency import idempotent
 from ledger.api.views.common import (
@@ -32,7 +34,7 @@ from ledger.api.views.common import (
     _write,
 )
 from ledger.models import Entry
-from ledger.selectors import pool_balance, seat_balance, seat_entries
+from ledger.selectors import PoolBalance, pool_balance, seat_balance, seat_entries
 from ledger.services.seats import duplicate_seat_warnings, seat_duplicates
 from teams.models import Seat, Team
 from teams.selectors import (
@@ -245,8 +247,20 @@ def _pool_team(request: Request, pk: int, *, manage: bool) -> Team:
         if not user_can_manage_team(request.user, team):
             raise PermissionDenied("Only a lead of this team or an admin may move pool credits.")
     elif not team_totals_visible_to(request.user, team):
-        raise PermissionDenied("This team doesn't share its usage with its recruiters.")
+        raise PermissionDenied(
+            "This team doesn't share its usage with its recruiters. What your seat may draw "
+            "from the pool is in its balance: pool_available in GET /api/v1/seats/{id}/balance/."
+        )
     return team
+
+
+def _pool_seen_by(user: Viewer, team: Team, pool: PoolBalance) -> PoolBalance:
+    """The pool as `user` may read it (docs/rules.md, "Who sees a team pool"): its leads and
+    admins see every pooled seat; a recruiter of a team that shares usage sees the pool's
+    totals and lots, and among its seats only their own, never a teammate's figures."""
+    if user_can_manage_team(user, team):
+        return pool
+    return replace(pool, seats=[row for row in pool.seats if row.seat.holder_id == user.pk])
 
 
 class TeamPool(_Documented, generics.GenericAPIView[Team]):
@@ -262,7 +276,7 @@ class TeamPool(_Documented, generics.GenericAPIView[Team]):
         pool = pool_balance(team, as_of=given.get("as_of"))
         if pool is None:
             raise NotFound(f"{team.name} has no credit pool (it holds no pooled seat).")
-        return Response(api.PoolSerializer(pool).data)
+        return Response(api.PoolSerializer(_pool_seen_by(request.user, team, pool)).data)
 
 
 class PoolTransfers(_Documented, generics.GenericAPIView[Team]):
