@@ -288,6 +288,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "EntryKindEnum": "ledger.models.EntryKind",
         "OperationKindEnum": "ledger.models.OperationKind",
+        "ReconciliationStatusEnum": "ledger.models.ReconciliationStatus",
+        "SeatStatusEnum": "teams.models.SeatStatus",
     },
 }
 

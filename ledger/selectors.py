@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -31,8 +32,16 @@ from ledger.models import (
     Lot,
     LotSource,
     Operation,
+    Reconciliation,
+    ReconciliationStatus,
 )
-from ledger.services import accounts_bring_up_to_date, seats_bring_up_to_date
+from ledger.services import (
+    SeatUsage,
+    accounts_bring_up_to_date,
+    seat_usage,
+    seats_bring_up_to_date,
+    seats_usage,
+)
 from ledger.services.accounts import (
     active_pooled_seat_accounts,
     capped_balance,
@@ -40,7 +49,8 @@ from ledger.services.accounts import (
     refresh_due_at,
     spendable_lots,
 )
-from teams.models import Seat, SeatStatus, Team
+from teams.models import Seat, SeatStatus, Team, User
+from teams.selectors import seats_visible_to
 
 # --------------------------------------------------------------------------------------------
 # Balances
@@ -81,6 +91,8 @@ class SeatBalance:
     # For a seat in a pool this is the pool's: the cap counts the pool and its seats together.
     lost_to_cap_next_refresh: int
     last_sent_at: datetime | None
+    # R20: the paid InMails of the usage period containing `as_of`, and the seat's limit.
+    usage: SeatUsage | None = None
 
     @property
     def available(self) -> int:
@@ -256,6 +268,7 @@ def seat_balance(seat: Seat, *, as_of: datetime | None = None) -> SeatBalance:
         .order_by("-sent_at")
         .values_list("sent_at", flat=True)
         .first(),
+        usage=seat_usage(seat, at=at),
     )
 
 
@@ -530,6 +543,7 @@ def seats_overview(seats: QuerySet[Seat] | Sequence[Seat]) -> SeatsOverview:
         )
 
     rows = []
+    usage = seats_usage(seat_list, at=now)
     for seat in seat_list:
         account = seat.account
         in_pool = account.refresh == AccountRefresh.NONE and seat.team_id in pools
@@ -562,6 +576,97 @@ def seats_overview(seats: QuerySet[Seat] | Sequence[Seat]) -> SeatsOverview:
                 expiring_30d=_expiring(seat_lots, now, 30),
                 lost_to_cap_next_refresh=upcoming.lost_to_cap,
                 last_sent_at=getattr(seat, "last_sent_at", None),
+                usage=usage.get(seat.pk),
             )
         )
     return SeatsOverview(as_of=now, seats=rows, pools=pool_rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Reconciliations with LinkedIn (R21)
+# --------------------------------------------------------------------------------------------
+
+
+def reconciliations_visible_to(
+    user: User | AnonymousUser,
+    *,
+    seat: Seat | None = None,
+    team: Team | None = None,
+    status: str | None = None,
+) -> QuerySet[Reconciliation]:
+    """The reconciliations of the seats the user may see, newest observation first.
+
+    A seat's reconciliations go with the seat (R19): its current holder sees them all, the
+    previous holder none.
+    """
+    rows = Reconciliation.objects.filter(seat__in=seats_visible_to(user).values("pk"))
+    if seat is not None:
+        rows = rows.filter(seat=seat)
+    if team is not None:
+        rows = rows.filter(seat__team=team)
+    if status:
+        rows = rows.filter(status=status)
+    return rows.select_related(
+        "seat__holder", "seat__team", "seat__plan", "created_by", "resolved_by", "adjustment"
+    ).order_by("-observed_at", "-pk")
+
+
+@dataclass(frozen=True)
+class ReconciliationReview:
+    """A reconciliation and what happened on the seat since the last one that matched: the
+    entries to read when looking for an InMail that LinkedIn counted and the ledger didn't."""
+
+    reconciliation: Reconciliation
+    # The last matched reconciliation observed before this one; None if there was none.
+    last_matched_at: datetime | None
+    # The seat's own entries, and its pool's entries for its InMails, in
+    # (last_matched_at, observed_at], oldest first.
+    entries: list[Entry]
+
+
+# Enough entries to read through by eye; an older history is the seat's ledger page.
+REVIEW_ENTRIES_MAX = 200
+
+
+def reconciliation_review(reconciliation: Reconciliation) -> ReconciliationReview:
+    seat = reconciliation.seat
+    last_matched = (
+        Reconciliation.objects.filter(
+            seat=seat,
+            status=ReconciliationStatus.MATCHED,
+            observed_at__lt=reconciliation.observed_at,
+        )
+        .order_by("-observed_at", "-pk")
+        .values_list("observed_at", flat=True)
+        .first()
+    )
+    entries = Entry.objects.filter(
+        Q(account__seat=seat) | Q(account__kind=AccountKind.POOL, inmail__seat=seat),
+        at__lte=reconciliation.observed_at,
+    )
+    if last_matched is not None:
+        entries = entries.filter(at__gt=last_matched)
+    newest = entries.select_related("inmail", "actor", "operation").order_by("-at", "-id")
+    return ReconciliationReview(
+        reconciliation=reconciliation,
+        last_matched_at=last_matched,
+        entries=list(reversed(newest[:REVIEW_ENTRIES_MAX])),
+    )
+
+
+@dataclass(frozen=True)
+class DriftPoint:
+    observed_at: datetime
+    difference: int
+    status: str
+
+
+def seat_drift(seat: Seat) -> list[DriftPoint]:
+    """The seat's reconciliations as a drift over time (LinkedIn minus the ledger), oldest
+    first: the points of its drift chart."""
+    return [
+        DriftPoint(observed_at, difference, status)
+        for observed_at, difference, status in Reconciliation.objects.filter(seat=seat)
+        .order_by("observed_at", "pk")
+        .values_list("observed_at", "difference", "status")
+    ]

@@ -19,8 +19,17 @@ from rest_framework import serializers
 from ledger import schedule
 from ledger.analytics import GROUP_BY, SeatForecast
 from ledger.forms import BODY_MAX_LENGTH, RECIPIENT_MAX_LENGTH, SUBJECT_MAX_LENGTH
-from ledger.models import EntryKind, InMail, InMailStatus, LotSource, OperationKind
+from ledger.models import (
+    RESOLUTIONS,
+    EntryKind,
+    InMail,
+    InMailStatus,
+    LotSource,
+    OperationKind,
+    ReconciliationStatus,
+)
 from ledger.selectors import SeatBalance
+from ledger.services import LINKEDIN_BALANCE_MAX, USAGE_LIMIT_MAX
 from teams.models import PLAN_EDITABLE_FIELDS, AuditEvent, Plan, Role, Seat, SeatStatus, Team, User
 
 # Large enough for any real seat, small enough that no arithmetic overflows a database integer.
@@ -174,6 +183,10 @@ class SeatSerializer(serializers.Serializer[Any]):
     next_refresh_on = serializers.SerializerMethodField()
     pool_access = serializers.BooleanField()
     monthly_allocation = serializers.IntegerField(allow_null=True)
+    monthly_usage_limit = serializers.IntegerField(
+        allow_null=True,
+        help_text="R20: paid InMails the seat may send per usage period; null for no limit.",
+    )
     balance = serializers.SerializerMethodField()
 
     def _balance(self, seat: Seat) -> SeatBalance:
@@ -188,6 +201,29 @@ class SeatSerializer(serializers.Serializer[Any]):
 
     def get_balance(self, seat: Seat) -> int:
         return self._balance(seat).own
+
+
+class HoldingSerializer(serializers.Serializer[Any]):
+    holder = serializers.IntegerField(source="holder_id")
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField(allow_null=True, help_text="Null for the current holding.")
+    by = serializers.IntegerField(
+        source="by_id", allow_null=True, help_text="Who activated or reassigned the seat."
+    )
+    memo = serializers.CharField()
+
+
+class SeatDetailSerializer(SeatSerializer):
+    """A seat with its holding history, oldest first (R19)."""
+
+    holdings = HoldingSerializer(many=True, source="holdings.all")
+
+
+class ReassignRequestSerializer(StrictInput):
+    holder = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), help_text="The user id of the new holder."
+    )
+    memo = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class SeatQuerySerializer(serializers.Serializer[Any]):
@@ -210,6 +246,9 @@ class SeatSettingsSerializer(StrictInput):
     pool_access = serializers.BooleanField(required=False)
     monthly_allocation = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=MAX_CREDITS
+    )
+    monthly_usage_limit = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=USAGE_LIMIT_MAX
     )
 
 
@@ -242,6 +281,14 @@ class SeatBalanceSerializer(serializers.Serializer[Any]):
     expiring_7d = serializers.IntegerField()
     expiring_30d = serializers.IntegerField()
     lost_to_cap_next_refresh = serializers.IntegerField()
+    # R20, for the usage period containing `as_of`.
+    usage_this_period = serializers.IntegerField(
+        source="usage.used", help_text="Paid InMails sent in the usage period."
+    )
+    usage_limit = serializers.IntegerField(
+        source="usage.limit", allow_null=True, help_text="The seat's usage limit; null for none."
+    )
+    usage_period_start = serializers.DateTimeField(source="usage.period_start")
     # --- run-out forecast (issue 12 item 2, issue 13): the view passes `forecast` ---
     run_out_on = serializers.SerializerMethodField(
         help_text="The day the seat's own credits are forecast to run out; null: not within a "
@@ -333,6 +380,53 @@ class AdjustmentRequestSerializer(StrictInput):
         if credits == 0:
             raise serializers.ValidationError("An adjustment can't be zero.")
         return credits
+
+
+# --------------------------------------------------------------------------------------------
+# Reconciliations with LinkedIn (R21)
+# --------------------------------------------------------------------------------------------
+
+
+class ReconciliationSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    seat = serializers.IntegerField(source="seat_id")
+    observed_at = serializers.DateTimeField()
+    linkedin_balance = serializers.IntegerField(min_value=0)
+    ledger_balance = serializers.IntegerField(
+        help_text="The seat's available credits (own, and pool if it may draw) at observed_at."
+    )
+    difference = serializers.IntegerField(help_text="linkedin_balance − ledger_balance.")
+    status = serializers.ChoiceField(choices=ReconciliationStatus.choices)
+    resolved_by = serializers.IntegerField(source="resolved_by_id", allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    reason = serializers.CharField()
+    adjustment = serializers.IntegerField(
+        source="adjustment_id", allow_null=True, help_text="The adjustment entry's id, if any."
+    )
+    created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class ReconciliationRequestSerializer(StrictInput):
+    linkedin_balance = serializers.IntegerField(
+        min_value=0, max_value=LINKEDIN_BALANCE_MAX, help_text="The credits LinkedIn shows."
+    )
+    observed_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When LinkedIn showed it: not in the future, not before the activation.",
+    )
+
+
+class ReconciliationQuerySerializer(serializers.Serializer[Any]):
+    seat = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    team = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    status = serializers.ChoiceField(choices=ReconciliationStatus.choices, required=False)
+
+
+class ResolveRequestSerializer(StrictInput):
+    action = serializers.ChoiceField(choices=list(RESOLUTIONS))
+    reason = serializers.CharField(max_length=500)
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,6 +30,19 @@ urlpatterns = [
     path(
         "seats/<int:pk>/adjustments/", views.SeatAdjustments.as_view(), name="api-seat-adjustments"
     ),
+    # Issue 13: reassignment (R19) and reconciliations (R21).
+    path("seats/<int:pk>/reassign/", views.SeatReassign.as_view(), name="api-seat-reassign"),
+    path(
+        "seats/<int:pk>/reconciliations/",
+        views.SeatReconciliations.as_view(),
+        name="api-seat-reconciliations",
+    ),
+    path("reconciliations/", views.ReconciliationList.as_view(), name="api-reconciliations"),
+    path(
+        "reconciliations/<int:pk>/resolve/",
+        views.ReconciliationResolve.as_view(),
+        name="api-reconciliation-resolve",
+    ),
     path("inmails/", views.InMailListCreate.as_view(), name="api-inmails"),
     path("inmails/<int:pk>/", views.InMailDetail.as_view(), name="api-inmail"),
     path("inmails/<int:pk>/response/", views.InMailResponse.as_view(), name="api-inmail-response"),

@@ -60,8 +60,13 @@ from ledger.services.inmails import (
 from ledger.services.jobs import TickReport, ledger_tick
 from ledger.services.locking import Cause, LockedGroup
 from ledger.services.reassign import HoldingHistory, seat_holding_history, seat_reassign
-from ledger.services.reconcile import reconciliation_record, reconciliation_resolve
+from ledger.services.reconcile import (
+    LINKEDIN_BALANCE_MAX,
+    reconciliation_record,
+    reconciliation_resolve,
+)
 from ledger.services.seats import (
+    USAGE_LIMIT_MAX,
     seat_activate,
     seat_cancel,
     seat_change_plan,
@@ -77,6 +82,8 @@ from ledger.services.usage import (
 
 __all__ = [
     "IMPORT_MAX_ROWS",
+    "LINKEDIN_BALANCE_MAX",
+    "USAGE_LIMIT_MAX",
     "Cause",
     "HistoricInMail",
     "HoldingHistory",

@@ -33,7 +33,9 @@ from teams.models import Plan, Seat, SeatHolding, SeatStatus, Team, User
 from teams.services import audit_record, membership_ensure
 
 # A seat's settings that leads and admins change; each change is in the audit trail.
-SEAT_SETTINGS = ("pool_access", "monthly_allocation")
+SEAT_SETTINGS = ("pool_access", "monthly_allocation", "monthly_usage_limit")
+# R20: the largest usage limit a seat may be given (LinkedIn's send limits are in the hundreds).
+USAGE_LIMIT_MAX = 1_000_000
 
 # --------------------------------------------------------------------------------------------
 # Seats: activation, cancellation, plan change, settings (R2, R13, R14)
@@ -333,13 +335,36 @@ def seat_change_plan(*, seat: Seat, plan: Plan, cause: Cause) -> Seat:
 _UNSET: Any = object()
 
 
+def usage_limit_valid(limit: object) -> int | None:
+    """A usage limit as R20 takes it: a whole number from 0, or None for no limit."""
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise LedgerValidationError(
+            "monthly_usage_limit", "Give a whole number of InMails, 0 or more, or no limit."
+        )
+    if limit > USAGE_LIMIT_MAX:
+        raise LedgerValidationError(
+            "monthly_usage_limit", f"At most {USAGE_LIMIT_MAX:,} InMails a period."
+        )
+    return limit
+
+
 def seat_update_settings(
-    *, seat: Seat, cause: Cause, pool_access: Any = _UNSET, monthly_allocation: Any = _UNSET
+    *,
+    seat: Seat,
+    cause: Cause,
+    pool_access: Any = _UNSET,
+    monthly_allocation: Any = _UNSET,
+    monthly_usage_limit: Any = _UNSET,
 ) -> Seat:
-    """Set a pooled seat's pool access and monthly allocation (R14).
+    """Set a pooled seat's pool access and monthly allocation (R14), and any seat's usage
+    limit (R20, which applies at once to the current period).
 
     A refresh already due is applied first, with the allocation that was in force then (R17).
     """
+    if monthly_usage_limit is not _UNSET:
+        monthly_usage_limit = usage_limit_valid(monthly_usage_limit)
     now = timezone.now()
     with transaction.atomic():
         # The accounts' locks (taken before the seat row, as every writer does) also keep a
@@ -367,6 +392,8 @@ def seat_update_settings(
             # have lowered the grant); only a new one is checked.
             if seat.monthly_allocation != before["monthly_allocation"]:
                 _check_allocation_within_grant(seat)
+        if monthly_usage_limit is not _UNSET:
+            seat.monthly_usage_limit = monthly_usage_limit
         changed = {
             field: (before[field], getattr(seat, field))
             for field in SEAT_SETTINGS

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from ledger import schedule
@@ -23,12 +24,9 @@ from ledger.exceptions import LedgerValidationError, UsageLimitReached
 from ledger.models import Account, AccountKind, AccountRefresh, InMail
 from ledger.services.accounts import pool_of
 from ledger.services.locking import Cause, _lock_groups
-from ledger.services.seats import _locked_seat, _require_active
+from ledger.services.seats import seat_update_settings, usage_limit_valid
 from teams.models import Seat, SeatStatus, Team
 from teams.services import audit_record
-
-# Large enough for any seat (LinkedIn's own monthly send limits are in the hundreds).
-USAGE_LIMIT_MAX = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -90,8 +88,8 @@ def seat_usage(seat: Seat, *, at: datetime | None = None) -> SeatUsage:
 
 
 def seats_usage(seats: Iterable[Seat], *, at: datetime | None = None) -> dict[int, SeatUsage]:
-    """`seat_usage` for many seats: their accounts and pools read at once, then one count per
-    seat (counts are by the index on (seat, sent_at))."""
+    """`seat_usage` for many seats in three queries however many there are: their accounts,
+    their pools, and one count grouped by seat, each seat from its own period's start."""
     at = at or timezone.now()
     seats = list(seats)
     accounts = {a.seat_id: a for a in Account.objects.filter(seat__in=seats)}
@@ -101,10 +99,32 @@ def seats_usage(seats: Iterable[Seat], *, at: datetime | None = None) -> dict[in
             kind=AccountKind.POOL, team_id__in={seat.team_id for seat in seats}
         )
     }
-    return {
-        seat.pk: _usage(seat, accounts[seat.pk], pools.get(seat.team_id), at)
+    periods = {
+        seat.pk: usage_period_of(seat, accounts[seat.pk], pools.get(seat.team_id), at)
         for seat in seats
         if seat.pk in accounts
+    }
+    if not periods:
+        return {}
+    in_period = Q()
+    for seat_id, (start, _) in periods.items():
+        in_period |= Q(seat_id=seat_id, sent_at__gte=start)
+    counts = dict(
+        InMail.objects.filter(in_period, credit_cost=1, imported=False, sent_at__lte=at)
+        .order_by()
+        .values("seat")
+        .annotate(used=Count("pk"))
+        .values_list("seat", "used")
+    )
+    return {
+        seat.pk: SeatUsage(
+            used=counts.get(seat.pk, 0),
+            limit=seat.monthly_usage_limit,
+            period_start=periods[seat.pk][0],
+            resets_at=periods[seat.pk][1],
+        )
+        for seat in seats
+        if seat.pk in periods
     }
 
 
@@ -143,30 +163,13 @@ def check_usage_limit(seat: Seat, account: Account, pool: Account | None, at: da
 # --------------------------------------------------------------------------------------------
 
 
-def _valid_limit(limit: object) -> int | None:
-    if limit is None:
-        return None
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-        raise LedgerValidationError(
-            "monthly_usage_limit", "Give a whole number of InMails, 0 or more, or no limit."
-        )
-    if limit > USAGE_LIMIT_MAX:
-        raise LedgerValidationError(
-            "monthly_usage_limit", f"At most {USAGE_LIMIT_MAX:,} InMails a period."
-        )
-    return limit
-
-
 def seat_set_usage_limit(*, seat: Seat, limit: int | None, cause: Cause) -> Seat:
-    """Give a seat a usage limit, or none (R20); it applies at once to the current period."""
-    limit = _valid_limit(limit)
-    with transaction.atomic():
-        # The send's lock: a send in flight counts against the limit it read, the next one
-        # against the new limit.
-        seat, _, _ = _locked_seat(seat)
-        _require_active(seat)
-        _record_limit(seat, limit, cause)
-    return seat
+    """Give a seat a usage limit, or none (R20); it applies at once to the current period.
+
+    One of the seat's settings (`seat_update_settings` writes it under the lock a send takes,
+    so a send in flight counts against the limit it read and the next one against the new).
+    """
+    return seat_update_settings(seat=seat, cause=cause, monthly_usage_limit=limit)
 
 
 def seats_set_usage_limit(
@@ -177,7 +180,7 @@ def seats_set_usage_limit(
     All or nothing: a seat outside the team or cancelled refuses the whole change (400), so a
     lead never half-applies a limit.
     """
-    limit = _valid_limit(limit)
+    limit = usage_limit_valid(limit)
     with transaction.atomic():
         if seats is None:
             chosen = list(Seat.objects.filter(team=team, status=SeatStatus.ACTIVE).order_by("pk"))

@@ -21,7 +21,8 @@ from django.urls import URLPattern
 from rest_framework.test import APIClient
 
 from ledger.api import urls as api_urls
-from tests.api.conftest import PASSWORD, ROLES, World, send, token_client
+from ledger.services import reconciliation_record
+from tests.api.conftest import PASSWORD, ROLES, SYSTEM, World, send, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +108,11 @@ EXPECTED: dict[Route, dict[str, int]] = {
     ("api-response-rates", "GET"): everyone(200),
     ("api-credit-flows", "GET"): everyone(200),
     ("api-audit", "GET"): admin_only(200),
+    # Issue 13: reassignment (R19) and reconciliations (R21).
+    ("api-seat-reassign", "POST"): admin_on_seat(200),
+    ("api-seat-reconciliations", "POST"): visible(201),
+    ("api-reconciliations", "GET"): everyone(200),
+    ("api-reconciliation-resolve", "POST"): admin_on_seat(200),
     # Any other path under the API: JSON 404 for everyone, before any authentication.
     ("api-not-found", ANY_METHOD): {A: 404, L: 404, R: 404, X: 404, N: 404},
 }
@@ -127,6 +133,11 @@ def team_kwargs(world: World, role: str) -> dict[str, Any]:
 
 def inmail_kwargs(world: World, role: str) -> dict[str, Any]:
     return {"pk": send(world.seat).pk}
+
+
+def open_reconciliation_kwargs(world: World, role: str) -> dict[str, Any]:
+    opened = reconciliation_record(seat=world.seat, linkedin_balance=31, cause=SYSTEM)
+    return {"pk": opened.pk}
 
 
 def no_kwargs(world: World, role: str) -> dict[str, Any]:
@@ -188,6 +199,13 @@ REQUESTS: dict[Route, tuple[Callable[[World, str], dict[str, Any]], Any]] = {
     ("api-response-rates", "GET"): (no_kwargs, None),
     ("api-credit-flows", "GET"): (no_kwargs, None),
     ("api-audit", "GET"): (no_kwargs, None),
+    ("api-seat-reassign", "POST"): (seat_kwargs, lambda w, r: {"holder": w.org.teammate.pk}),
+    ("api-seat-reconciliations", "POST"): (seat_kwargs, {"linkedin_balance": 30}),
+    ("api-reconciliations", "GET"): (no_kwargs, None),
+    ("api-reconciliation-resolve", "POST"): (
+        open_reconciliation_kwargs,
+        {"action": "dismiss", "reason": "Checked on LinkedIn"},
+    ),
     ("api-not-found", ANY_METHOD): (no_kwargs, {"anything": 1}),
 }
 URLS = {"api-not-found": "/api/v1/seats/not-a-number/"}

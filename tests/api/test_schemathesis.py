@@ -34,8 +34,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from inmail_site.wsgi import application
 from ledger.api.idempotency import HEADER
 from ledger.models import InMail
+from ledger.services import reconciliation_record
 from teams.models import Plan, Seat, Team, User
-from tests.api.conftest import send
+from tests.api.conftest import SYSTEM, send
 from tests.conftest import Org, clear_cache
 from tests.factories import make_seat
 
@@ -59,6 +60,7 @@ RULE_FIELDS = frozenset(
         "to",  # the range's end before its start
         "pool_access",
         "monthly_allocation",  # only seats on a pooled plan
+        "observed_at",  # a reconciliation: not in the future, not before the activation
         "non_field_errors",  # the token endpoint: a wrong username or password
     }
 )
@@ -107,7 +109,12 @@ class Seeded:
             send(seats[1], "linkedin.com/in/member-42", open_profile=True),
             send(seats[3], "https://www.linkedin.com/in/second/"),
         ]
+        reconciliations = [
+            reconciliation_record(seat=seats[0], linkedin_balance=31, cause=SYSTEM),
+            reconciliation_record(seat=seats[3], linkedin_balance=2, cause=SYSTEM),
+        ]
         self.ids: dict[str, list[Any]] = {
+            "reconciliation": [reconciliation.pk for reconciliation in reconciliations],
             "seat": [seat.pk for seat in seats],
             "team": [org.team.pk, org.other_team.pk],
             "inmail": [inmail.pk for inmail in inmails],
@@ -133,7 +140,12 @@ class Seeded:
         return options[choice % len(options)]
 
 
-PATH_KINDS = {"/api/v1/seats/": "seat", "/api/v1/teams/": "team", "/api/v1/inmails/": "inmail"}
+PATH_KINDS = {
+    "/api/v1/seats/": "seat",
+    "/api/v1/teams/": "team",
+    "/api/v1/inmails/": "inmail",
+    "/api/v1/reconciliations/": "reconciliation",
+}
 BODY_KINDS = {"seat": "seat", "team": "team", "holder": "user", "user": "user", "plan": "plan"}
 
 

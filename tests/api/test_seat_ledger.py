@@ -49,6 +49,10 @@ def test_the_balance_of_a_new_recruiter_lite_seat(world: World, as_recruiter: AP
         # No paid send in 30 days, no pool: no run-out dates (tests/api/test_balance_forecast.py).
         "run_out_on": None,
         "pool_run_out_on": None,
+        # R20: no paid send yet in the usage period, which starts at the activation.
+        "usage_this_period": 0,
+        "usage_limit": None,
+        "usage_period_start": "2025-01-15T00:00:00Z",
     }
 
 

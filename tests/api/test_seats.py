@@ -44,6 +44,7 @@ def test_a_recruiter_lite_seat_is_granted_30_credits_at_activation(
         "next_refresh_on": "2025-02-15",
         "pool_access": False,
         "monthly_allocation": None,
+        "monthly_usage_limit": None,
         "balance": 30,
         "warnings": [],
     }

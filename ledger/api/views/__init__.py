@@ -9,7 +9,8 @@ Who may do what:
 
 Every POST takes an optional `Idempotency-Key` (see `ledger.api.idempotency`). Modules:
 `common` (documentation helpers, lookups), `org` (token, plans, users, teams, the audit
-trail), `seats` (seats, their ledger, purchases, pools), `inmails` (InMails, analytics).
+trail), `seats` (seats, their ledger, purchases, pools), `inmails` (InMails, analytics),
+`lifecycle` (reassigning a seat, reconciliations).
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ from ledger.api.views.inmails import (
     InMailResponse,
     InMailWithdraw,
     ResponseRates,
+)
+from ledger.api.views.lifecycle import (
+    ReconciliationList,
+    ReconciliationResolve,
+    SeatReassign,
+    SeatReconciliations,
 )
 from ledger.api.views.org import (
     AuditList,
@@ -56,6 +63,8 @@ __all__ = [
     "PlanDetail",
     "PlanList",
     "PoolTransfers",
+    "ReconciliationList",
+    "ReconciliationResolve",
     "ResponseRates",
     "SeatAdjustments",
     "SeatBalanceView",
@@ -66,6 +75,8 @@ __all__ = [
     "SeatEntries",
     "SeatListCreate",
     "SeatPurchases",
+    "SeatReassign",
+    "SeatReconciliations",
     "TeamListCreate",
     "TeamMembers",
     "TeamPool",

@@ -153,6 +153,13 @@ def _seat_answer(seats: list[Seat], *, many: bool = False) -> Any:
     return api.SeatSerializer(seats[0], context=context).data
 
 
+def _seat_detail_answer(seat: Seat) -> Any:
+    """A seat with its holding history (R19): GET /seats/{id}/ and the writes answering it."""
+    seat = Seat.objects.select_related("plan", "team", "holder").get(pk=seat.pk)
+    context = {"balances": seats_overview([seat]).by_seat()}
+    return api.SeatDetailSerializer(seat, context=context).data
+
+
 class _Documented:
     """Every view's OpenAPI description comes from `LedgerAutoSchema`."""
 

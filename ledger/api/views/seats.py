@@ -29,6 +29,7 @@ from ledger.api.views.common import (
     _query_body,
     _require_admin,
     _seat_answer,
+    _seat_detail_answer,
     _visible_seat,
     _visible_team,
     _write,
@@ -97,15 +98,15 @@ class SeatListCreate(_Documented, generics.GenericAPIView[Seat]):
 
 
 class SeatDetail(_Documented, generics.GenericAPIView[Seat]):
-    serializer_class = api.SeatSerializer
+    serializer_class = api.SeatDetailSerializer
 
-    @extend_schema(responses=_answers(api.SeatSerializer, 404))
+    @extend_schema(responses=_answers(api.SeatDetailSerializer, 404))
     def get(self, request: Request, pk: int) -> Response:
-        return Response(_seat_answer([_visible_seat(request, pk)]))
+        return Response(_seat_detail_answer(_visible_seat(request, pk)))
 
     @extend_schema(
         request=api.SeatSettingsSerializer,
-        responses=_answers(api.SeatSerializer, 400, 403, 404, 409),
+        responses=_answers(api.SeatDetailSerializer, 400, 403, 404, 409),
     )
     def patch(self, request: Request, pk: int) -> Response:
         seat = _visible_seat(request, pk)
@@ -113,7 +114,7 @@ class SeatDetail(_Documented, generics.GenericAPIView[Seat]):
             raise PermissionDenied("Only a lead of the seat's team or an admin may change it.")
         given = _query_body(api.SeatSettingsSerializer, request)
         seat = services.seat_update_settings(seat=seat, cause=_cause(request), **given)
-        return Response(_seat_answer([seat]))
+        return Response(_seat_detail_answer(seat))
 
 
 class SeatCancel(_Documented, generics.GenericAPIView[Seat]):
