@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.urls import reverse_lazy
 
 from ledger.forms import BODY_MAX_LENGTH, RECIPIENT_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from ledger.models import RESPONSE_STATUSES, InMailStatus
@@ -62,7 +63,21 @@ class InMailSendForm(forms.Form):
         max_length=RECIPIENT_MAX_LENGTH,
         label="Recipient",
         help_text="Their LinkedIn profile URL or member id.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "spellcheck": "false",
+                # As it is typed, the page says why it can't be sent to, or that a teammate
+                # wrote to this person recently (R8), before anything is sent (issue 12, item 4).
+                "hx-get": reverse_lazy("inmail_recipient_check"),
+                "hx-trigger": "input changed delay:400ms",
+                "hx-include": "#send-form [name=seat]",
+                "hx-target": "#recipient-check",
+                "hx-swap": "innerHTML",
+                "hx-sync": "closest form:abort",
+                "aria-describedby": "id_recipient_helptext recipient-check",
+            }
+        ),
     )
     # data-count-max drives the live "used/max" count of static/js/app.js.
     subject = forms.CharField(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ledger.web import home, overview, teams
+from ledger.web import candidates, home, overview, teams
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -22,4 +22,7 @@ urlpatterns = [
     ),
     # Issue 12, item 6: the organisation overview, for admins.
     path("overview/", overview.overview, name="overview"),
+    # Issue 12, item 4: finding a candidate, and the send form's check as a recipient is typed.
+    path("candidates/", candidates.candidates, name="candidates"),
+    path("inmails/send/recipient/", candidates.recipient_check, name="inmail_recipient_check"),
 ]
