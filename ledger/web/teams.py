@@ -6,17 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
-from ledger import analytics, schedule
+from ledger import schedule
 from ledger.exceptions import LedgerRuleError, LedgerValidationError
 from ledger.forms import SeatSettingsForm, add_ledger_error
 from ledger.rules import IDLE_AFTER_DAYS, seat_is_idle
@@ -26,18 +25,17 @@ from ledger.services import (
     seat_update_settings,
 )
 from ledger.web.common import (
-    OPEN_MONTH_NOTE,
-    SMALL_SAMPLE_ELIGIBLE,
     _cause,
     _is_htmx,
-    _months_still_open,
-    _rate_chart,
-    _rate_lines,
     _user,
 )
 from ledger.web.forms import (
-    AnalyticsPeriodForm,
     PoolMoveForm,
+)
+from ledger.web.team_analytics import (
+    analytics_view_of,
+    team_analytics_context,
+    team_analytics_export,
 )
 from teams.models import Seat, SeatStatus, Team, User
 from teams.selectors import (
@@ -199,116 +197,29 @@ def _team_ledger_context(
     }
 
 
-@dataclass(frozen=True)
-class FlowLine:
-    flows: analytics.CreditFlows
-    label: str
-
-
-def _team_analytics_context(
-    user: User, team: Team, *, months: int, can_manage: bool
-) -> dict[str, Any]:
-    now = timezone.now()
-    monthly = analytics.monthly_credit_flows(user, team=team, months=months, now=now)
-    start = monthly[0].start
-    inmails = analytics.analytics_inmails(user, team=team, start=start)
-    breakdowns = [
-        ("recruiter", "Response rate by recruiter", "bar"),
-        ("month", "Response rate by month", "line"),
-        ("weekday", "Response rate by weekday", "bar"),
-        ("body_length", "Response rate by body length", "bar"),
-        ("subject_length", "Response rate by subject length", "bar"),
-    ]
-    rate_sections = []
-    for group_by, title, kind in breakdowns:
-        if group_by in analytics.PERSON_BREAKDOWNS and not can_manage:
-            # The team page of a recruiter shows team totals only; their own figures are on
-            # their home page.
-            continue
-        rows = analytics.response_rates(
-            analytics.breakdown_inmails(user, group_by, team=team, start=start),
-            group_by=group_by,
-            now=now,
-        )
-        open_keys = _months_still_open(inmails, now) if group_by == "month" else set()
-        rate_sections.append(
-            {
-                "key": group_by,
-                "title": title,
-                "rows": rows,
-                "lines": _rate_lines(rows, open_keys),
-                "chart": _rate_chart(rows, kind=kind, open_keys=open_keys),
-                "note": OPEN_MONTH_NOTE if open_keys else "",
-                "chart_id": f"chart-rate-{group_by}",
-            }
-        )
-    flow_lines = [
-        FlowLine(
-            flows=flows, label=f"{analytics.MONTH_ABBR[flows.start.month - 1]} {flows.start.year}"
-        )
-        for flows in monthly
-    ]
-    flow_series = [
-        ("Granted", "granted"),
-        ("Spent", "spent"),
-        ("Refunded", "refunded"),
-        ("Expired", "expired"),
-        ("Lost to cap", "lost_to_cap"),
-    ]
-    period = analytics.credit_flows(user, team=team, start=start, now=now)
-    return {
-        "months": months,
-        "rates_total": analytics.response_totals(inmails, now=now),
-        "rate_sections": rate_sections,
-        "small_sample_eligible": SMALL_SAMPLE_ELIGIBLE,
-        "flow_lines": flow_lines,
-        "flow_period": period,
-        "flow_chart": {
-            "type": "bar",
-            "labels": [line.label for line in flow_lines],
-            "datasets": [
-                {"label": label, "data": [getattr(line.flows, name) for line in flow_lines]}
-                for label, name in flow_series
-            ],
-        },
-        "cost_chart": {
-            "type": "bar",
-            "labels": [line.label for line in flow_lines],
-            "datasets": [
-                {
-                    "label": f"Cost per response ({settings.CURRENCY})",
-                    "data": [
-                        None
-                        if line.flows.cost_per_response is None
-                        else float(line.flows.cost_per_response)
-                        for line in flow_lines
-                    ],
-                }
-            ],
-        },
-    }
-
-
 def _team_for_viewing(user: User, pk: int) -> Team:
     return get_object_or_404(teams_with_totals_visible_to(user), pk=pk)
 
 
 @require_safe
 @login_required
-def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def team_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
     user = _user(request)
     team = _team_for_viewing(user, pk)
     can_manage = user_can_manage_team(user, team)
-    period = AnalyticsPeriodForm(request.GET or None, auto_id="id_period_%s")
+    # The analytics' period, grouping, sort and the person looked at are all in the URL; a
+    # range the form refuses shows the default period beside its errors (400).
+    form, view = analytics_view_of(request.GET)
+    refused = form.is_bound and not form.is_valid()
+    table = request.GET.get("export")
+    if table and not refused:
+        return team_analytics_export(user, team, view=view, can_manage=can_manage, table=table)
     context = {
         "nav_section": "teams",
-        "period_form": period,
         **_team_ledger_context(team, can_manage=can_manage),
-        **_team_analytics_context(
-            user, team, months=period.months_or_default(), can_manage=can_manage
-        ),
+        **team_analytics_context(user, team, form=form, view=view, can_manage=can_manage),
     }
-    return render(request, "ledger/team_detail.html", context)
+    return render(request, "ledger/team_detail.html", context, status=400 if refused else 200)
 
 
 def _managed_seat(request: HttpRequest, team_pk: int, seat_pk: int) -> tuple[Team, Seat]:
@@ -336,12 +247,11 @@ def _team_write_response(
     ledger = _team_ledger_context(team, can_manage=True, bound={seat.pk: forms_of_seat})
     if _is_htmx(request):
         return render(request, "ledger/_team_ledger.html", ledger, status=status)
-    period = AnalyticsPeriodForm(auto_id="id_period_%s")
+    form, view = analytics_view_of(QueryDict())
     context = {
         "nav_section": "teams",
-        "period_form": period,
         **ledger,
-        **_team_analytics_context(user, team, months=period.months_or_default(), can_manage=True),
+        **team_analytics_context(user, team, form=form, view=view, can_manage=True),
     }
     return render(request, "ledger/team_detail.html", context, status=status)
 

@@ -4,12 +4,19 @@
    {{ chart|json_script:"ID" }}: JSON, never interpolated into script. The JSON is
    {type: "bar"|"line", labels: [...], datasets: [{label, data, eligible?}], percent: bool,
    stacked: bool}; `eligible`, on response rates, is each point's sample size (the tooltip says it).
+   A chart over weeks or months has every week or month on its axis, `null` where nothing was
+   sent, so its points are spaced as time; the line crosses such a gap dashed.
    The same numbers are always in a table next to the chart, for screen readers and for anyone
    who prefers reading numbers. */
 (function () {
   "use strict";
 
   var palette = ["#0a66c2", "#1e6b45", "#b3261e", "#7a4b00", "#5b3a99", "#00707a", "#55606e"];
+
+  // A segment that spans a missing point (a week or month without InMails) is drawn dashed.
+  function acrossGap(context) {
+    return context.p0.skip || context.p1.skip ? [6, 6] : undefined;
+  }
 
   function draw(canvas) {
     if (canvas.dataset.drawn || typeof Chart === "undefined") return;
@@ -26,6 +33,7 @@
         borderColor: colour,
         borderWidth: spec.type === "line" ? 2 : 0,
         spanGaps: true,
+        segment: { borderDash: acrossGap },
         tension: 0.2,
         eligible: dataset.eligible
       };
