@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from functools import cached_property
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
@@ -144,8 +144,9 @@ class _Account:
 
     lots: list[_Lot]
     rate: Fraction = Fraction(0)
-    # The fraction of a credit spent but not yet taken: it carries over to the next day.
-    owed: Fraction = Fraction(0)
+    # Spent but not yet taken, in 1/rate.denominator of a credit: it carries over to the next
+    # day (whole numbers, so a year of days adds up exactly and fast).
+    owed: int = 0
     daily: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -160,7 +161,8 @@ class _Account:
         return sum(lot.remaining for lot in self.lots if lot.capped)
 
     def next_expiry(self) -> datetime | None:
-        return min((lot.expires_at for lot in self.lots if lot.expires_at), default=None)
+        # In spend order the soonest-expiring lot is first (never-expiring ones are last).
+        return self.lots[0].expires_at if self.lots else None
 
     def expire(self, at: datetime) -> None:
         self.lots = [lot for lot in self.lots if lot.expires_at is None or lot.expires_at > at]
@@ -168,15 +170,13 @@ class _Account:
     def add(self, lot: _Lot) -> None:
         bisect.insort(self.lots, lot, key=lambda held: held.spend_key)
 
-    def take(self, credits: int, *, capped_only: bool = False) -> list[tuple[_Lot, int]]:
+    def take(self, credits: int) -> list[tuple[_Lot, int]]:
         """Take up to `credits` in spend order; returns the pieces taken."""
         pieces = []
         left = credits
         for lot in self.lots:
             if left == 0:
                 break
-            if capped_only and not lot.capped:
-                continue
             piece = min(lot.remaining, left)
             lot.remaining -= piece
             left -= piece
@@ -187,9 +187,9 @@ class _Account:
     def spend_a_day(self) -> None:
         """Take this day's expected spend, whole credits only; the fraction waits for the next
         day. Credits wanted beyond the balance are not sent, so they are not owed later."""
-        self.owed += self.rate
-        whole = math.floor(self.owed)
-        self.owed -= whole
+        if not self.rate:
+            return
+        whole, self.owed = divmod(self.owed + self.rate.numerator, self.rate.denominator)
         if whole:
             self.take(whole)
 
@@ -292,20 +292,18 @@ def _project(
     accounts: Sequence[_Account],
     refreshes: Iterable[tuple[datetime, _Refresh]],
     *,
-    now: datetime,
-    days: int,
+    day_ends: Sequence[datetime],
 ) -> None:
-    """Fill each account's `daily` end-of-day balances for today and the next `days` days.
+    """Fill each account's `daily` end-of-day balances, one for each day whose end (the next
+    day's 00:00) `day_ends` lists: today, then each following day.
 
     Day 0 is what is left of today: only its remaining expiries. Every following day applies
     its expiries and refreshes in time order (at one instant, expiries first, R17), then that
     day's spend.
     """
-    today = schedule.local_date(now)
     due = sorted(refreshes, key=lambda row: row[0])
     upcoming = 0
-    for day in range(days + 1):
-        day_end = schedule.start_of_day(today + timedelta(days=day + 1))
+    for day, day_end in enumerate(day_ends):
         while True:
             instants = [account.next_expiry() for account in accounts]
             if upcoming < len(due):
@@ -458,12 +456,19 @@ class _Projection:
     def rate(self, account: Account) -> SpendRate:
         return self.rates.get(account.pk, SpendRate())
 
+    @cached_property
+    def day_ends(self) -> list[datetime]:
+        """00:00 after today and after each following day of the horizon."""
+        return [
+            schedule.start_of_day(self.today + timedelta(days=day + 1))
+            for day in range(self.days + 1)
+        ]
+
     def run(self, accounts: Sequence[_Account], refresh: _Refresh, schedule_of: Account) -> None:
-        until = schedule.start_of_day(self.today + timedelta(days=self.days + 1))
         instants = _refresh_instants(
-            schedule_of.anchor_on, schedule_of.refresh, after=self.now, until=until
+            schedule_of.anchor_on, schedule_of.refresh, after=self.now, until=self.day_ends[-1]
         )
-        _project(accounts, [(at, refresh) for at in instants], now=self.now, days=self.days)
+        _project(accounts, [(at, refresh) for at in instants], day_ends=self.day_ends)
 
     def pool(self, pool: Account, members: list[Account]) -> tuple[_Account, dict[int, _Account]]:
         """A team pool projected with its pooled seats; returns it and the seats' accounts."""
