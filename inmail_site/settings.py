@@ -376,6 +376,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ledger.tasks.purge_idempotency_keys",
         "schedule": timedelta(hours=1),
     },
+    # R21: Monday morning, each holder is asked to compare their seats with LinkedIn.
+    "Reconciliation reminders": {
+        "task": "ledger.tasks.remind_reconcile",
+        "schedule": crontab(minute="0", hour="9", day_of_week="1"),
+    },
 }
 # django-celery-beat's scheduler, made to outlive a database outage (ledger/beat.py).
 CELERY_BEAT_SCHEDULER = "ledger.beat:ResilientDatabaseScheduler"

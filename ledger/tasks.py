@@ -37,6 +37,13 @@ def send_alerts(seat_id: int | None = None) -> dict[str, int]:
     return {"raised": report.raised, "emailed": report.emailed}
 
 
+@shared_task(name="ledger.tasks.remind_reconcile", acks_late=True, ignore_result=True)
+def remind_reconcile() -> dict[str, int]:
+    """The weekly reminder to compare each seat with LinkedIn (R21), once per seat and week."""
+    report = alerts_raise(reminders=True)
+    return {"raised": report.raised, "emailed": report.emailed}
+
+
 @shared_task(name="ledger.tasks.check_ledger", acks_late=True, ignore_result=True)
 def check_ledger() -> int:
     differences = ledger_discrepancies()

@@ -7,6 +7,11 @@
 | lost_to_cap | credits the cap keeps back at the next refresh | holder (pool: leads) | refresh |
 | pool_low | a team pool below 10% of its cap | leads | pool refresh period |
 | quality | under 13% response rate, 100+ InMails in 14 days | holder and leads | 14 days |
+| usage_limit | a seat at 80% and at 100% of its usage limit (R20) | holder, leads | period |
+| reconcile | compare a seat with LinkedIn, unless done in the last 7 days (R21) | holder | week |
+
+The reconciliation reminder has a weekly job of its own (`ledger.tasks.remind_reconcile`); the
+other alerts are looked for by every pass.
 
 "Once" is held by the database: a notification is unique per (person, kind, key) and the key
 names the condition and its period, so running the job every minute, twice, or on two workers
@@ -52,10 +57,12 @@ from ledger.models import (
     Lot,
     Notification,
     NotificationPreference,
+    Reconciliation,
 )
 from ledger.selectors import next_refresh_of_pool, next_refresh_of_seat_account
-from ledger.services import ledger_bring_all_up_to_date, seats_bring_up_to_date
+from ledger.services import ledger_bring_all_up_to_date, seats_bring_up_to_date, seats_usage
 from ledger.services.accounts import last_refresh_at
+from ledger.services.usage import resets_on_text
 from teams.models import Membership, Role, Seat, SeatStatus, Team, User
 
 logger = logging.getLogger(__name__)
@@ -274,7 +281,93 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
 
     alerts.extend(_expiring_alerts(now, {a.pk: a for a in accounts}, leads))
     alerts.extend(_quality_alerts(now, leads, seat_ids))
+    active_seats = [
+        a.seat for a in seat_accounts if a.seat is not None and a.seat.status == SeatStatus.ACTIVE
+    ]
+    alerts.extend(_usage_alerts(now, active_seats, leads))
     return alerts
+
+
+# --- issue 13: usage limits (R20) and the weekly reconciliation reminder (R21) ---------------
+
+# The shares of a seat's usage limit that raise an alert, as whole percentages.
+USAGE_ALERT_PERCENTS = (80, 100)
+RECONCILE_EVERY_DAYS = 7
+
+
+def _usage_alerts(now: datetime, seats: list[Seat], leads: dict[int, list[User]]) -> list[Alert]:
+    """At 80% and at 100% of a seat's usage limit, once each per usage period (R20)."""
+    limited = [seat for seat in seats if seat.monthly_usage_limit]
+    usage = seats_usage(limited, at=now)
+    alerts = []
+    for seat in limited:
+        used, limit = usage[seat.pk].used, seat.monthly_usage_limit
+        assert limit is not None
+        # The highest threshold reached: a limit lowered past both says "reached", not "80%".
+        reached = [p for p in USAGE_ALERT_PERCENTS if used * 100 >= limit * p]
+        if not reached:
+            continue
+        percent = reached[-1]
+        resets = resets_on_text(usage[seat.pk])
+        period = schedule.local_date(usage[seat.pk].period_start)
+        owner = f"{seat.holder}'s {seat.plan.name} seat"
+        alerts.append(
+            Alert(
+                kind=AlertKind.USAGE_LIMIT,
+                key=f"seat:{seat.pk}:usage:{period}:{percent}",
+                title=(
+                    f"{owner} reached its usage limit of {limit}"
+                    if percent == 100
+                    else f"{owner} used {used} of {limit} paid InMails"
+                ),
+                body=(
+                    f"{owner} in {seat.team.name} has sent {used} of the {limit} paid InMails "
+                    f"its usage limit allows this period ({percent}%). "
+                    + (
+                        "Further paid InMails are refused until "
+                        if percent == 100
+                        else "The count starts again on "
+                    )
+                    + f"{resets}; Open Profile InMails are not counted."
+                ),
+                recipients=tuple(dict.fromkeys([seat.holder, *leads.get(seat.team_id, [])])),
+                seat=seat,
+                team=seat.team,
+            )
+        )
+    return alerts
+
+
+def reconcile_reminders(now: datetime) -> list[Alert]:
+    """Once a local ISO week, ask each holder to compare each active seat with LinkedIn (R21),
+    unless the seat was reconciled in the last 7 days. Raised by its own weekly job
+    (`alerts_raise(reminders=True)`), not by every alert pass."""
+    year, week, _ = schedule.local_date(now).isocalendar()
+    seats = list(
+        Seat.objects.filter(status=SeatStatus.ACTIVE).select_related("holder", "team", "plan")
+    )
+    recent = set(
+        Reconciliation.objects.filter(
+            seat__in=seats, created_at__gt=schedule.add_days(now, -RECONCILE_EVERY_DAYS)
+        ).values_list("seat_id", flat=True)
+    )
+    return [
+        Alert(
+            kind=AlertKind.RECONCILE,
+            key=f"seat:{seat.pk}:week:{year}-W{week:02d}",
+            title=f"Compare your {seat.plan.name} seat with LinkedIn",
+            body=(
+                f"Open LinkedIn, note the InMail credits it shows for your {seat.plan.name} "
+                f"seat in {seat.team.name}, and enter them on your home page: a difference "
+                "shows the InMails the ledger is missing."
+            ),
+            recipients=(seat.holder,),
+            seat=seat,
+            team=seat.team,
+        )
+        for seat in seats
+        if seat.pk not in recent
+    ]
 
 
 def _expiring_alerts(
@@ -371,12 +464,14 @@ def _quality_alerts(
     return alerts
 
 
-def alerts_raise(*, now: datetime | None = None, seat_ids: set[int] | None = None) -> AlertReport:
+def alerts_raise(
+    *, now: datetime | None = None, seat_ids: set[int] | None = None, reminders: bool = False
+) -> AlertReport:
     """Store every alert that holds now as notifications (once each), then email them.
 
     With `seat_ids`, only those seats and their teams' pools are looked at, and only the mails
     of the alerts they raise are sent; the periodic pass (no `seat_ids`) sends every mail due,
-    retries included.
+    retries included. With `reminders`, the weekly reconciliation reminders instead (R21).
     """
     now = now or timezone.now()
     # Alerts speak of balances, so the ledger must be up to date first (R17).
@@ -384,7 +479,7 @@ def alerts_raise(*, now: datetime | None = None, seat_ids: set[int] | None = Non
         ledger_bring_all_up_to_date(until=now)
     else:
         seats_bring_up_to_date(seat_ids, until=now)
-    alerts = pending_alerts(now=now, seat_ids=seat_ids)
+    alerts = reconcile_reminders(now) if reminders else pending_alerts(now=now, seat_ids=seat_ids)
     preferences = _preferences(user for alert in alerts for user in alert.recipients)
     notifications = []
     for alert in alerts:

@@ -248,6 +248,8 @@ class NotificationPreferenceForm(forms.ModelForm[NotificationPreference]):
             "lost_to_cap",
             "pool_low",
             "quality",
+            "usage_limit",
+            "reconcile",
         ]
         labels = {
             "email": "Also send my alerts by email",
@@ -256,6 +258,8 @@ class NotificationPreferenceForm(forms.ModelForm[NotificationPreference]):
         help_texts = {
             "email": "Alerts always appear here; email is extra.",
             "pool_low": "Team leads only.",
+            "usage_limit": "At 80% and at 100% of a seat's limit: its holder and team leads.",
+            "reconcile": "Once a week for each seat you hold, unless you reconciled it lately.",
         }
 
 

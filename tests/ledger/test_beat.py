@@ -59,7 +59,15 @@ def test_beat_copies_the_settings_schedule_into_the_database_once_each() -> None
     ResilientDatabaseScheduler(app=celery_app)
 
     jobs = jobs_in_the_database()
-    assert set(jobs) == set(settings.CELERY_BEAT_SCHEDULE) == {*JOBS, "Ledger check"}
+    crontabs = {"Ledger check", "Reconciliation reminders"}
+    assert set(jobs) == set(settings.CELERY_BEAT_SCHEDULE) == {*JOBS, *crontabs}
+    reminders = jobs["Reconciliation reminders"]
+    assert reminders.task == "ledger.tasks.remind_reconcile"
+    assert (
+        reminders.crontab.minute,
+        reminders.crontab.hour,
+        reminders.crontab.day_of_week,
+    ) == ("0", "9", "1")
     for name, (task, seconds) in JOBS.items():
         job = jobs[name]
         assert (job.task, job.interval.every, job.interval.period) == (task, seconds, "seconds")
