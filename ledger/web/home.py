@@ -38,7 +38,6 @@ from ledger.web.common import (
     _cause,
     _is_htmx,
     _months_still_open,
-    _rate_chart,
     _rate_lines,
     _user,
 )
@@ -48,6 +47,7 @@ from ledger.web.forms import (
     InMailSendForm,
 )
 from ledger.web.overview import overview_context
+from ledger.web.rate_tables import time_chart
 from teams.models import Seat, SeatStatus, User
 from teams.selectors import (
     seats_visible_to,
@@ -214,7 +214,8 @@ def _response_rates_context(user: User) -> dict[str, Any]:
         "rates_by_month": by_month,
         "rate_lines": _rate_lines(by_month, open_months),
         "rates_total": analytics.response_totals(mine, now=now),
-        "rates_chart": _rate_chart(by_month, kind="line", open_keys=open_months),
+        # Every month from the first to the last on the axis: months a year apart stay apart.
+        "rates_chart": time_chart(by_month, "month", open_months),
         "rates_note": OPEN_MONTH_NOTE if open_months else "",
         "small_sample_eligible": SMALL_SAMPLE_ELIGIBLE,
     }

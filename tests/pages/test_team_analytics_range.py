@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from tests.conftest import Org
 from tests.pages.team_analytics_helpers import (
@@ -207,3 +208,21 @@ def test_a_recruiter_gets_team_totals_over_a_range_and_no_one_by_name(
     assert "Bob Brown" not in html
     assert 'id="rates-recruiter-table"' not in html
     assert "inmails_of=" not in html
+
+
+def test_the_home_chart_spaces_months_as_time_too(client: Client, org: Org, clock: Any) -> None:
+    story(org)
+    client.force_login(org.recruiter)
+
+    response = client.get(reverse("home"))
+
+    mine = chart(response.content.decode(), "rates-chart-data")
+    # Ada's own InMails: April 2025 (2 of 3) and June 2026 (1 of 1), thirteen months apart.
+    assert (mine["labels"][0], mine["labels"][-1], len(mine["labels"])) == (
+        "Apr 2025",
+        "Jun 2026",
+        15,
+    )
+    assert mine["datasets"][0]["data"] == [66.7, *GAP, 100.0]
+    # The table lists the months that have InMails.
+    assert [row.key for row in response.context["rates_by_month"]] == ["2025-04", "2026-06"]
