@@ -35,12 +35,13 @@ RATE_MONTHS = 3
 
 
 def open_reconciliations_by_team() -> dict[int, int] | None:
-    """HOOK (issue 13, R21): open reconciliations by team id, once reconciliations exist.
+    """HOOK (issue 13, R21): open reconciliations by team id; None until it is wired.
 
-    The Reconciliation model is being built in issue 13. Until it lands this returns None and
-    the column shows "—" (not recorded yet, rather than a misleading 0). Then: one grouped
-    count, `Reconciliation.objects.filter(status="open").values("seat__team")
-    .annotate(open=Count("pk"))`, as {team id: count}; a team missing from the dict has none.
+    Reconciliations were being built in issue 13 when this page was; until the hook is filled
+    it returns None and the column shows "—" ("not recorded yet", never a misleading 0). To
+    fill it, one grouped count: `Reconciliation.objects.filter(status=ReconciliationStatus.OPEN)
+    .values_list("seat__team").annotate(Count("pk"))` as {team id: count}; a team missing from
+    the dict has none, and the template already shows the numbers and the total.
     """
     return None
 

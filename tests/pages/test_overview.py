@@ -163,3 +163,18 @@ def test_the_read_model_keeps_the_exact_amounts(built: OverviewOrg, org: Org) ->
     assert overview.month_start.isoformat() == "2026-03-01"
     assert overview.rate_start.isoformat() == "2026-01-01"
     assert overview.as_of == START
+
+
+def test_open_reconciliations_show_once_the_hook_counts_them(
+    client: Client, built: OverviewOrg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "ledger.web.overview.open_reconciliations_by_team", lambda: {built.org.team.pk: 2}
+    )
+
+    html = _overview_html(client, built.org)
+
+    assert cell(team_row(html, built.org.team.pk), "open-reconciliations") == "2"
+    assert cell(team_row(html, built.east.pk), "open-reconciliations") == "0"
+    assert cell(team_row(html, "all"), "open-reconciliations") == "2"
+    assert tile(html, "open-reconciliations") == "2"
