@@ -105,6 +105,10 @@ def _answers(count: int) -> str:
     return ngettext("%(count)d answer", "%(count)d answers", count) % {"count": count}
 
 
+def _paid_inmails(count: int) -> str:
+    return ngettext("%(count)d paid InMail", "%(count)d paid InMails", count) % {"count": count}
+
+
 def _inmail_credits(count: int) -> str:
     return ngettext("%(count)d InMail credit", "%(count)d InMail credits", count) % {"count": count}
 
@@ -318,10 +322,10 @@ def _usage_alerts(now: datetime, seats: list[Seat], leads: dict[int, list[User]]
                 title=(
                     f"{owner} reached its usage limit of {limit}"
                     if percent == 100
-                    else f"{owner} used {used} of {limit} paid InMails"
+                    else f"{owner} used {used} of {_paid_inmails(limit)}"
                 ),
                 body=(
-                    f"{owner} in {seat.team.name} has sent {used} of the {limit} paid InMails "
+                    f"{owner} in {seat.team.name} has sent {used} of the {_paid_inmails(limit)} "
                     f"its usage limit allows this period ({percent}%). "
                     + (
                         "Further paid InMails are refused until "

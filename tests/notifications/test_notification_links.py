@@ -14,7 +14,14 @@ from django.urls import reverse
 
 from ledger.models import AlertKind, Notification
 from ledger.notifications.alerts import alerts_raise
-from ledger.services import Cause, inmail_record_response, inmail_send, pool_transfer, seat_cancel
+from ledger.services import (
+    Cause,
+    inmail_record_response,
+    inmail_send,
+    pool_transfer,
+    seat_cancel,
+    seat_set_usage_limit,
+)
 from teams.models import Role, Seat
 from tests.conftest import Org
 from tests.factories import MembershipFactory, UserFactory, make_seat
@@ -155,3 +162,24 @@ def test_a_low_pool_says_the_cap_is_shared_with_the_seats(org: Org, clock: Any) 
         "its pooled seats share."
     )
     assert alert.team == org.team
+
+
+def test_a_usage_limit_of_one_paid_inmail_is_spoken_of_in_the_singular(
+    org: Org, seat: Seat
+) -> None:
+    seat = seat_set_usage_limit(seat=seat, limit=1, cause=SYSTEM)
+    inmail_send(
+        seat=seat,
+        recipient="https://www.linkedin.com/in/ada-lovelace",
+        subject="A role",
+        body="Hello",
+        cause=SYSTEM,
+    )
+
+    alerts_raise(seat_ids={seat.pk})
+
+    reached = Notification.objects.get(kind=AlertKind.USAGE_LIMIT, user=org.recruiter)
+    assert reached.body.startswith(
+        f"{org.recruiter}'s Recruiter Lite seat in Talent North has sent 1 of the 1 paid InMail "
+        "its usage limit allows this period (100%)."
+    )
