@@ -25,7 +25,7 @@ from ledger.analytics.periods import credit_flows_by_month
 from ledger.analytics.rates import SMALL_SAMPLE_ELIGIBLE, recruiter_row_inmails
 from ledger.models import InMail
 from ledger.web.common import INMAILS_PER_PAGE, _rate_chart
-from ledger.web.csv_io import csv_lines, text_cell
+from ledger.web.csv_io import csv_lines, money_column, text_cell
 from ledger.web.rate_tables import (
     INTERVALS,
     OPEN_PERIOD_NOTES,
@@ -292,9 +292,9 @@ FLOW_CSV_COLUMNS = (
     "bonus",
     "utilisation",
     "responses",
-    "cost",
-    "cost_per_response",
 )
+# The flows' two amounts: their headers name the currency (issue 12, item 8).
+FLOW_CSV_MONEY_COLUMNS = ("cost", "cost_per_response")
 
 
 def _flow_csv_row(label: str, flows: analytics.CreditFlows) -> list[object]:
@@ -332,7 +332,8 @@ def team_analytics_export(
         flows = _flows_of(user, team, view, now)
         rows = [_flow_csv_row(line["label"], line["flows"]) for line in flows["flow_lines"]]
         rows.append(_flow_csv_row("Whole period", flows["flow_period"]))
-        return csv_download(csv_lines(FLOW_CSV_COLUMNS, rows), name)
+        header = (*FLOW_CSV_COLUMNS, *map(money_column, FLOW_CSV_MONEY_COLUMNS))
+        return csv_download(csv_lines(header, rows), name)
     if table == HEAT_MAP:
         heat_rows = analytics.response_rates(
             analytics.breakdown_inmails(

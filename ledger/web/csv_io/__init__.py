@@ -18,6 +18,7 @@ from ledger.web.csv_io.export import (
     export_entries,
     export_inmails,
     inmails_for_export,
+    money_column,
     text_cell,
 )
 from ledger.web.csv_io.imports import (
@@ -71,6 +72,7 @@ __all__ = [
     "export_entries",
     "export_inmails",
     "inmails_for_export",
+    "money_column",
     "preview_import",
     "read_table",
     "text_cell",

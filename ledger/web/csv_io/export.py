@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -62,6 +63,15 @@ ENTRY_COLUMNS = (
 # --------------------------------------------------------------------------------------------
 # Export
 # --------------------------------------------------------------------------------------------
+
+
+def money_column(name: str) -> str:
+    """A money column's header, which names the currency (`CURRENCY`): cost → cost_USD.
+
+    The cells stay plain decimals, for a spreadsheet to sum; the currency is said once, in the
+    header, as the pages say it beside every amount (`{{ amount|money }}`).
+    """
+    return f"{name}_{settings.CURRENCY}"
 
 
 def text_cell(text: str) -> str:
