@@ -40,7 +40,7 @@ from ledger.services import (
     accounts_bring_up_to_date,
     seat_usage,
     seats_bring_up_to_date,
-    seats_usage,
+    usage_of_seats,
 )
 from ledger.services.accounts import (
     active_pooled_seat_accounts,
@@ -91,7 +91,8 @@ class SeatBalance:
     # For a seat in a pool this is the pool's: the cap counts the pool and its seats together.
     lost_to_cap_next_refresh: int
     last_sent_at: datetime | None
-    # R20: the paid InMails of the usage period containing `as_of`, and the seat's limit.
+    # R20: the paid InMails of the usage period containing `as_of`, and the seat's limit;
+    # `seats_overview` reads it only for seats that have a limit.
     usage: SeatUsage | None = None
 
     @property
@@ -543,7 +544,14 @@ def seats_overview(seats: QuerySet[Seat] | Sequence[Seat]) -> SeatsOverview:
         )
 
     rows = []
-    usage = seats_usage(seat_list, at=now)
+    # R20: the usage of the seats that have a limit (the pages show it beside the limit; one
+    # query, none when no seat has a limit).
+    usage = usage_of_seats(
+        [seat for seat in seat_list if seat.monthly_usage_limit is not None],
+        accounts={seat.pk: seat.account for seat in seat_list},
+        pools=pools,
+        at=now,
+    )
     for seat in seat_list:
         account = seat.account
         in_pool = account.refresh == AccountRefresh.NONE and seat.team_id in pools
@@ -646,7 +654,7 @@ def reconciliation_review(reconciliation: Reconciliation) -> ReconciliationRevie
     )
     if last_matched is not None:
         entries = entries.filter(at__gt=last_matched)
-    newest = entries.select_related("inmail", "actor", "operation").order_by("-at", "-id")
+    newest = entries.select_related("inmail", "account").order_by("-at", "-id")
     return ReconciliationReview(
         reconciliation=reconciliation,
         last_matched_at=last_matched,
@@ -661,12 +669,39 @@ class DriftPoint:
     status: str
 
 
-def seat_drift(seat: Seat) -> list[DriftPoint]:
-    """The seat's reconciliations as a drift over time (LinkedIn minus the ledger), oldest
-    first: the points of its drift chart."""
-    return [
+@dataclass(frozen=True)
+class SeatDrift:
+    """A seat's reconciliations as a drift over time (LinkedIn minus the ledger), oldest first:
+    the points of its drift chart."""
+
+    points: list[DriftPoint]
+
+    def chart(self) -> dict[str, Any]:
+        """The chart for static/js/charts.js (through json_script): one line of differences."""
+        return {
+            "type": "line",
+            "labels": [
+                f"{timezone.localtime(point.observed_at):%Y-%m-%d %H:%M}" for point in self.points
+            ],
+            "datasets": [
+                {
+                    "label": "LinkedIn minus the ledger",
+                    "data": [point.difference for point in self.points],
+                }
+            ],
+        }
+
+
+# Enough points for a small chart; older ones are in the history.
+DRIFT_POINTS_MAX = 100
+
+
+def seat_drift(seat: Seat) -> SeatDrift:
+    newest = Reconciliation.objects.filter(seat=seat).order_by("-observed_at", "-pk")
+    points = [
         DriftPoint(observed_at, difference, status)
-        for observed_at, difference, status in Reconciliation.objects.filter(seat=seat)
-        .order_by("observed_at", "pk")
-        .values_list("observed_at", "difference", "status")
+        for observed_at, difference, status in newest.values_list(
+            "observed_at", "difference", "status"
+        )[:DRIFT_POINTS_MAX]
     ]
+    return SeatDrift(points=points[::-1])

@@ -19,6 +19,9 @@ urlpatterns = [
     path("seats/<int:seat_id>/adjustment/", views.seat_adjust, name="seat_adjust"),
     path("seats/<int:seat_id>/settings/", views.seat_settings, name="seat_settings"),
     path("seats/<int:seat_id>/ledger/", views.seat_ledger, name="seat_ledger"),
+    # Issue 13: reassignment (R19) and usage limit (R20).
+    path("seats/<int:seat_id>/reassign/", views.seat_reassign_view, name="seat_reassign"),
+    path("seats/<int:seat_id>/usage-limit/", views.seat_usage_limit_view, name="seat_usage_limit"),
     path("plans/", views.plans, name="plans"),
     path("plans/<int:plan_id>/", views.plan_edit, name="plan_edit"),
     path("teams/", views.teams, name="teams"),

@@ -78,6 +78,7 @@ from ledger.services.usage import (
     seat_usage,
     seats_set_usage_limit,
     seats_usage,
+    usage_of_seats,
 )
 
 __all__ = [
@@ -126,4 +127,5 @@ __all__ = [
     "seats_bring_up_to_date",
     "seats_set_usage_limit",
     "seats_usage",
+    "usage_of_seats",
 ]

@@ -11,7 +11,7 @@ at one below the limit can't both pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -89,25 +89,39 @@ def seat_usage(seat: Seat, *, at: datetime | None = None) -> SeatUsage:
 
 def seats_usage(seats: Iterable[Seat], *, at: datetime | None = None) -> dict[int, SeatUsage]:
     """`seat_usage` for many seats in three queries however many there are: their accounts,
-    their pools, and one count grouped by seat, each seat from its own period's start."""
-    at = at or timezone.now()
+    their pools, and one count grouped by seat."""
     seats = list(seats)
-    accounts = {a.seat_id: a for a in Account.objects.filter(seat__in=seats)}
+    accounts = {
+        a.seat_id: a for a in Account.objects.filter(seat__in=seats) if a.seat_id is not None
+    }
     pools = {
         a.team_id: a
         for a in Account.objects.filter(
             kind=AccountKind.POOL, team_id__in={seat.team_id for seat in seats}
         )
     }
+    return usage_of_seats(seats, accounts=accounts, pools=pools, at=at or timezone.now())
+
+
+def usage_of_seats(
+    seats: Iterable[Seat],
+    *,
+    accounts: Mapping[int, Account],
+    pools: Mapping[int, Account],
+    at: datetime,
+) -> dict[int, SeatUsage]:
+    """The usage of seats whose accounts (by seat id) and team pools (by team id) the caller
+    has read already: one count grouped by seat, each seat from its own period's start (none
+    at all without seats)."""
     periods = {
-        seat.pk: usage_period_of(seat, accounts[seat.pk], pools.get(seat.team_id), at)
+        seat.pk: (seat, usage_period_of(seat, accounts[seat.pk], pools.get(seat.team_id), at))
         for seat in seats
         if seat.pk in accounts
     }
     if not periods:
         return {}
     in_period = Q()
-    for seat_id, (start, _) in periods.items():
+    for seat_id, (_, (start, _)) in periods.items():
         in_period |= Q(seat_id=seat_id, sent_at__gte=start)
     counts = dict(
         InMail.objects.filter(in_period, credit_cost=1, imported=False, sent_at__lte=at)
@@ -117,14 +131,13 @@ def seats_usage(seats: Iterable[Seat], *, at: datetime | None = None) -> dict[in
         .values_list("seat", "used")
     )
     return {
-        seat.pk: SeatUsage(
-            used=counts.get(seat.pk, 0),
+        seat_id: SeatUsage(
+            used=counts.get(seat_id, 0),
             limit=seat.monthly_usage_limit,
-            period_start=periods[seat.pk][0],
-            resets_at=periods[seat.pk][1],
+            period_start=start,
+            resets_at=end,
         )
-        for seat in seats
-        if seat.pk in periods
+        for seat_id, (seat, (start, end)) in periods.items()
     }
 
 

@@ -37,6 +37,7 @@ from ledger.web.team_analytics import (
     team_analytics_context,
     team_analytics_export,
 )
+from ledger.web.usage_limits import team_usage_context
 from teams.models import Seat, SeatStatus, Team, User
 from teams.selectors import (
     seats_visible_to,
@@ -218,6 +219,7 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
         "nav_section": "teams",
         **_team_ledger_context(team, can_manage=can_manage),
         **team_analytics_context(user, team, form=form, view=view, can_manage=can_manage),
+        **team_usage_context(team, can_manage=can_manage),  # issue 13: usage limits (R20)
     }
     return render(request, "ledger/team_detail.html", context, status=400 if refused else 200)
 
@@ -252,6 +254,7 @@ def _team_write_response(
         "nav_section": "teams",
         **ledger,
         **team_analytics_context(user, team, form=form, view=view, can_manage=True),
+        **team_usage_context(team, can_manage=True),
     }
     return render(request, "ledger/team_detail.html", context, status=status)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ledger.web import candidates, home, overview, teams
+from ledger.web import candidates, home, overview, reconcile, team_usage, teams
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -22,6 +22,18 @@ urlpatterns = [
     ),
     # Issue 12, item 6: the organisation overview, for admins.
     path("overview/", overview.overview, name="overview"),
+    # Issue 13: reconciling a seat with LinkedIn (R21) and a team's usage limits (R20).
+    path("seats/<int:seat_pk>/reconcile/", reconcile.seat_reconcile, name="seat_reconcile"),
+    path("reconciliations/", reconcile.reconciliation_list, name="reconciliation_list"),
+    path(
+        "reconciliations/<int:pk>/", reconcile.reconciliation_detail, name="reconciliation_detail"
+    ),
+    path(
+        "reconciliations/<int:pk>/resolve/",
+        reconcile.reconciliation_resolve_view,
+        name="reconciliation_resolve",
+    ),
+    path("teams/<int:pk>/usage-limits/", team_usage.team_usage_limits, name="team_usage_limits"),
     # Issue 12, item 4: finding a candidate, and the send form's check as a recipient is typed.
     path("candidates/", candidates.candidates, name="candidates"),
     path("inmails/send/recipient/", candidates.recipient_check, name="inmail_recipient_check"),

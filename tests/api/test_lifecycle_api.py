@@ -18,8 +18,9 @@ from tests.ledger.helpers import utc
 pytestmark = pytest.mark.django_db
 
 
-def reassign(client: APIClient, seat_id: int, body: dict[str, Any], **headers: str) -> Any:
-    return client.post(f"/api/v1/seats/{seat_id}/reassign/", body, format="json", **headers)
+def reassign(client: APIClient, seat_id: int, body: dict[str, Any], key: str = "") -> Any:
+    headers = {"Idempotency-Key": key} if key else None
+    return client.post(f"/api/v1/seats/{seat_id}/reassign/", body, format="json", headers=headers)
 
 
 # --- reassignment --------------------------------------------------------------------------
@@ -124,10 +125,10 @@ def test_a_new_holder_from_outside_the_team_becomes_a_recruiter_of_it(
 def test_a_retried_reassignment_replays_and_a_changed_body_is_422(
     world: World, as_admin: APIClient
 ) -> None:
-    key = {"HTTP_IDEMPOTENCY_KEY": "reassign-1"}
-    first = reassign(as_admin, world.seat.pk, {"holder": world.org.teammate.pk}, **key)
-    again = reassign(as_admin, world.seat.pk, {"holder": world.org.teammate.pk}, **key)
-    other = reassign(as_admin, world.seat.pk, {"holder": world.org.lead.pk}, **key)
+    key = "reassign-1"
+    first = reassign(as_admin, world.seat.pk, {"holder": world.org.teammate.pk}, key)
+    again = reassign(as_admin, world.seat.pk, {"holder": world.org.teammate.pk}, key)
+    other = reassign(as_admin, world.seat.pk, {"holder": world.org.lead.pk}, key)
 
     assert (first.status_code, again.status_code, other.status_code) == (200, 200, 422)
     assert again.json() == first.json()
@@ -356,10 +357,10 @@ def test_an_adjustment_past_the_own_balance_is_409_insufficient_credits(
 
 def test_recording_is_idempotent(world: World, as_recruiter: APIClient) -> None:
     url = f"/api/v1/seats/{world.seat.pk}/reconciliations/"
-    key = {"HTTP_IDEMPOTENCY_KEY": "reconcile-1"}
+    key = {"Idempotency-Key": "reconcile-1"}
 
-    first = as_recruiter.post(url, {"linkedin_balance": 29}, format="json", **key)
-    again = as_recruiter.post(url, {"linkedin_balance": 29}, format="json", **key)
+    first = as_recruiter.post(url, {"linkedin_balance": 29}, format="json", headers=key)
+    again = as_recruiter.post(url, {"linkedin_balance": 29}, format="json", headers=key)
 
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json()

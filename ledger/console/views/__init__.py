@@ -10,7 +10,8 @@ writes (and records the audit row), and a refusal becomes an error on the form i
 never answers a 500. Success is a message and a redirect (POST-redirect-GET).
 
 Modules: `common` (admins only, who acts), `seats` (seats, their credits and ledger),
-`org` (plans, teams and members, people, the audit trail).
+`org` (plans, teams and members, people, the audit trail), `lifecycle` (reassigning a seat,
+its usage limit).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ledger.console.views.common import (
     View,
     admin_only,
 )
+from ledger.console.views.lifecycle import seat_reassign_view, seat_usage_limit_view
 from ledger.console.views.org import (
     audit,
     member_add,
@@ -73,7 +75,9 @@ __all__ = [
     "seat_detail",
     "seat_ledger",
     "seat_purchase",
+    "seat_reassign_view",
     "seat_settings",
+    "seat_usage_limit_view",
     "team_create",
     "team_detail",
     "teams",

@@ -27,7 +27,14 @@ from ledger.console.forms import (
     SeatActivateForm,
     SeatFilterForm,
 )
-from ledger.console.views.common import ENTRIES_PER_PAGE, SEATS_PER_PAGE, _cause, admin_only
+from ledger.console.lifecycle import seat_lifecycle_context
+from ledger.console.views.common import (
+    ENTRIES_PER_PAGE,
+    SEATS_PER_PAGE,
+    _actor,
+    _cause,
+    admin_only,
+)
 from ledger.exceptions import LedgerError
 from ledger.forms import ChangePlanForm, SeatSettingsForm, add_ledger_error, refusal_message
 from ledger.models import Entry, EntryKind, InMail, LotSource, Purchase
@@ -200,6 +207,7 @@ def _render_seat_detail(
     bonus_form: BonusForm | None = None,
     adjustment_form: AdjustmentForm | None = None,
     settings_form: SeatSettingsForm | None = None,
+    lifecycle: dict[str, Any] | None = None,
 ) -> HttpResponse:
     balance = seat_balance(seat)
     seat = balance.seat
@@ -220,6 +228,8 @@ def _render_seat_detail(
         ),
         "recent_entries": seat_entries(seat).order_by("-at", "-id")[:10],
         "lots_open_up_to": LOTS_SHOWN_OPEN,
+        # Issue 13: holdings and reassignment, usage limit, reconciliations.
+        **seat_lifecycle_context(seat, balance, _actor(request), **(lifecycle or {})),
     }
     return render(request, "manage/seat_detail.html", context)
 
