@@ -267,7 +267,10 @@ def test_every_page_carries_the_search_box_in_the_navigation(client: Client, org
 
     html = client.get(reverse("notifications:index")).content.decode()
 
-    assert f'action="{reverse("candidates")}" role="search" aria-label="Candidate search"' in html
+    assert (
+        f'action="{reverse("candidates")}" role="search" aria-label="Quick candidate search"'
+        in html
+    )
     assert 'name="q"' in html
 
 
