@@ -17,12 +17,14 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from ledger import analytics, schedule
+from ledger.models import Reconciliation, ReconciliationStatus
 from ledger.rules import IDLE_AFTER_DAYS, seat_is_idle
 from ledger.selectors import seats_overview
 from ledger.web.common import SMALL_SAMPLE_ELIGIBLE, _user
@@ -35,15 +37,15 @@ RATE_MONTHS = 3
 
 
 def open_reconciliations_by_team() -> dict[int, int] | None:
-    """HOOK (issue 13, R21): open reconciliations by team id; None until it is wired.
-
-    Reconciliations were being built in issue 13 when this page was; until the hook is filled
-    it returns None and the column shows "—" ("not recorded yet", never a misleading 0). To
-    fill it, one grouped count: `Reconciliation.objects.filter(status=ReconciliationStatus.OPEN)
-    .values_list("seat__team").annotate(Count("pk"))` as {team id: count}; a team missing from
-    the dict has none, and the template already shows the numbers and the total.
-    """
-    return None
+    """Open reconciliations (R21) by team id, in one grouped count; a team missing from the
+    dict has none. (The page is for admins, who see every reconciliation.)"""
+    return dict(
+        Reconciliation.objects.filter(status=ReconciliationStatus.OPEN)
+        .order_by()
+        .values("seat__team")
+        .annotate(open=Count("pk"))
+        .values_list("seat__team", "open")
+    )
 
 
 @dataclass(frozen=True)

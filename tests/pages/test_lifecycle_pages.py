@@ -366,3 +366,24 @@ def test_the_seat_page_draws_the_drift_once_there_are_two_points(
     assert "drift-chart" not in first
     assert f'id="drift-chart-{life.seat.pk}"' in second
     assert '"data": [1, -2]' in second
+
+
+def test_the_overview_counts_open_reconciliations_and_links_to_them(
+    life: Lifecycle, admin_client: Client
+) -> None:
+    opened = reconciliation_record(seat=life.seat, linkedin_balance=31, cause=SYSTEM)
+    reconciliation_record(seat=life.lead_seat, linkedin_balance=29, cause=SYSTEM)
+    reconciliation_record(seat=life.lead_seat, linkedin_balance=30, cause=SYSTEM)
+
+    html = admin_client.get("/overview/").content.decode()
+
+    tile = re.search(r'<dd data-stat="open-reconciliations">(.*?)</dd>', html, re.S)
+    assert tile is not None
+    assert '<a href="/reconciliations/?status=open">2<' in tile.group(1)
+    admin_client.post(
+        f"/reconciliations/{opened.pk}/resolve/", {"action": "dismiss", "reason": "Misread"}
+    )
+    html = admin_client.get("/overview/").content.decode()
+    tile = re.search(r'<dd data-stat="open-reconciliations">(.*?)</dd>', html, re.S)
+    assert tile is not None
+    assert '<a href="/reconciliations/?status=open">1<' in tile.group(1)

@@ -78,7 +78,7 @@ def test_each_team_row_shows_its_exact_figures(client: Client, built: OverviewOr
             "spent": "4",
             "cost": "USD 299.99 USD 299.99 per response",
             "rate": "67% of 3 eligible small sample",
-            "open-reconciliations": "—",
+            "open-reconciliations": "0",
             "idle": "1",
         },
         "south": {
@@ -90,7 +90,7 @@ def test_each_team_row_shows_its_exact_figures(client: Client, built: OverviewOr
             "spent": "0",
             "cost": "USD 340.00",
             "rate": "— of 0 eligible",
-            "open-reconciliations": "—",
+            "open-reconciliations": "0",
             "idle": "0",
         },
         "east": {
@@ -102,7 +102,7 @@ def test_each_team_row_shows_its_exact_figures(client: Client, built: OverviewOr
             "spent": "1",
             "cost": "USD 2,160.00",
             "rate": "— of 0 eligible",
-            "open-reconciliations": "—",
+            "open-reconciliations": "0",
             "idle": "0",
         },
         "west": {
@@ -114,7 +114,7 @@ def test_each_team_row_shows_its_exact_figures(client: Client, built: OverviewOr
             "spent": "0",
             "cost": "USD 0.00",
             "rate": "— of 0 eligible",
-            "open-reconciliations": "—",
+            "open-reconciliations": "0",
             "idle": "0",
         },
     }
@@ -147,7 +147,7 @@ def test_the_organisation_row_and_tiles_add_the_teams_up(
     assert tile(html, "spent") == "5 credits"
     assert tile(html, "cost") == "USD 2,799.99 USD 2,799.99 per response"
     assert tile(html, "rate") == "67% of 3 eligible (8 sent) · small sample"
-    assert tile(html, "open-reconciliations") == "— not recorded yet"
+    assert tile(html, "open-reconciliations") == "0"
     assert tile(html, "idle") == "1 no InMail in 14 days"
 
 
@@ -159,7 +159,7 @@ def test_the_read_model_keeps_the_exact_amounts(built: OverviewOrg, org: Org) ->
     assert (north.rates.sent, north.rates.rate_base, north.rates.answered_30d) == (7, 3, 2)
     assert north.responses == 1
     assert str(north.cost_per_response) == "299.99"
-    assert overview.total.open_reconciliations is None
+    assert overview.total.open_reconciliations == 0
     assert overview.month_start.isoformat() == "2026-03-01"
     assert overview.rate_start.isoformat() == "2026-01-01"
     assert overview.as_of == START
