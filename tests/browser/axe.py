@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypedDict
 
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 AXE_DIR = Path(__file__).resolve().parent / "vendor" / "axe-core"
 AXE_SOURCE = AXE_DIR / "axe.min.js"
@@ -130,3 +130,36 @@ def widest_elements(page: Page) -> list[str]:
         }"""
     )
     return found
+
+
+def tab_to(page: Page, target: Locator, *, limit: int = 200) -> None:
+    """Press Tab until `target` has the focus, as a keyboard user reaches it; fail if it never
+    does within `limit` presses (it is not focusable, or hidden, or out of the tab order)."""
+    element = target.element_handle()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(element) => element === document.activeElement", element):
+            return
+    raise AssertionError(f"{target} never had the focus after {limit} presses of Tab")
+
+
+def assert_unclipped(target: Locator) -> None:
+    """The element, scrolled into view, lies wholly inside the window and nothing covers or
+    clips it: each end and its middle are the element itself (or something inside it)."""
+    seen: dict[str, Any] = target.evaluate(
+        """(element) => {
+            element.scrollIntoView({block: "center", inline: "nearest"});
+            const box = element.getBoundingClientRect();
+            const width = document.documentElement.clientWidth;
+            const y = box.top + box.height / 2;
+            const points = [box.left + 1, box.left + box.width / 2, box.right - 1];
+            const covered = points.filter((x) => {
+                const hit = document.elementFromPoint(x, y);
+                return !(hit && (hit === element || element.contains(hit)));
+            });
+            return {left: box.left, right: box.right, width, covered};
+        }"""
+    )
+    assert seen["left"] >= 0, f"{target} sticks out on the left: {seen}"
+    assert seen["right"] <= seen["width"], f"{target} sticks out on the right: {seen}"
+    assert not seen["covered"], f"{target} is cut off or covered at x = {seen['covered']}"
