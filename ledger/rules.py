@@ -57,7 +57,8 @@ _PROFILE_URN = re.compile(
     rf"\(?({_PROFILE_ID})(?:,[^)]*)?\)?$",
     re.I,
 )
-_IN_PATH = re.compile(r"^/in/([^/]+)(?:/.*)?$", re.I)
+# LinkedIn Lite, the mobile site, puts `/mwlite` before the profile's path.
+_IN_PATH = re.compile(r"^(?:/mwlite)?/in/([^/]+)(?:/.*)?$", re.I)
 # The public profile of before 2017: /pub/<name>/<a>/<b>/<c>; the name alone is not one person.
 _PUB_PATH = re.compile(r"^/pub/([^/]+)/([0-9a-z]{1,3})/([0-9a-z]{1,3})/([0-9a-z]{1,3})/?$", re.I)
 # Sales Navigator (`/sales/lead/<id>,NAME_SEARCH,x1y2`, the older `/sales/people/…`), Recruiter

@@ -27,6 +27,7 @@ JANE = [
     "linkedin.com/in/jane-doe",
     "https://uk.linkedin.com/in/jane-doe",
     "https://m.linkedin.com/in/jane-doe",
+    "https://www.linkedin.com/mwlite/in/jane-doe",
     "https://www.linkedin.com/in/jane-doe?trk=people-search&originalSubdomain=uk",
     "https://www.linkedin.com/in/jane-doe/#experience",
     "https://www.linkedin.com/in/jane-doe/en",
