@@ -91,8 +91,7 @@ class SeatBalance:
     # For a seat in a pool this is the pool's: the cap counts the pool and its seats together.
     lost_to_cap_next_refresh: int
     last_sent_at: datetime | None
-    # R20: the paid InMails of the usage period containing `as_of`, and the seat's limit;
-    # `seats_overview` reads it only for seats that have a limit.
+    # R20: the paid InMails of the usage period containing `as_of`, and the seat's limit.
     usage: SeatUsage | None = None
 
     @property
@@ -544,10 +543,9 @@ def seats_overview(seats: QuerySet[Seat] | Sequence[Seat]) -> SeatsOverview:
         )
 
     rows = []
-    # R20: the usage of the seats that have a limit (the pages show it beside the limit; one
-    # query, none when no seat has a limit).
+    # R20: every seat's paid InMails of its usage period, in one query.
     usage = usage_of_seats(
-        [seat for seat in seat_list if seat.monthly_usage_limit is not None],
+        seat_list,
         accounts={seat.pk: seat.account for seat in seat_list},
         pools=pools,
         at=now,

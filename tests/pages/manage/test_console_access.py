@@ -185,4 +185,5 @@ def test_seat_list_takes_the_same_number_of_queries_for_two_or_twenty_seats(
     make_seat(holder=console.org.lead, team=console.org.team, plan_code="recruiter_corporate")
 
     assert queries() == few
-    assert few <= 12
+    # 13: the seats' usage of their limits (R20) is one grouped count.
+    assert few <= 13
