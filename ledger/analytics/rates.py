@@ -221,9 +221,7 @@ def _bucket(name: str, *whens: When, default: str) -> Callable[[], GroupFields]:
 
 
 _GROUPINGS: dict[str, _Grouping] = {
-    "recruiter": _Grouping(
-        lambda: {"g_sender": F("sender")}, None, lambda r: str(r["g_sender"])
-    ),
+    "recruiter": _Grouping(lambda: {"g_sender": F("sender")}, None, lambda r: str(r["g_sender"])),
     "team": _Grouping(lambda: {"g_team": F("seat__team")}, None, lambda r: str(r["g_team"])),
     "week": _Grouping(_local("week"), None, lambda r: r["g_period"]),
     "month": _Grouping(_local("month"), None, lambda r: r["g_period"]),
