@@ -92,11 +92,12 @@ def breakdown_inmails(
 
     Totals (by team, month, weekday, hour, length, Open Profile) count everything
     `analytics_inmails` gives: the user's own seats and the teams whose totals they may see.
-    A breakdown whose rows name a person (PERSON_BREAKDOWNS) counts only the seats the user may
-    see one by one (`seats_visible_to`: their own, every seat of the teams they lead, all for an
-    admin), so a recruiter sees their own row and never a teammate's, team by team: someone who
-    leads one team and recruits in another sees every row of the first and their own in the
-    second.
+    A breakdown whose rows name a person (PERSON_BREAKDOWNS) groups by each InMail's sender
+    (R19: the holder when it was sent) and counts, of those, every InMail of the teams the user
+    leads (all, for an admin) and the InMails the user sent, so a recruiter sees their own row
+    and never a teammate's, even on a seat that a teammate held before them, team by team:
+    someone who leads one team and recruits in another sees every row of the first and their
+    own in the second.
     """
     if group_by not in GROUP_BY:
         raise ValueError(f"Unknown group_by {group_by!r}; use one of {', '.join(GROUP_BY)}.")
