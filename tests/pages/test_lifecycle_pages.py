@@ -387,3 +387,9 @@ def test_the_overview_counts_open_reconciliations_and_links_to_them(
     tile = re.search(r'<dd data-stat="open-reconciliations">(.*?)</dd>', html, re.S)
     assert tile is not None
     assert '<a href="/reconciliations/?status=open">1<' in tile.group(1)
+
+
+def test_the_seat_card_links_to_the_seats_past_comparisons(life: Lifecycle) -> None:
+    home = signed_in(life.org.recruiter).get("/").content.decode()
+
+    assert f'href="/seats/{life.seat.pk}/reconcile/#reconciliations"' in home
