@@ -112,14 +112,21 @@ def assert_fits(page: Page, where: str = "") -> None:
 
 
 def widest_elements(page: Page) -> list[str]:
-    """The elements that reach past the window's right edge, deepest first: where to look."""
+    """The elements that reach past the window's right edge, deepest first, but those inside
+    something that scrolls or clips them: where to look."""
     found: list[str] = page.evaluate(
         """() => {
             const limit = document.documentElement.clientWidth;
+            const contained = (el) => {
+                for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+                    if (getComputedStyle(up).overflowX !== "visible") return true;
+                }
+                return false;
+            };
             const out = [];
             for (const el of document.body.querySelectorAll("*")) {
                 const box = el.getBoundingClientRect();
-                if (box.right > limit + 0.5 && box.width > 0) {
+                if (box.right > limit + 0.5 && box.width > 0 && !contained(el)) {
                     let name = el.tagName.toLowerCase();
                     if (el.id) name += "#" + el.id;
                     if (el.classList.length) name += "." + [...el.classList].join(".");
