@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from ledger import analytics, schedule
+from ledger.analytics.rates import SMALL_SAMPLE_ELIGIBLE as SMALL_SAMPLE_ELIGIBLE
 from ledger.models import InMail, InMailStatus
 from ledger.services import (
     Cause,
@@ -45,11 +46,6 @@ OPEN_MONTH_NOTE = (
     "* This month has InMails less than 30 days old and not answered yet: they count once "
     "answered or 30 days old, so its rate may still fall."
 )
-
-
-# Fewer eligible InMails than this (the rate's base) and a row's rate says little: its row is
-# greyed and labelled "small sample" (a 100 % from 3 InMails is not a star).
-SMALL_SAMPLE_ELIGIBLE = 20
 
 
 @dataclass(frozen=True)

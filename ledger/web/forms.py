@@ -175,8 +175,3 @@ class AnalyticsPeriodForm(forms.Form):
         initial=6,
         required=False,
     )
-
-    def months_or_default(self) -> int:
-        if self.is_valid() and self.cleaned_data.get("months"):
-            return int(self.cleaned_data["months"])
-        return 6

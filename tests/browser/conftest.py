@@ -212,5 +212,7 @@ def screenshot(page: Page, name: str) -> Path:
     page.wait_for_load_state("networkidle")
     page.evaluate("document.fonts.ready")
     expect_quiet_console(page)
-    page.screenshot(path=path, full_page=True, animations="disabled")
+    # caret="initial": hiding the caret leaves style="" on text fields, which htmx copies onto
+    # the fields it swaps in and the CSP then refuses; pictures between actions must not.
+    page.screenshot(path=path, full_page=True, animations="disabled", caret="initial")
     return path
