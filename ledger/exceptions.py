@@ -8,6 +8,13 @@ ledger.
 
 from __future__ import annotations
 
+from django.utils.translation import ngettext
+
+
+def credits_text(n: int) -> str:
+    """'1 credit', '2 credits': a count of credits in a refusal's sentence."""
+    return ngettext("%(n)s credit", "%(n)s credits", n) % {"n": n}
+
 
 class LedgerError(Exception):
     """Base class of every refusal the ledger services raise."""

@@ -17,6 +17,7 @@ from ledger.exceptions import (
     NotPurchasable,
     PoolInsufficient,
     PurchaseLimitReached,
+    credits_text,
 )
 from ledger.models import (
     AccountRefresh,
@@ -154,7 +155,7 @@ def adjustment_post(*, seat: Seat, credits: int, reason: str, cause: Cause) -> l
         else:
             if account.balance < -credits:
                 raise InsufficientCredits(
-                    f"The seat holds {account.balance} credits; it can't lose {-credits}."
+                    f"The seat holds {credits_text(account.balance)}; it can't lose {-credits}."
                 )
             pieces = _take_in_order(
                 account,
@@ -204,7 +205,7 @@ def pool_transfer(*, team: Team, seat: Seat, credits: int, cause: Cause) -> Tran
         if credits > 0:
             if pool.balance < credits:
                 raise PoolInsufficient(
-                    f"The pool holds {pool.balance} credits; {credits} can't be moved."
+                    f"The pool holds {credits_text(pool.balance)}; {credits} can't be moved."
                 )
             _move(
                 pool,
@@ -218,7 +219,7 @@ def pool_transfer(*, team: Team, seat: Seat, credits: int, cause: Cause) -> Tran
         else:
             if account.balance < -credits:
                 raise InsufficientCredits(
-                    f"The seat holds {account.balance} credits; {-credits} can't be moved."
+                    f"The seat holds {credits_text(account.balance)}; {-credits} can't be moved."
                 )
             _move(
                 account,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from ledger import schedule
 from ledger.exceptions import (
@@ -122,7 +123,14 @@ def inmail_send(
             seat=seat, imported=False, sent_at__gte=schedule.month_start(now)
         ).count()
         if sent_this_month >= limit:
-            raise SendLimitReached(f"This seat has sent its {limit} InMails for this month.")
+            raise SendLimitReached(
+                ngettext(
+                    "This seat has sent its %(n)s InMail for this month.",
+                    "This seat has sent its %(n)s InMails for this month.",
+                    limit,
+                )
+                % {"n": limit}
+            )
         if not open_profile:  # R20: Open Profile InMails are not counted against the limit
             check_usage_limit(seat, account, group.pool_of_team(seat.team_id), now)
         payer, lot = (None, None) if open_profile else _payer(seat, account, group, now)

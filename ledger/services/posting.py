@@ -12,6 +12,7 @@ from django.db.models import F
 from ledger import schedule
 from ledger.exceptions import (
     InsufficientCredits,
+    credits_text,
 )
 from ledger.models import (
     Account,
@@ -179,7 +180,9 @@ def _take_in_order(
         pieces.append((lot, piece, entry))
         left -= piece
     if left:
-        raise InsufficientCredits(f"Only {credits - left} of {credits} credits are available.")
+        raise InsufficientCredits(
+            f"Only {credits - left} of {credits_text(credits)} are available."
+        )
     return pieces
 
 
