@@ -7,8 +7,10 @@ Fills a SQLite database of its own with `manage.py demo` (a temporary one, or `-
 which a later run reuses instead of replaying the demo's six months again: that takes
 minutes), serves it in this process on Django's live-server thread, and has Debian's headless
 Chromium sign in as the demo recruiter, lead and admin to take a 1280×900 picture of the top
-of each one's main page: docs/screenshots/recruiter-home.png, team.png and admin.png, and
-team-analytics.png, the team page scrolled to its charts.
+of each one's main page: docs/screenshots/recruiter-home.png, team.png and admin.png;
+team-analytics.png, the team page scrolled to its charts; burndown.png, the recruiter's seat card
+scrolled to its run-out dates and burn-down chart; overview.png, the admin's organisation
+overview; and candidate.png, the lead's page of a candidate several of the team wrote to.
 """
 
 from __future__ import annotations
@@ -72,7 +74,37 @@ def _fill_with_demo() -> list[Shot]:
             top="#analytics-title",
         ),
         Shot("admin.png", logins["admin"], "/manage/", "table.seats"),
+        Shot("burndown.png", logins["recruiter"], "/", "canvas[data-burndown]", top=".burndown"),
+        Shot("overview.png", logins["admin"], "/overview/", ".overview-stats"),
+        Shot(
+            "candidate.png",
+            logins["lead"],
+            f"/candidates/?recipient={_much_contacted(team.team_id)}",
+            "table",
+        ),
     ]
+
+
+def _much_contacted(team_id: int) -> str:
+    """A recipient that the most seats of the team wrote to (the candidate page's best case)."""
+    from urllib.parse import quote
+
+    from django.db.models import Count
+
+    from ledger.models import InMail
+
+    row = (
+        InMail.objects.filter(seat__team_id=team_id)
+        .values("recipient_key")
+        .annotate(seats=Count("seat", distinct=True))
+        .order_by("-seats", "recipient_key")
+        .first()
+    )
+    assert row is not None, "the demo team sent no InMail"
+    recipient = InMail.objects.filter(recipient_key=row["recipient_key"]).values_list(
+        "recipient", flat=True
+    )[0]
+    return quote(recipient, safe="")
 
 
 def _take(base_url: str, shots: list[Shot]) -> None:
