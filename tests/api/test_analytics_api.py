@@ -71,6 +71,12 @@ def test_response_rates_open_profile_against_paid(history: World, as_recruiter: 
         "no_response": 0,
         "response_rate": pytest.approx(1 / 3),
         "acceptance_rate": 0.5,
+        # R22: the base of the rate, and its 95% Wilson interval for 1 of 3 (z = 1.96):
+        # centre (1/3 + z²/6) / (1 + z²/3) = 0.42693, half-width 0.36543.
+        "eligible": 3,
+        "rate_low": pytest.approx(0.061492, abs=1e-6),
+        "rate_high": pytest.approx(0.792340, abs=1e-6),
+        "small_sample": True,
     }
     assert (open_profile["key"], open_profile["sent"], open_profile["replied"]) == (
         "open_profile",

@@ -56,7 +56,7 @@ class Outreach:
 def _send_all(seats: dict[str, Seat]) -> None:
     for name, seat in seats.items():
         for number in range(SENT[name]):
-            send(seat, f"{name}-candidate-{number}", subject="Staff engineer role")
+            send(seat, f"linkedin.com/in/{name}-candidate-{number}", subject="Staff engineer role")
 
 
 @pytest.fixture(params=[True, False], ids=["shares-usage", "hides-usage"])
@@ -270,7 +270,7 @@ def lead_and_recruiter(outreach: Outreach) -> User:
     dual = UserFactory.create(username="dual")
     MembershipFactory.create(user=dual, team=world.team, role=Role.RECRUITER)
     MembershipFactory.create(user=dual, team=world.org.other_team, role=Role.LEAD)
-    send(make_seat(holder=dual, team=world.team), "dual-candidate")
+    send(make_seat(holder=dual, team=world.team), "linkedin.com/in/dual-candidate")
     return dual
 
 

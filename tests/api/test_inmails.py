@@ -131,7 +131,7 @@ def test_the_plans_monthly_send_limit_is_409_send_limit_reached(
 
     answer = as_recruiter.post("/api/v1/inmails/", inmail_body(world.seat), format="json")
 
-    assert_refused(answer, "send_limit_reached", "This seat has sent its 1 InMails for this month.")
+    assert_refused(answer, "send_limit_reached", "This seat has sent its 1 InMail for this month.")
     assert own(as_recruiter, world) == 29
 
 

@@ -82,7 +82,7 @@ def warned_about_quality() -> list[tuple[str, date]]:
 
 def spend(seat: Seat, credits: int, tag: str = "member") -> None:
     for n in range(credits):
-        send(seat, f"{tag}-{n}")
+        send(seat, f"linkedin.com/in/{tag}-{n}")
 
 
 def pool_account(team: Team) -> Account:
@@ -91,7 +91,9 @@ def pool_account(team: Team) -> Account:
 
 def inmails_with_answers(seat: Seat, sent: int, answered: int, tag: str = "candidate") -> None:
     """`sent` Open Profile InMails (free, still tracked), the first `answered` of them answered."""
-    inmails = [send(seat, f"{tag}-{n}", open_profile=True).inmail for n in range(sent)]
+    inmails = [
+        send(seat, f"linkedin.com/in/{tag}-{n}", open_profile=True).inmail for n in range(sent)
+    ]
     for inmail in inmails[:answered]:
         inmail_record_response(inmail=inmail, outcome="accepted", cause=SYSTEM)
 

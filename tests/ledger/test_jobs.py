@@ -53,7 +53,7 @@ TASK_NAMES = {"ledger.tasks.tick", "ledger.tasks.send_alerts", "ledger.tasks.che
 def seat_with_a_pending_inmail() -> tuple[Seat, InMail]:
     """A Recruiter Lite seat activated on 10 March and one InMail it sent that day at 09:00."""
     seat = seat_on("recruiter_lite", activated_on=date(2025, 3, 10))
-    return seat, send(seat, "jane").inmail
+    return seat, send(seat, "linkedin.com/in/jane").inmail
 
 
 # The ledger of that seat brought up to 10 June: three refreshes, the activation grant's
@@ -134,8 +134,8 @@ def test_send_alerts_task_catches_the_seat_up_raises_its_alerts_and_reports_them
     # refresh, below the threshold of 10.
     first = seat_on("premium_career", activated_on=date(2025, 3, 10))
     second = seat_on("premium_career", activated_on=date(2025, 3, 10))
-    send(first, "jane")
-    send(second, "jane")
+    send(first, "linkedin.com/in/jane")
+    send(second, "linkedin.com/in/jane")
     clock.move_to(utc(2025, 4, 10, 9))
 
     assert send_alerts(seat_id=first.pk) == {"raised": 1, "emailed": 1}
@@ -324,7 +324,7 @@ def build_organisation(name: str) -> tuple[Team, list[Seat]]:
         for plan, days_back, allocation in ORGANISATION
     ]
     for index, seat in enumerate(seats):
-        send(seat, f"{name}-candidate-{index}")
+        send(seat, f"linkedin.com/in/{name}-candidate-{index}")
     bonus_grant(seat=seats[0], credits=5, memo="Hiring sprint", cause=SYSTEM)
     return team, seats
 
@@ -435,7 +435,7 @@ def test_two_tick_jobs_at_once_apply_and_report_each_refresh_reminder_and_closur
         team, seats = build_organisation("Raced")
         for seat in seats[:3]:
             for n in range(5):
-                send(seat, f"extra-{seat.pk}-{n}")
+                send(seat, f"linkedin.com/in/extra-{seat.pk}-{n}")
         late = START + timedelta(days=150)
         traveller.move_to(late)
         workers = 2
@@ -474,7 +474,7 @@ def test_two_tick_jobs_at_once_apply_and_report_each_refresh_reminder_and_closur
         alone_team, alone_seats = build_organisation("Alone")
         for seat in alone_seats[:3]:
             for n in range(5):
-                send(seat, f"extra-{seat.pk}-{n}")
+                send(seat, f"linkedin.com/in/extra-{seat.pk}-{n}")
         traveller.move_to(late)
         ledger_tick()
         assert ledger_of(team, seats) == ledger_of(alone_team, alone_seats)
@@ -523,7 +523,7 @@ def test_a_send_with_the_broker_down_commits_and_only_logs_a_warning(
         django_capture_on_commit_callbacks(execute=True) as published,
         transaction.atomic(),
     ):
-        sent = send(seat, "jane")
+        sent = send(seat, "linkedin.com/in/jane")
 
     assert len(published) == 1
     assert InMail.objects.filter(pk=sent.inmail.pk, credit_cost=1).exists()

@@ -82,10 +82,13 @@ def outreach(request: pytest.FixtureRequest, org: Org) -> Outreach:
         "outsider": make_seat(holder=org.outsider, team=org.other_team, activated_on=activated),
     }
     inmails = {
-        "recruiter": [send(seats["recruiter"], "ada")],
-        "lead": [send(seats["lead"], "bob")],
-        "teammate": [send(seats["teammate"], "cy"), send(seats["teammate"], "dee")],
-        "outsider": [send(seats["outsider"], "eve")],
+        "recruiter": [send(seats["recruiter"], "linkedin.com/in/ada")],
+        "lead": [send(seats["lead"], "linkedin.com/in/bob")],
+        "teammate": [
+            send(seats["teammate"], "linkedin.com/in/cy"),
+            send(seats["teammate"], "linkedin.com/in/dee"),
+        ],
+        "outsider": [send(seats["outsider"], "linkedin.com/in/eve")],
     }
     inmail_record_response(
         inmail=inmails["teammate"][0], outcome="accepted", cause=Cause.system("t")

@@ -152,9 +152,9 @@ def test_rate_tables_show_eligible_mark_open_months_and_grey_small_samples(
 
     html = client.get(team_url(org.team)).content.decode()
 
-    assert (
-        '<th scope="col" class="num">Sent</th>\n        <th scope="col" class="num">Eligible</th>'
-        in html
+    # Eligible stands right beside Sent (each header a sort link since item 7).
+    assert re.search(
+        r'data-sort="sent">Sent<.*?</th>\s*<th[^>]*><a[^>]*data-sort="eligible">Eligible<', html
     )
     jan_class, jan_label, jan = rate_row(html, "2026-01")
     # Sent, eligible, answered within 30 days, rate: 1 of 22 is 5%; a full sample, not open.
