@@ -52,6 +52,8 @@ and recipient.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -397,6 +399,10 @@ class InMail(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sent_inmails"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # --- R22 outreach tags (issue 14 item 1): the template it was written from; its tags are
+    # InMailTag rows (ledger.rules normalises both). ---
+    template = models.CharField(max_length=100, blank=True, default="")
+    # --- end R22 ---
 
     class Meta:
         ordering = ["-sent_at", "-id"]
@@ -437,6 +443,30 @@ class InMail(models.Model):
 
     def __str__(self) -> str:
         return f"InMail #{self.pk} to {self.recipient}"
+
+
+# --- R22 outreach tags (issue 14 item 1) ---
+class InMailTag(models.Model):
+    """One tag on one InMail (R22): stored lower-case and trimmed, at most 10 per InMail.
+
+    A table rather than an array so that analytics group by tag, and `?tag=` filters, with one
+    join on any database."""
+
+    inmail = models.ForeignKey(InMail, on_delete=models.CASCADE, related_name="tags")
+    tag = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["inmail_id", "tag"]
+        indexes = [models.Index(fields=["tag"], name="inmailtag_tag_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["inmail", "tag"], name="one_tag_per_inmail"),
+        ]
+
+    def __str__(self) -> str:
+        return self.tag
+
+
+# --- end R22 ---
 
 
 class Purchase(models.Model):
@@ -664,3 +694,92 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.user}: {self.title}"
+
+
+# --- Webhooks (R23; issue 14 item 2). Written by ledger/webhooks/ only. ---------------------
+
+
+class WebhookKind(models.TextChoices):
+    JSON = "json", "JSON"
+    SLACK = "slack", "Slack"
+
+
+class WebhookEndpoint(models.Model):
+    """Where an admin wants events sent: signed JSON, or alerts as text to a Slack URL."""
+
+    url = models.URLField(max_length=500)
+    events = models.JSONField(default=list)
+    kind = models.CharField(max_length=8, choices=WebhookKind.choices, default=WebhookKind.JSON)
+    active = models.BooleanField(default=True)
+    secret = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} webhook {self.url}"
+
+
+class WebhookEvent(models.Model):
+    """The outbox: one row per event, written in the transaction of the change it announces."""
+
+    # The id receivers dedupe on; the integer primary key orders the events (insertion order).
+    uid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(max_length=40)
+    # Events of one seat are delivered in order; null is its own (unordered) stream.
+    seat_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.uid}"
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: tried until a 2xx, with backoff, for 24 hours."""
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    # The event's seat, copied so the next due delivery of a seat is found through one index.
+    seat_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10,
+        choices=WebhookDeliveryStatus.choices,
+        default=WebhookDeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-event_id", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_delivery_due_idx",
+                condition=Q(status="pending"),
+            ),
+            models.Index(fields=["endpoint", "seat_id", "event"], name="webhook_delivery_seq_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} to endpoint {self.endpoint_id}: {self.status}"

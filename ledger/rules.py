@@ -172,8 +172,60 @@ def validate_recipient(recipient: str) -> None:
 
 
 # What `q` searches in an InMail, case ignored (GET /inmails/?q=, the candidate search).
-# R22 adds "template".
-INMAIL_TEXT_FIELDS = ("recipient", "subject")
+INMAIL_TEXT_FIELDS = ("recipient", "subject", "template")
+
+
+# --------------------------------------------------------------------------------------------
+# R22 outreach tags: an InMail's template and tags (issue 14 item 1)
+# --------------------------------------------------------------------------------------------
+
+TEMPLATE_MAX = 100
+TAG_MAX = 50
+TAGS_MAX = 10
+
+
+def normalise_template(template: str | None) -> str:
+    """The template as stored: trimmed, case kept; "" for none. Longer than 100 characters is
+    refused on the `template` field."""
+    text = (template or "").strip()
+    if len(text) > TEMPLATE_MAX:
+        raise LedgerValidationError(
+            "template", f"At most {TEMPLATE_MAX} characters (this one has {len(text)})."
+        )
+    return text
+
+
+def normalise_tags(tags: list[str] | tuple[str, ...] | None) -> list[str]:
+    """The tags as stored: each trimmed and lower-case, duplicates dropped, in the order first
+    given. Empty tags (after trimming), tags over 50 characters and more than 10 tags after
+    removing duplicates are refused on the `tags` field."""
+    found: list[str] = []
+    for raw in tags or ():
+        if not isinstance(raw, str):
+            raise LedgerValidationError("tags", "Each tag must be text.")
+        tag = raw.strip().lower()
+        if not tag:
+            raise LedgerValidationError("tags", "A tag can't be empty.")
+        if len(tag) > TAG_MAX:
+            raise LedgerValidationError(
+                "tags", f"A tag has at most {TAG_MAX} characters ({tag[:20]}… has {len(tag)})."
+            )
+        if tag not in found:
+            found.append(tag)
+    if len(found) > TAGS_MAX:
+        raise LedgerValidationError(
+            "tags", f"At most {TAGS_MAX} tags (these are {len(found)} once duplicates go)."
+        )
+    return found
+
+
+def split_tags(text: str) -> list[str]:
+    """Tags written in one text field (the send form, a CSV cell): separated by commas, "|" or
+    ";"; blanks between separators are ignored."""
+    return [part for part in re.split(r"[,|;]", text or "") if part.strip()]
+
+
+# --- end R22 ---
 
 
 def inmail_search(*, recipient: str | None = None, text: str | None = None) -> Q:

@@ -25,10 +25,13 @@ from ledger.rules import (
     RESPONSE_WINDOW_DAYS,
     _validate_message,
     normalise_recipient,
+    normalise_tags,
+    normalise_template,
 )
 from ledger.services.inmails import inmails_close_response_windows
 from ledger.services.locking import Cause, _lock
 from ledger.services.reassign import seat_holding_history
+from ledger.services.tags import _save_tags
 from teams.models import Seat, User
 from teams.selectors import seats_visible_to
 
@@ -56,6 +59,9 @@ class HistoricInMail:
     open_profile: bool = False
     status: str = InMailStatus.PENDING
     responded_at: datetime | None = None
+    # R22 outreach tags: as given; normalised (and checked) like a send's.
+    template: str = ""
+    tags: tuple[str, ...] = ()
 
     def outcome(self, now: datetime) -> tuple[str, datetime | None]:
         """The status and closing instant it is stored with.
@@ -110,6 +116,16 @@ def _historic_problems(row: HistoricInMail, now: datetime) -> list[ImportProblem
         _validate_message(row.recipient, row.subject, row.body)
     except LedgerValidationError as error:
         problems.append(ImportProblem(row.line, error.field, error.message))
+    # --- R22 outreach tags ---
+    try:
+        normalise_template(row.template)
+    except LedgerValidationError as error:
+        problems.append(ImportProblem(row.line, error.field, error.message))
+    try:
+        normalise_tags(list(row.tags))
+    except LedgerValidationError as error:
+        problems.append(ImportProblem(row.line, error.field, error.message))
+    # --- end R22 ---
     if row.sent_at > now:
         problems.append(ImportProblem(row.line, "sent_at", "It is in the future."))
         return problems
@@ -278,10 +294,15 @@ def inmails_import(*, user: User, rows: list[HistoricInMail], cause: Cause) -> i
                     imported=True,
                     created_by=cause.actor,
                     sender_id=holdings.holder_at(row.seat.pk, row.sent_at),
+                    template=normalise_template(row.template),
                 )
             )
         try:
             InMail.objects.bulk_create(inmails, batch_size=1000)
+            _save_tags(  # R22
+                (inmail, normalise_tags(list(row.tags)))
+                for inmail, row in zip(inmails, rows, strict=True)
+            )
         except IntegrityError as error:
             raise ImportRejected(
                 [ImportProblem(0, "file", "The InMails changed meanwhile; preview the file again.")]

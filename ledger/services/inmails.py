@@ -31,6 +31,7 @@ from ledger.models import (
     PaidFrom,
 )
 from ledger.queue import SEND_ALERTS, enqueue_after_commit
+from ledger.webhooks import announce as webhooks  # R23
 from ledger.rules import (
     REMINDER_AFTER_DAYS,
     RESPONSE_WINDOW_DAYS,
@@ -38,6 +39,8 @@ from ledger.rules import (
     WARNING_TEAMMATE,
     _validate_message,
     normalise_recipient,
+    normalise_tags,
+    normalise_template,
     validate_recipient,
 )
 from ledger.services.accounts import spendable_lots
@@ -45,6 +48,7 @@ from ledger.services.catch_up import _bring_up_to_date
 from ledger.services.locking import Cause, LockedGroup, _lock_groups
 from ledger.services.posting import OpenOperation, _new_lot, _take_in_order
 from ledger.services.seats import _locked_seat, _require_active
+from ledger.services.tags import _save_tags
 from ledger.services.usage import check_usage_limit
 from teams.models import Seat
 
@@ -100,9 +104,17 @@ def inmail_send(
     body: str,
     cause: Cause,
     open_profile: bool = False,
+    template: str | None = None,
+    tags: list[str] | None = None,
 ) -> SentInMail:
-    """Log an InMail and charge it (R6–R8); every refusal charges nothing."""
+    """Log an InMail and charge it (R6–R8); every refusal charges nothing.
+
+    R22: `template` and `tags` are normalised (ledger.rules) and refused on their fields."""
     _validate_message(recipient, subject, body)
+    # --- R22 outreach tags ---
+    template = normalise_template(template)
+    tags = normalise_tags(tags)
+    # --- end R22 ---
     recipient = recipient.strip()
     recipient_key = normalise_recipient(recipient)
     now = timezone.now()
@@ -150,7 +162,9 @@ def inmail_send(
             created_by=cause.actor,
             # R19: the holder when it was sent, for good (the seat was read under its lock).
             sender=seat.holder,
+            template=template,
         )
+        _save_tags([(inmail, tags)])  # R22
         if payer is not None and lot is not None:
             _take_in_order(
                 payer,
@@ -163,6 +177,7 @@ def inmail_send(
             )
         _bring_up_to_date(group, now)
         warnings = _teammate_warnings(seat, recipient_key, now)
+        webhooks.announce_inmail("inmail.sent", inmail)  # R23
         if payer is not None:
             # The balance went down: tell the holder now, not at the next scheduled run.
             enqueue_after_commit(SEND_ALERTS, seat_id=seat.pk)
@@ -238,6 +253,7 @@ def inmail_record_response(
                 inmail.refunded = True
                 _bring_up_to_date(group, now)
         inmail.save(update_fields=["status", "responded_at", "closed_at", "refunded"])
+        webhooks.announce_inmail("inmail.responded", inmail)  # R23
     return inmail
 
 
@@ -258,6 +274,7 @@ def inmail_withdraw(*, inmail: InMail, cause: Cause) -> InMail:
         inmail.status = InMailStatus.WITHDRAWN
         inmail.closed_at = now
         inmail.save(update_fields=["status", "closed_at"])
+        webhooks.announce_inmail("inmail.closed", inmail)  # R23
     return inmail
 
 
@@ -283,9 +300,12 @@ def inmails_close_response_windows(
         if deadline <= until:
             # Conditional update: a concurrent response or a second job run wins or loses
             # cleanly, never both.
-            closed += InMail.objects.filter(pk=pk, status=InMailStatus.PENDING).update(
+            one = InMail.objects.filter(pk=pk, status=InMailStatus.PENDING).update(
                 status=InMailStatus.NO_RESPONSE, closed_at=deadline
             )
+            if one:
+                webhooks.announce_inmail_closed(pk)  # R23
+            closed += one
     return closed
 
 

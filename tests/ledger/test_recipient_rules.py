@@ -235,12 +235,13 @@ def test_a_recipient_search_matches_the_key() -> None:
     assert found.children == [("recipient_key", "linkedin:in/jane-doe")]
 
 
-def test_a_text_search_looks_in_recipient_and_subject_and_for_the_person() -> None:
+def test_a_text_search_looks_in_recipient_subject_template_and_for_the_person() -> None:
     found = inmail_search(text=" Jane-Doe ")
     assert found.connector == "OR"
     assert found.children == [
         ("recipient__icontains", "Jane-Doe"),
         ("subject__icontains", "Jane-Doe"),
+        ("template__icontains", "Jane-Doe"),  # R22
     ]
     by_url = inmail_search(text="linkedin.com/in/Jane-Doe")
     assert by_url.children[-1] == ("recipient_key", "linkedin:in/jane-doe")
