@@ -276,3 +276,24 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type} #{self.object_id}"
+
+
+# --- issue 14 items 3 and 4 (csvmap helper): a person's own settings -------------------------
+
+
+class PersonalSettings(models.Model):
+    """Settings a person keeps for themself, beyond the ledger's notification preferences.
+
+    `low_balance_thresholds`: more low-balance thresholds for their seats (whole credits; 0 means
+    "ran out"), on top of `NotificationPreference.low_balance_threshold`.
+    `pool_thresholds`: a lead's low-balance thresholds for the pools of the teams they lead.
+    `csv_mappings`: the InMail import's column mappings saved by name, `{name: mapping}`.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="personal_settings")
+    low_balance_thresholds = models.JSONField(default=list, blank=True)
+    pool_thresholds = models.JSONField(default=list, blank=True)
+    csv_mappings = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"Personal settings of {self.user}"

@@ -2,13 +2,18 @@
 
 | kind | condition | to whom | once per |
 |---|---|---|---|
-| low_balance | a seat's available credits below the holder's threshold | holder | refresh period |
+| low_balance | a seat's available credits below each holder threshold | holder | period |
 | expiring | credits expiring within 7 days | holder (pool: leads) | expiry date |
 | lost_to_cap | credits the cap keeps back at the next refresh | holder (pool: leads) | refresh |
-| pool_low | a team pool below 10% of its cap | leads | pool refresh period |
+| pool_low | a pool below 10% of its cap, or a lead's own thresholds | leads | pool period |
 | quality | under 13% response rate, 100+ InMails in 14 days | holder and leads | 14 days |
 | usage_limit | a seat at 80% and at 100% of its usage limit (R20) | holder, leads | period |
 | reconcile | compare a seat with LinkedIn, unless done in the last 7 days (R21) | holder | week |
+
+Several low-balance thresholds (issue 14, item 4): a holder's preference threshold and the
+further ones in `teams.PersonalSettings.low_balance_thresholds` each raise their own alert, once
+per period, when the seat's available credits are below them (0: when none are left); a lead's
+`pool_thresholds` do the same for the pools of the teams they lead, to that lead alone.
 
 The reconciliation reminder has a weekly job of its own (`ledger.tasks.remind_reconcile`); the
 other alerts are looked for by every pass.
@@ -63,7 +68,7 @@ from ledger.selectors import next_refresh_of_pool, next_refresh_of_seat_account
 from ledger.services import ledger_bring_all_up_to_date, seats_bring_up_to_date, seats_usage
 from ledger.services.accounts import last_refresh_at
 from ledger.services.usage import resets_on_text
-from teams.models import Membership, Role, Seat, SeatStatus, Team, User
+from teams.models import Membership, PersonalSettings, Role, Seat, SeatStatus, Team, User
 
 logger = logging.getLogger(__name__)
 
@@ -184,6 +189,9 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
     seat_accounts = [a for a in accounts if a.kind == AccountKind.SEAT and a.seat is not None]
     holders = [a.seat.holder for a in seat_accounts if a.seat is not None]
     preferences = _preferences(holders)
+    personal = _personal_settings(
+        [*holders, *(lead for team_leads in leads.values() for lead in team_leads)]
+    )
     alerts: list[Alert] = []
 
     for account in seat_accounts:
@@ -195,19 +203,21 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
         available = spendable.get(account.pk, 0)
         if seat.pool_access and pool is not None:
             available += spendable.get(pool.pk, 0)
-        threshold = preferences[seat.holder_id].low_balance_threshold
-        if available < threshold:
-            period_account = pool if account.refresh == AccountRefresh.NONE and pool else account
+        period_account = pool if account.refresh == AccountRefresh.NONE and pool else account
+        for threshold, key_suffix in _seat_thresholds(
+            preferences[seat.holder_id], personal.get(seat.holder_id)
+        ):
+            if not low_balance_crossed(available, threshold):
+                continue
             period = schedule.local_date(last_refresh_at(period_account))
             alerts.append(
                 Alert(
                     kind=AlertKind.LOW_BALANCE,
-                    key=f"seat:{seat.pk}:period:{period}",
+                    key=f"seat:{seat.pk}:period:{period}{key_suffix}",
                     title=f"{_credits(available)} left on your {seat.plan.name} seat",
                     body=(
                         f"Your {seat.plan.name} seat in {account.team.name} has "
-                        f"{_inmail_credits(available)} available, below your alert "
-                        f"threshold of {threshold}."
+                        f"{_inmail_credits(available)} available, " + _below_text(threshold) + "."
                     ),
                     recipients=(seat.holder,),
                     seat=seat,
@@ -283,12 +293,87 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
                 )
             )
 
+        alerts.extend(_pool_threshold_alerts(pool, available, team_leads, personal))
+
     alerts.extend(_expiring_alerts(now, {a.pk: a for a in accounts}, leads))
     alerts.extend(_quality_alerts(now, leads, seat_ids))
     active_seats = [
         a.seat for a in seat_accounts if a.seat is not None and a.seat.status == SeatStatus.ACTIVE
     ]
     alerts.extend(_usage_alerts(now, active_seats, leads))
+    return alerts
+
+
+# --- issue 14 item 4: several low-balance thresholds, for seats and for a lead's pools -------
+
+
+def low_balance_crossed(available: int, threshold: int) -> bool:
+    """A balance has crossed a threshold when it is below it; the threshold 0 means "ran out"
+    (nothing available), since no balance is below 0."""
+    return available <= 0 if threshold == 0 else available < threshold
+
+
+def _below_text(threshold: int) -> str:
+    if threshold == 0:
+        return "none left"
+    return f"below your alert threshold of {threshold}"
+
+
+def _personal_settings(users: Iterable[User]) -> dict[int, PersonalSettings]:
+    ids = {user.pk for user in users}
+    return {s.user_id: s for s in PersonalSettings.objects.filter(user_id__in=ids)}
+
+
+def _thresholds(values: object) -> list[int]:
+    """The whole, non-negative thresholds of a stored list, highest first, each once."""
+    if not isinstance(values, list):
+        return []
+    return sorted(
+        {v for v in values if isinstance(v, int) and not isinstance(v, bool) and v >= 0},
+        reverse=True,
+    )
+
+
+def _seat_thresholds(
+    preference: NotificationPreference, personal: PersonalSettings | None
+) -> list[tuple[int, str]]:
+    """A holder's thresholds for their seats with the suffix of each one's alert key: the
+    preference's own threshold keeps the key it always had, each further one names itself."""
+    main = preference.low_balance_threshold
+    more = _thresholds(personal.low_balance_thresholds) if personal is not None else []
+    return [(main, ""), *((t, f":below:{t}") for t in more if t != main)]
+
+
+def _pool_threshold_alerts(
+    pool: Account, available: int, leads: tuple[User, ...], personal: dict[int, PersonalSettings]
+) -> list[Alert]:
+    """Each lead's own thresholds for the pool they lead: one alert per threshold crossed, once
+    per pool refresh period, to that lead only."""
+    alerts = []
+    period: object = None
+    for lead in leads:
+        settings_of_lead = personal.get(lead.pk)
+        if settings_of_lead is None:
+            continue
+        for threshold in _thresholds(settings_of_lead.pool_thresholds):
+            if not low_balance_crossed(available, threshold):
+                continue
+            if period is None:
+                period = schedule.local_date(last_refresh_at(pool))
+            alerts.append(
+                Alert(
+                    kind=AlertKind.POOL_LOW,
+                    key=f"pool:{pool.pk}:period:{period}:below:{threshold}",
+                    title=f"{pool.team.name} pool is down to {_credits(available)}",
+                    body=(
+                        f"The {pool.team.name} pool holds {_credits(available)}, "
+                        + _below_text(threshold)
+                        + " for the pool."
+                    ),
+                    recipients=(lead,),
+                    team=pool.team,
+                )
+            )
     return alerts
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from ledger.models import Notification, NotificationPreference
 from ledger.notifications.selectors import repeats_of, up_to
-from teams.models import User
+from teams.models import PersonalSettings, User
 
 
 def notification_mark_read(*, user: User, notification: Notification) -> int:
@@ -41,6 +41,22 @@ def notifications_mark_all_read(*, user: User) -> int:
 def notification_preferences_update(
     *, user: User, values: dict[str, Any]
 ) -> NotificationPreference:
-    """Save the user's choices; update_or_create, so two first saves at once don't collide."""
+    """Save the user's choices; update_or_create, so two first saves at once don't collide.
+
+    `more_thresholds` and `pool_thresholds` (lists of whole credits), when given, are the
+    person's further low-balance thresholds for their seats and for the pools they lead
+    (issue 14, item 4), kept in `teams.PersonalSettings`.
+    """
+    values = dict(values)
+    personal = {
+        field: sorted(set(values.pop(name)), reverse=True)
+        for name, field in (
+            ("more_thresholds", "low_balance_thresholds"),
+            ("pool_thresholds", "pool_thresholds"),
+        )
+        if name in values
+    }
     preference, _ = NotificationPreference.objects.update_or_create(user=user, defaults=values)
+    if personal:
+        PersonalSettings.objects.update_or_create(user=user, defaults=personal)
     return preference

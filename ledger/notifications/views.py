@@ -13,6 +13,7 @@ on its team page. A seat or team they can no longer see gets no link.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -37,7 +38,7 @@ from ledger.notifications.services import (
     notification_preferences_update,
     notifications_mark_all_read,
 )
-from teams.models import Seat, SeatStatus, Team, User
+from teams.models import PersonalSettings, Seat, SeatStatus, Team, User
 from teams.selectors import seats_visible_to, teams_led_by, teams_with_totals_visible_to
 
 PAGE_SIZE = 25
@@ -226,7 +227,52 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
     return _back_to_list(request)
 
 
+THRESHOLDS_MAX_COUNT = 5
+
+
+class ThresholdsField(forms.CharField):
+    """Whole credits separated by commas ("20, 10, 0"), as a list highest first, each once."""
+
+    def clean(self, value: Any) -> list[int]:
+        text = super().clean(value) or ""
+        parts = [part.strip() for part in str(text).replace(";", ",").split(",") if part.strip()]
+        error = (
+            f"Give up to {THRESHOLDS_MAX_COUNT} whole numbers of credits from 0 to "
+            f"{THRESHOLD_MAX:,}, separated by commas, e.g. 20, 10, 0."
+        )
+        if not all(part.isdigit() for part in parts):
+            raise forms.ValidationError(error, code="invalid")
+        numbers = sorted({int(part) for part in parts}, reverse=True)
+        if len(numbers) > THRESHOLDS_MAX_COUNT or any(n > THRESHOLD_MAX for n in numbers):
+            raise forms.ValidationError(error, code="invalid")
+        return numbers
+
+
+def _thresholds_text(values: object) -> str:
+    return ", ".join(str(v) for v in values) if isinstance(values, list) else ""
+
+
 class NotificationPreferenceForm(forms.ModelForm[NotificationPreference]):
+    # Issue 14, item 4: several thresholds, for seats and (leads) for their pools.
+    more_thresholds = ThresholdsField(
+        label="More low-balance thresholds (credits)",
+        required=False,
+        max_length=100,
+        help_text=(
+            "Optional, e.g. 20, 0: each one alerts me once per period when a seat of mine "
+            "goes below it (0: when it runs out)."
+        ),
+    )
+    pool_thresholds = ThresholdsField(
+        label="Low-balance thresholds for my teams' pools (credits)",
+        required=False,
+        max_length=100,
+        help_text=(
+            "Team leads only. E.g. 50, 10: each one alerts me once per period when a pool of "
+            "a team I lead goes below it."
+        ),
+    )
+
     low_balance_threshold = forms.IntegerField(
         label="Low-balance threshold (credits)",
         min_value=1,
@@ -270,14 +316,24 @@ def preferences(request: HttpRequest) -> HttpResponse:
     # Someone who never saved preferences has the defaults; looking at them writes nothing.
     saved = NotificationPreference.objects.filter(user=user).first()
     instance = saved or NotificationPreference(user=user)
+    personal = PersonalSettings.objects.filter(user=user).first()
+    initial = {
+        "more_thresholds": _thresholds_text(personal.low_balance_thresholds if personal else []),
+        "pool_thresholds": _thresholds_text(personal.pool_thresholds if personal else []),
+    }
+    is_lead = teams_led_by(user).exists()
     if request.method == "POST":
-        form = NotificationPreferenceForm(request.POST, instance=instance)
+        form = NotificationPreferenceForm(request.POST, instance=instance, initial=initial)
+        if not is_lead:
+            del form.fields["pool_thresholds"]
         if form.is_valid():
             notification_preferences_update(user=user, values=form.cleaned_data)
             messages.success(request, "Notification preferences saved.")
             return redirect("notifications:preferences")
     else:
-        form = NotificationPreferenceForm(instance=instance)
+        form = NotificationPreferenceForm(instance=instance, initial=initial)
+        if not is_lead:
+            del form.fields["pool_thresholds"]
     return render(
         request,
         "notifications/preferences.html",
