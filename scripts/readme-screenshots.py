@@ -46,6 +46,10 @@ def _configure(database: Path) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "inmail_site.settings"
     os.environ["DATABASE_URL"] = f"sqlite:///{database}"
     os.environ["DEBUG"] = "false"
+    # Served over plain HTTP on 127.0.0.1: none of production's HTTPS-only defaults.
+    for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+        os.environ[name] = "false"
+    os.environ["SECURE_HSTS_SECONDS"] = "0"
     # The demo raises alerts: no tasks to a broker, no emails printed or sent.
     os.environ["LEDGER_PUBLISH_TASKS"] = "false"
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
