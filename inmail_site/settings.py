@@ -381,7 +381,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ledger.tasks.remind_reconcile",
         "schedule": crontab(minute="0", hour="9", day_of_week="1"),
     },
+    # --- Webhooks (R23): retries and anything a lost publish left behind. ---
+    "Webhook deliveries": {
+        "task": "ledger.tasks.deliver_webhooks",
+        "schedule": timedelta(minutes=1),
+    },
 }
+# --- Webhooks (R23): receivers on private, loopback or link-local addresses (on-premises,
+# tests) are refused unless this is on. ---
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
 # django-celery-beat's scheduler, made to outlive a database outage (ledger/beat.py).
 CELERY_BEAT_SCHEDULER = "ledger.beat:ResilientDatabaseScheduler"
 

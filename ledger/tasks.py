@@ -56,3 +56,15 @@ def check_ledger() -> int:
 def purge_idempotency_keys() -> int:
     """Forget idempotency keys past their retention (docs/api.md keeps them at least 24 hours)."""
     return idempotency_records_purge()
+
+
+# --- Webhooks (R23; issue 14 item 2) ---------------------------------------------------------
+
+
+@shared_task(name="ledger.tasks.deliver_webhooks", acks_late=True, ignore_result=True)
+def deliver_webhooks() -> dict[str, int]:
+    """Deliver every webhook delivery due; published after each change, and run by beat."""
+    from ledger.webhooks.delivery import deliver_due
+
+    report = deliver_due()
+    return {"delivered": report.delivered, "retrying": report.retrying, "failed": report.failed}

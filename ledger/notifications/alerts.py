@@ -46,6 +46,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import ngettext
@@ -68,6 +69,7 @@ from ledger.selectors import next_refresh_of_pool, next_refresh_of_seat_account
 from ledger.services import ledger_bring_all_up_to_date, seats_bring_up_to_date, seats_usage
 from ledger.services.accounts import last_refresh_at
 from ledger.services.usage import resets_on_text
+from ledger.webhooks import announce as webhooks  # R23
 from teams.models import Membership, PersonalSettings, Role, Seat, SeatStatus, Team, User
 
 logger = logging.getLogger(__name__)
@@ -601,8 +603,15 @@ def alerts_raise(
     else:
         return AlertReport(raised=0, emailed=0)
     before = raised_here.count()
-    # The unique (user, kind, key) constraint drops every alert raised before.
-    Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+    with transaction.atomic():  # R23: the new alerts are announced with the rows that store them
+        known = set(
+            raised_here.filter(key__in={n.key for n in notifications})
+            .order_by()
+            .values_list("kind", "key")
+        )
+        # The unique (user, kind, key) constraint drops every alert raised before.
+        Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+        webhooks.announce_new_alerts(notifications, known)
     raised = raised_here.count() - before
     emailed = notifications_email_pending(now=now, among=None if seat_ids is None else raised_here)
     return AlertReport(raised=raised, emailed=emailed)

@@ -31,7 +31,6 @@ from ledger.models import (
     PaidFrom,
 )
 from ledger.queue import SEND_ALERTS, enqueue_after_commit
-from ledger.webhooks import announce as webhooks  # R23
 from ledger.rules import (
     REMINDER_AFTER_DAYS,
     RESPONSE_WINDOW_DAYS,
@@ -50,6 +49,7 @@ from ledger.services.posting import OpenOperation, _new_lot, _take_in_order
 from ledger.services.seats import _locked_seat, _require_active
 from ledger.services.tags import _save_tags
 from ledger.services.usage import check_usage_limit
+from ledger.webhooks import announce as webhooks  # R23
 from teams.models import Seat
 
 # --------------------------------------------------------------------------------------------

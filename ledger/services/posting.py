@@ -24,6 +24,7 @@ from ledger.models import (
 )
 from ledger.services.accounts import refresh_due_at, spendable_lots
 from ledger.services.locking import Cause
+from ledger.webhooks import announce as webhooks  # R23
 
 
 class OpenOperation:
@@ -76,7 +77,7 @@ def _post(
     cause = cause or operation.cause
     account.balance += amount
     account.synced_until = max(at, account.synced_until)
-    return Entry.objects.create(
+    entry = Entry.objects.create(
         account=account,
         at=account.synced_until,
         kind=kind,
@@ -90,6 +91,8 @@ def _post(
         memo=memo[:500],
         operation=operation.row_at(account.synced_until),
     )
+    webhooks.announce_entry(entry, account.seat_id)  # R23
+    return entry
 
 
 def _new_lot(

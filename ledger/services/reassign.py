@@ -23,6 +23,7 @@ from ledger.exceptions import LedgerValidationError
 from ledger.services.catch_up import _bring_up_to_date
 from ledger.services.locking import Cause
 from ledger.services.seats import _locked_seat, _require_active
+from ledger.webhooks import announce as webhooks  # R23
 from teams.models import Seat, SeatHolding, User
 from teams.services import audit_record, membership_ensure
 
@@ -74,6 +75,7 @@ def seat_reassign(*, seat: Seat, holder: User, cause: Cause, memo: str = "") -> 
             team=seat.team,
             seat=seat,
         )
+        webhooks.announce_seat(seat)  # R23
     return seat
 
 

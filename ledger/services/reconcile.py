@@ -28,6 +28,7 @@ from ledger.services.catch_up import _bring_up_to_date
 from ledger.services.credits import adjustment_post
 from ledger.services.locking import Cause
 from ledger.services.seats import _locked_seat, _require_active
+from ledger.webhooks import announce as webhooks  # R23
 from teams.models import Seat
 from teams.services import audit_record
 
@@ -92,6 +93,8 @@ def reconciliation_record(
             created_by=cause.actor,
             created_at=now,
         )
+        if reconciliation.status == ReconciliationStatus.OPEN:
+            webhooks.announce_reconciliation_opened(reconciliation)  # R23
         audit_record(
             actor=cause.actor,
             action="reconciliation.create",

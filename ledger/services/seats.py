@@ -29,6 +29,7 @@ from ledger.services.accounts import capped_balance, refresh_due_at
 from ledger.services.catch_up import _bring_up_to_date, _grant, _pooled_seats_active_at
 from ledger.services.locking import Cause, LockedGroup, _lock_groups
 from ledger.services.posting import OpenOperation, _open_account, _take_in_order
+from ledger.webhooks import announce as webhooks  # R23
 from teams.models import Plan, Seat, SeatHolding, SeatStatus, Team, User
 from teams.services import audit_record, membership_ensure
 
@@ -203,6 +204,7 @@ def _activate(
                 seat=seat,
             )
             _bring_up_to_date(group, now)
+        webhooks.announce_seat(seat)  # R23
     return seat
 
 
@@ -303,6 +305,7 @@ def _cancel(seat: Seat, operation: OpenOperation) -> Seat:
         seat.save(update_fields=["status", "cancelled_at"])
         account.is_open = False
         _bring_up_to_date(group, now)
+        webhooks.announce_seat(seat)  # R23
     return seat
 
 
@@ -409,4 +412,5 @@ def seat_update_settings(
                 team=seat.team,
                 seat=seat,
             )
+            webhooks.announce_seat(seat)  # R23
     return seat

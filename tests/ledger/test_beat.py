@@ -36,6 +36,7 @@ JOBS = {
     "Ledger tick: refreshes, expiries, reminders, closures": ("ledger.tasks.tick", 60),
     "Ledger alerts": ("ledger.tasks.send_alerts", 15 * 60),
     "Forget old idempotency keys": ("ledger.tasks.purge_idempotency_keys", 60 * 60),
+    "Webhook deliveries": ("ledger.tasks.deliver_webhooks", 60),  # R23 (webhooks helper)
 }
 
 

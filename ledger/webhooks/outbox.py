@@ -1,0 +1,96 @@
+"""Recording an event in the outbox, in the transaction of the change it announces (R23)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ledger.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from ledger.webhooks.events import EVENT_TYPES, SLACK_EVENT_TYPES
+
+logger = logging.getLogger(__name__)
+
+DELIVER_WEBHOOKS = "ledger.tasks.deliver_webhooks"
+
+
+def record_event(type: str, data: dict[str, Any], *, seat_id: int | None = None) -> None:
+    """Write the event and a pending delivery for each active endpoint that wants it now.
+
+    Call it inside the transaction of the change: a rollback takes the event with it, and a
+    commit makes it deliverable. Nothing is written when no endpoint wants the event.
+    """
+    if type not in EVENT_TYPES:
+        raise ValueError(f"Unknown webhook event type {type!r}")
+    endpoints = [
+        endpoint
+        for endpoint in _active_endpoints()
+        if type in endpoint.events and (endpoint.kind != "slack" or type in SLACK_EVENT_TYPES)
+    ]
+    if not endpoints:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        event = WebhookEvent.objects.create(type=type, seat_id=seat_id, created_at=now, data=data)
+        WebhookDelivery.objects.bulk_create(
+            WebhookDelivery(
+                endpoint=endpoint,
+                event=event,
+                seat_id=seat_id,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            for endpoint in endpoints
+        )
+    publish_after_commit()
+
+
+_CACHE = "_inmail_webhook_endpoints"
+
+
+def _active_endpoints() -> list[WebhookEndpoint]:
+    """The active endpoints, read once per transaction (a tick records many entries).
+
+    Kept on the connection with the outermost atomic block they were read in, so the next
+    transaction reads them again; the endpoint services forget them when they change one.
+    """
+    read = WebhookEndpoint.objects.filter(active=True).only("id", "events", "kind")
+    if not connection.in_atomic_block or not connection.atomic_blocks:
+        return list(read)
+    outermost = connection.atomic_blocks[0]
+    cached = getattr(connection, _CACHE, None)
+    if cached is not None and cached[0] is outermost:
+        return list(cached[1])
+    endpoints = list(read)
+    setattr(connection, _CACHE, (outermost, endpoints))
+    transaction.on_commit(forget_endpoints)
+    return endpoints
+
+
+def forget_endpoints() -> None:
+    setattr(connection, _CACHE, None)
+
+
+def publish_after_commit() -> None:
+    """Ask for a delivery run once the transaction commits: once per transaction."""
+    if not settings.LEDGER_PUBLISH_TASKS:
+        return
+    if any(pending[1] is _publish for pending in connection.run_on_commit):
+        return
+    transaction.on_commit(_publish)
+
+
+def _publish() -> None:
+    # Never fails the caller: with the broker down the beat-scheduled run delivers it.
+    try:
+        current_app.tasks[DELIVER_WEBHOOKS].apply_async(retry=False)
+    except Exception:  # any broker failure
+        logger.warning(
+            "Could not publish %s; the next scheduled run covers it",
+            DELIVER_WEBHOOKS,
+            exc_info=True,
+        )
