@@ -444,6 +444,14 @@ class InMail(models.Model):
     def __str__(self) -> str:
         return f"InMail #{self.pk} to {self.recipient}"
 
+    # --- R22 outreach tags ---
+    @property
+    def tag_names(self) -> list[str]:
+        """Its tags, alphabetically (reads a prefetched `tags` when there is one)."""
+        return sorted(row.tag for row in self.tags.all())
+
+    # --- end R22 ---
+
 
 # --- R22 outreach tags (issue 14 item 1) ---
 class InMailTag(models.Model):

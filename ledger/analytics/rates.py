@@ -70,8 +70,10 @@ HOURS = tuple(range(24))
 # Breakdowns over time, whose keys follow one another: their charts space keys as time.
 TIME_GROUP_BY = ("week", "month")
 
-# A row's key: text for most breakdowns, the hour itself (0–23) for `hour` (R22).
-RowKey = str | int
+# A row's key: text for most breakdowns, the hour itself (0–23) for `hour`, null for the
+# InMails without a template (R22).
+RowKey = str | int | None
+NO_TEMPLATE_LABEL = "No template"
 
 
 def wilson_interval(successes: int, trials: int) -> tuple[float | None, float | None]:
@@ -267,6 +269,11 @@ _GROUPINGS: dict[str, _Grouping] = {
         ),
         lambda r: r["g_period"],
     ),
+    # --- R22 outreach tags: no fixed domain; `_labels` names and orders the groups ---
+    "template": _Grouping(lambda: {"g_template": F("template")}, None, lambda r: r["g_template"]),
+    # A join: one row per (InMail, tag); an untagged InMail's row has a null tag, dropped.
+    "tag": _Grouping(lambda: {"g_tag": F("tags__tag")}, None, lambda r: r["g_tag"]),
+    # --- end R22 ---
 }
 
 
@@ -357,9 +364,9 @@ def time_axis(group_by: str, first: str, last: str) -> list[tuple[str, str]]:
     return [(key, period_label(group_by, key)) for key in keys]
 
 
-def _labels(group_by: str, keys: list[str]) -> dict[str, tuple[str, str, tuple[Any, ...]]]:
+def _labels(group_by: str, keys: list[str]) -> dict[str, tuple[RowKey, str, tuple[Any, ...]]]:
     """(public key, label, sort key) for each grouped key."""
-    named: dict[str, tuple[str, str, tuple[Any, ...]]] = {}
+    named: dict[str, tuple[RowKey, str, tuple[Any, ...]]] = {}
     if group_by == "recruiter":
         for user in User.objects.filter(pk__in=[int(k) for k in keys]):
             label = user.get_full_name() or user.username
@@ -367,6 +374,14 @@ def _labels(group_by: str, keys: list[str]) -> dict[str, tuple[str, str, tuple[A
     elif group_by == "team":
         for team in Team.objects.filter(pk__in=[int(k) for k in keys]):
             named[str(team.pk)] = (team.name, team.name, (team.name.casefold(), team.name))
+    # --- R22 outreach tags: alphabetically; the InMails without a template last ---
+    elif group_by in ("template", "tag"):
+        for key in keys:
+            if key:
+                named[key] = (key, key, (0, key.casefold(), key))
+            else:
+                named[key] = (None, NO_TEMPLATE_LABEL, (1, "", ""))
+    # --- end R22 ---
     else:  # week, month
         for key in keys:
             named[key] = (key, period_label(group_by, key), _period_order(group_by, key))
@@ -393,6 +408,7 @@ def response_rates(
     measures = _measures(now, median=in_database)
     grouped = _grouped(inmails, grouping).annotate(**measures)
     counted = {grouping.key_of(row): row for row in grouped}
+    counted.pop(None, None)  # R22: InMails without tags count under no tag
     if in_database:
         medians = {key: row["median_hours"] for key, row in counted.items()}
     else:

@@ -32,6 +32,10 @@ GROUP_BY = (
     "open_profile",
     "hour",
     "weekday_hour",
+    # R22 outreach tags: one row per template (key null: no template), one per tag (an InMail
+    # counts under each of its tags; untagged InMails under none).
+    "template",
+    "tag",
 )
 # Breakdowns whose rows name a person (docs/rules.md, "Who uses it": per-person analytics are for
 # the leads of that team and admins; a recruiter gets their own row only).

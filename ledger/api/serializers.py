@@ -28,6 +28,7 @@ from ledger.models import (
     OperationKind,
     ReconciliationStatus,
 )
+from ledger.rules import TAG_MAX, TEMPLATE_MAX
 from ledger.selectors import SeatBalance
 from ledger.services import LINKEDIN_BALANCE_MAX, USAGE_LIMIT_MAX
 from teams.models import PLAN_EDITABLE_FIELDS, AuditEvent, Plan, Role, Seat, SeatStatus, Team, User
@@ -494,6 +495,17 @@ class SeatCreatedSerializer(SeatSerializer):
 
 class InMailSerializer(serializers.ModelSerializer[InMail]):
     seat = serializers.IntegerField(source="seat_id")
+    # --- R22 outreach tags (and R19's sender) ---
+    sender = serializers.IntegerField(
+        source="sender_id", help_text="Who sent it: the seat's holder when it was sent (R19)."
+    )
+    template = serializers.CharField(help_text='The template it was written from; "" for none.')
+    tags = serializers.ListField(
+        child=serializers.CharField(),
+        source="tag_names",
+        help_text="Its tags, lower-case, alphabetically (R22).",
+    )
+    # --- end R22 ---
     paid_from = serializers.ChoiceField(
         choices=[("seat", "Seat"), ("pool", "Pool")], allow_null=True
     )
@@ -515,12 +527,56 @@ class InMailSerializer(serializers.ModelSerializer[InMail]):
             "paid_from",
             "refunded",
             "reminder_at",
+            "sender",
+            "template",
+            "tags",
             "warnings",
         ]
 
     def get_warnings(self, inmail: InMail) -> list[dict[str, str]]:
         warnings: list[dict[str, str]] = self.context.get("warnings", [])
         return warnings
+
+
+# --- R22 outreach tags: what a send and an edit accept (ledger.rules has the rules) ---
+class _Text(serializers.CharField):
+    """A string and nothing else: a list's items don't pass through StrictInput's type check,
+    and DRF's CharField would read 5 as "5"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _template_field() -> serializers.CharField:
+    return serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=TEMPLATE_MAX,
+        help_text="The template it was written from, up to 100 characters; blank for none.",
+    )
+
+
+def _tags_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=_Text(max_length=TAG_MAX),
+        required=False,
+        help_text=(
+            "Up to 10 tags of 1–50 characters; stored trimmed and lower-case, duplicates "
+            "dropped (the limit counts after that)."
+        ),
+    )
+
+
+class InMailTagsSerializer(StrictInput):
+    """PATCH /inmails/{id}/: a new template, new tags, or both (R22)."""
+
+    template = _template_field()
+    tags = _tags_field()
+
+
+# --- end R22 ---
 
 
 class InMailCreateSerializer(StrictInput):
@@ -530,6 +586,8 @@ class InMailCreateSerializer(StrictInput):
     subject = serializers.CharField(max_length=SUBJECT_MAX_LENGTH, trim_whitespace=False)
     body = serializers.CharField(max_length=BODY_MAX_LENGTH, trim_whitespace=False)
     open_profile = serializers.BooleanField(default=False)
+    template = _template_field()  # R22
+    tags = _tags_field()  # R22
 
     def validate_subject(self, subject: str) -> str:
         if not subject.strip():
@@ -588,9 +646,12 @@ class ResponseRatesQuerySerializer(AnalyticsScopeQuerySerializer):
 @extend_schema_field(
     {
         "oneOf": [{"type": "string"}, {"type": "integer", "minimum": 0, "maximum": 23}],
+        # R22: the row of the InMails without a template has the key null.
+        "nullable": True,
         "description": (
             'The group: text ("2026-11", "Monday", a username, "2-09" for `weekday_hour`: ISO '
-            "weekday, Monday 1, and hour), or for `group_by=hour` the hour itself, 0–23."
+            "weekday, Monday 1, and hour), or for `group_by=hour` the hour itself, 0–23; for "
+            "`group_by=template`, null for the InMails without a template."
         ),
     }
 )

@@ -72,6 +72,7 @@ from ledger.services.seats import (
     seat_change_plan,
     seat_update_settings,
 )
+from ledger.services.tags import inmail_update_tags  # R22 outreach tags
 from ledger.services.usage import (
     SeatUsage,
     seat_set_usage_limit,
@@ -104,6 +105,7 @@ __all__ = [
     "inmail_import_problems",
     "inmail_record_response",
     "inmail_send",
+    "inmail_update_tags",  # R22
     "inmail_withdraw",
     "inmails_close_response_windows",
     "inmails_import",

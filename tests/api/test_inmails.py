@@ -43,6 +43,9 @@ def test_an_inmail_costs_one_credit(world: World, as_recruiter: APIClient) -> No
         "paid_from": "seat",
         "refunded": False,
         "reminder_at": None,
+        "sender": world.org.recruiter.pk,  # R22 additions
+        "template": "",
+        "tags": [],
         "warnings": [],
     }
     assert own(as_recruiter, world) == 29

@@ -103,6 +103,7 @@ EXPECTED: dict[Route, dict[str, int]] = {
     ("api-inmails", "GET"): everyone(200),
     ("api-inmails", "POST"): {A: 201, L: 201, R: 201, X: 400, N: 401},
     ("api-inmail", "GET"): visible(200),
+    ("api-inmail", "PATCH"): visible(200),  # R22: retag (holder, lead, admin)
     ("api-inmail-response", "POST"): visible(200),
     ("api-inmail-withdraw", "POST"): visible(200),
     ("api-response-rates", "GET"): everyone(200),
@@ -194,6 +195,7 @@ REQUESTS: dict[Route, tuple[Callable[[World, str], dict[str, Any]], Any]] = {
         },
     ),
     ("api-inmail", "GET"): (inmail_kwargs, None),
+    ("api-inmail", "PATCH"): (inmail_kwargs, {"tags": ["java"]}),  # R22
     ("api-inmail-response", "POST"): (inmail_kwargs, {"outcome": "accepted"}),
     ("api-inmail-withdraw", "POST"): (inmail_kwargs, {}),
     ("api-response-rates", "GET"): (no_kwargs, None),

@@ -74,7 +74,10 @@ OPERATION_RULE_FIELDS = {
     # A recipient must read as a profile URL or a member id: text that Python's URL parser
     # refuses (characters that NFKC-normalise to a URL delimiter) is refused, and no pattern
     # can say which those are.
-    "POST /api/v1/inmails/": {"recipient"},
+    "POST /api/v1/inmails/": {"recipient", "tags"},
+    # R22: at most 10 tags once trimmed, lower-cased and deduplicated, none blank after
+    # trimming: no JSON Schema can say that.
+    "PATCH /api/v1/inmails/{id}/": {"tags"},
     "POST /api/v1/teams/": {"name"},  # unique
     # unique; Django's password validators; Django's email check is stricter than `email`
     "POST /api/v1/users/": {"username", "password", "email"},

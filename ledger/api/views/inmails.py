@@ -31,7 +31,7 @@ from ledger.api.views.common import (
 )
 from ledger.forms import RECIPIENT_MAX_LENGTH
 from ledger.models import InMail
-from ledger.rules import inmail_search
+from ledger.rules import TAG_MAX, TEMPLATE_MAX, inmail_search
 from teams.selectors import (
     seats_visible_to,
     team_totals_visible_to,
@@ -67,10 +67,24 @@ class InMailSearchQuerySerializer(api.InMailQuerySerializer):
         allow_blank=True,
         max_length=SEARCH_TEXT_MAX_LENGTH,
         help_text=(
-            "Text found anywhere in the recipient or the subject, case ignored; a profile URL "
-            "also finds its person however they were written."
+            "Text found anywhere in the recipient, the subject or the template, case ignored; "
+            "a profile URL also finds its person however they were written."
         ),
     )
+    # --- R22 outreach tags ---
+    template = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=TEMPLATE_MAX,
+        help_text="InMails written from this template, case ignored.",
+    )
+    tag = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=TAG_MAX,
+        help_text="InMails carrying this tag, case ignored.",
+    )
+    # --- end R22 ---
 
 
 class InMailListCreate(_Documented, generics.GenericAPIView[InMail]):
@@ -95,6 +109,13 @@ class InMailListCreate(_Documented, generics.GenericAPIView[InMail]):
             inmails = inmails.filter(sent_at__lt=given["sent_before"])
         found = inmail_search(recipient=given.get("recipient"), text=given.get("q"))
         inmails = inmails.filter(found)
+        # --- R22 outreach tags ---
+        if given.get("template", "").strip():
+            inmails = inmails.filter(template__iexact=given["template"].strip())
+        if given.get("tag", "").strip():
+            inmails = inmails.filter(tags__tag=given["tag"].strip().lower())
+        inmails = inmails.prefetch_related("tags")
+        # --- end R22 ---
         page = self.paginate_queryset(inmails.order_by("-sent_at", "-pk"))
         assert page is not None
         return self.get_paginated_response(api.InMailSerializer(page, many=True).data)
@@ -118,6 +139,19 @@ class InMailDetail(_Documented, generics.GenericAPIView[InMail]):
     @extend_schema(responses=_answers(api.InMailSerializer, 404))
     def get(self, request: Request, pk: int) -> Response:
         return Response(api.InMailSerializer(self.get_object()).data)
+
+    # --- R22 outreach tags: whoever may see the InMail's seat (its holder, the team's leads,
+    # admins) may act on it, so may retag it ---
+    @extend_schema(
+        request=api.InMailTagsSerializer, responses=_answers(api.InMailSerializer, 400, 404)
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        inmail = self.get_object()
+        given = _query_body(api.InMailTagsSerializer, request)
+        inmail = services.inmail_update_tags(inmail=inmail, cause=_cause(request), **given)
+        return Response(api.InMailSerializer(inmail).data)
+
+    # --- end R22 ---
 
 
 class InMailResponse(_Documented, generics.GenericAPIView[InMail]):
