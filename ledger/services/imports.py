@@ -32,7 +32,7 @@ from ledger.services.inmails import inmails_close_response_windows
 from ledger.services.locking import Cause, _lock
 from ledger.services.reassign import seat_holding_history
 from ledger.services.tags import _save_tags
-from teams.models import Seat, User
+from teams.models import PersonalSettings, Seat, User
 from teams.selectors import seats_visible_to
 
 # --------------------------------------------------------------------------------------------
@@ -308,3 +308,37 @@ def inmails_import(*, user: User, rows: list[HistoricInMail], cause: Cause) -> i
                 [ImportProblem(0, "file", "The InMails changed meanwhile; preview the file again.")]
             ) from error
     return len(inmails)
+
+
+# --- issue 14 item 3: column mappings saved by name (csvmap) ----------------------------------
+
+SAVED_MAPPINGS_MAX = 20
+
+
+def import_mapping_save(*, user: User, name: str, mapping: dict[str, object]) -> list[str]:
+    """Keep a CSV column mapping under `name` for the user's next imports (replacing one of
+    the same name); the names they have saved, sorted. Mappings are per person: a file's
+    columns are a habit of whoever exports it. At most SAVED_MAPPINGS_MAX names."""
+    name = name.strip()
+    if not name or len(name) > 60:
+        raise LedgerValidationError("save_as", "Give the mapping a name of 1 to 60 characters.")
+    with transaction.atomic():
+        settings, _ = PersonalSettings.objects.get_or_create(user=user)
+        settings = PersonalSettings.objects.select_for_update().get(pk=settings.pk)
+        saved = dict(settings.csv_mappings) if isinstance(settings.csv_mappings, dict) else {}
+        if name not in saved and len(saved) >= SAVED_MAPPINGS_MAX:
+            raise LedgerValidationError(
+                "save_as",
+                f"You have {SAVED_MAPPINGS_MAX} saved mappings already; reuse one of their names.",
+            )
+        saved[name] = mapping
+        settings.csv_mappings = saved
+        settings.save(update_fields=["csv_mappings"])
+    return sorted(saved)
+
+
+def import_mappings_saved(user: User) -> dict[str, object]:
+    """The user's saved CSV column mappings by name."""
+    settings = PersonalSettings.objects.filter(user=user).first()
+    saved = settings.csv_mappings if settings is not None else {}
+    return dict(saved) if isinstance(saved, dict) else {}

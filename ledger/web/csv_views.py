@@ -38,6 +38,8 @@ from ledger.web.csv_io import (
     preview_import,
     read_table,
 )
+from ledger.web.csv_io.imports import MissingColumns, file_header_and_rows
+from ledger.web.csv_io.mapping import ColumnMapping
 from ledger.web.forms import IsoDateField
 from teams.models import Membership, User
 from teams.selectors import seats_visible_to, teams_visible_to, user_is_admin
@@ -45,6 +47,8 @@ from teams.selectors import seats_visible_to, teams_visible_to, user_is_admin
 SESSION_KEY = "csv_import"
 PREVIEW_ROWS = 20
 PREVIEW_PROBLEMS = 200
+# A file with fewer columns can't hold recipient, sender, subject, body and sent at (issue 14).
+MAPPABLE_MIN_COLUMNS = 5
 
 
 class ExportForm(forms.Form):
@@ -192,11 +196,29 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             raise ImportFileError(TOO_LARGE)
         text = decode_upload(upload.read(IMPORT_MAX_BYTES + 1))
         read_table(text)
+    except MissingColumns as missing:
+        # Issue 14: a file with columns of its own is mapped to ours, if it has enough of them.
+        message = missing.message
+        try:
+            header, _rows = file_header_and_rows(text, limit=0)
+        except ImportFileError as unreadable:
+            message, header = unreadable.message, []
+        if len([name for name in header if name]) < MAPPABLE_MIN_COLUMNS:
+            form.add_error("file", message)
+            return _index(request, import_form=form, status=400)
+        request.session[SESSION_KEY] = {"text": text, "digest": _digest(text), "name": upload.name}
+        return redirect("csv:import_mapping")
     except ImportFileError as error:
         form.add_error("file", error.message)
         return _index(request, import_form=form, status=400)
     request.session[SESSION_KEY] = {"text": text, "digest": _digest(text), "name": upload.name}
     return redirect("csv:import_preview")
+
+
+def _pending_mapping(request: HttpRequest) -> ColumnMapping | None:
+    """The column mapping chosen for the waiting file (issue 14); None: our own columns."""
+    pending = request.session.get(SESSION_KEY)
+    return ColumnMapping.from_json(pending.get("mapping")) if isinstance(pending, dict) else None
 
 
 def _pending_text(request: HttpRequest) -> tuple[str, str, str] | None:
@@ -216,6 +238,7 @@ def _preview_page(
         "sample": [(row, row.outcome(preview.now)[0]) for row in preview.rows[:PREVIEW_ROWS]],
         "problems": preview.problems[:PREVIEW_PROBLEMS],
         "more_problems": max(0, len(preview.problems) - PREVIEW_PROBLEMS),
+        "mapped": _pending_mapping(request) is not None,
     }
     return render(request, "csv/preview.html", context, status=status)
 
@@ -241,8 +264,11 @@ def import_preview(request: HttpRequest) -> HttpResponse:
     if pending is None:
         return _no_pending_import(request, "No file is waiting to be imported; upload one.")
     text, digest, name = pending
+    mapping = _pending_mapping(request)
     try:
-        preview = preview_import(_user(request), text)
+        preview = preview_import(_user(request), text, mapping)
+    except MissingColumns:
+        return redirect("csv:import_mapping")
     except ImportFileError as error:
         return _no_pending_import(request, error.message)
     return _preview_page(request, preview, digest, name)
@@ -261,7 +287,7 @@ def import_commit(request: HttpRequest) -> HttpResponse:
     text, digest, name = pending
     user = _user(request)
     try:
-        preview = preview_import(user, text)
+        preview = preview_import(user, text, _pending_mapping(request))
     except ImportFileError as error:
         return _no_pending_import(request, error.message)
     if not preview.can_commit:

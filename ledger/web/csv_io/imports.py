@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,6 +25,11 @@ from ledger.services import (
     HistoricInMail,
     ImportProblem,
     inmail_import_problems,
+)
+from ledger.web.csv_io.mapping import (
+    ColumnMapping,
+    mapped_cells,
+    time_zone,
 )
 from teams.models import Seat, User
 from teams.selectors import seats_visible_to, user_can_act_on_seat
@@ -41,7 +47,15 @@ LATEST_YEAR = 9000
 # --------------------------------------------------------------------------------------------
 
 REQUIRED_COLUMNS = ("recipient", "subject", "body", "sent_at")
-OPTIONAL_COLUMNS = ("seat", "holder", "open_profile", "status", "responded_at")
+OPTIONAL_COLUMNS = (
+    "seat",
+    "holder",
+    "open_profile",
+    "status",
+    "responded_at",
+    "template",
+    "tags",
+)
 COLUMN_ALIASES = {"seat_id": "seat", "holder_username": "holder", "username": "holder"}
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "f", ""})
@@ -87,6 +101,8 @@ class CsvRecord:
     cells: dict[str, str]
     # How many cells the row has when it fills cells beyond the header's columns; else 0.
     overflow: int = 0
+    # Problems met while mapping the file's cells to ours (issue 14): column → message.
+    problems: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,6 +120,10 @@ def _delimiter(text: str) -> str:
 def _column_name(header: str) -> str:
     name = header.strip().lower().replace(" ", "_").replace("-", "_")
     return COLUMN_ALIASES.get(name, name)
+
+
+class MissingColumns(ImportFileError):
+    """The header lacks some of our columns: the file may still be read through a mapping."""
 
 
 def read_table(text: str) -> CsvTable:
@@ -124,10 +144,11 @@ def read_table(text: str) -> CsvTable:
         if "seat" not in columns and "holder" not in columns:
             missing.insert(0, "seat or holder")
         if missing:
-            raise ImportFileError(
+            raise MissingColumns(
                 "The header row (the first row) lacks these columns: "
                 f"{', '.join(missing)}. Needed: seat (id) or holder (username), recipient, "
-                "subject, body, sent_at; optional: open_profile, status, responded_at."
+                "subject, body, sent_at; optional: open_profile, status, responded_at, template, "
+                "tags."
             )
         known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
         records: list[CsvRecord] = []
@@ -149,6 +170,55 @@ def read_table(text: str) -> CsvTable:
         ) from error
     ignored = [name for name in columns if name and name not in known]
     return CsvTable(ignored, records)
+
+
+def file_header_and_rows(text: str, limit: int | None = None) -> tuple[list[str], list[list[str]]]:
+    """The header and (up to `limit`) non-blank rows of a file, as the file spells them."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
+    rows: list[list[str]] = []
+    try:
+        header = next(reader, None) or []
+        for cells in reader:
+            if limit is not None and len(rows) >= limit:
+                break
+            if any(cell.strip() for cell in cells):
+                rows.append(cells)
+    except csv.Error as error:
+        raise ImportFileError(
+            f"Line {reader.line_num}: the file can't be read as CSV ({error}); a quote may be "
+            "left open."
+        ) from error
+    return [cell.strip() for cell in header], rows
+
+
+def read_mapped_table(text: str, mapping: ColumnMapping) -> CsvTable:
+    """The rows of any file, read through a mapping of its columns to ours (issue 14)."""
+    header, rows = file_header_and_rows(text)
+    tz = time_zone(mapping.time_zone) or schedule.org_tz()
+    if len(rows) > IMPORT_MAX_ROWS:
+        raise ImportFileError(
+            f"The file has more than {IMPORT_MAX_ROWS:,} rows; split it into smaller files."
+        )
+    lacking = [c for c in mapping.columns.values() if c and c not in header]
+    if lacking:
+        raise ImportFileError(f"The file has no column {lacking[0]!r}; map its columns again.")
+    used = set(mapping.columns.values())
+    records = []
+    # Row numbers as a spreadsheet shows them; blank lines were left out, so count them back.
+    for cells, line in zip(rows, _non_blank_lines(text), strict=False):
+        named = dict(zip(header, cells, strict=False))
+        ours, problems = mapped_cells(named, mapping, tz)
+        overflow = len(cells) if any(c.strip() for c in cells[len(header) :]) else 0
+        records.append(CsvRecord(line, ours, overflow, problems))
+    ignored = [name for name in header if name and name not in used]
+    return CsvTable(ignored, records)
+
+
+def _non_blank_lines(text: str) -> list[int]:
+    """The row number (header = 1) of every non-blank record after the header."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    next(reader, None)
+    return [n for n, cells in enumerate(reader, start=2) if any(c.strip() for c in cells)]
 
 
 @dataclass
@@ -255,10 +325,18 @@ class _SeatResolver:
         found = list(visible.in_bulk(ids).values())
         if names:
             found += list(visible.filter(holder__username__in=names))
+            # Issue 14: a file may name the sender by email (any case).
+            emails = [name for name in names if "@" in name]
+            for email in emails:
+                found += list(visible.filter(holder__email__iexact=email))
         self.seats = {seat.pk: seat for seat in found if user_can_act_on_seat(user, seat)}
         self.by_holder: dict[str, list[Seat]] = {}
         for seat in sorted(self.seats.values(), key=lambda seat: seat.pk):
             self.by_holder.setdefault(seat.holder.username, []).append(seat)
+            if seat.holder.email:
+                held = self.by_holder.setdefault(seat.holder.email.lower(), [])
+                if seat not in held:
+                    held.append(seat)
 
     def seat(self, cells: dict[str, str], sent_at: datetime | None) -> Seat:
         seat_id = _parse_seat_id(cells.get("seat", ""))
@@ -267,12 +345,12 @@ class _SeatResolver:
             seat = self.seats.get(seat_id)
             if seat is None:
                 raise _RowProblem("seat", f"No seat you may log InMails for has the id {seat_id}.")
-            if name and seat.holder.username != name:
+            if name and name != seat.holder.username and name.lower() != _email(seat.holder):
                 raise _RowProblem("holder", f"Seat {seat_id} is not held by {name!r}.")
             return seat
         if not name:
             raise _RowProblem("seat", "Give the seat id or the holder's username.")
-        held = self.by_holder.get(name, [])
+        held = self.by_holder.get(name) or self.by_holder.get(name.lower(), [])
         if not held:
             raise _RowProblem("holder", f"No seat you may log InMails for is held by {name!r}.")
         if len(held) > 1 and sent_at is not None:
@@ -281,6 +359,10 @@ class _SeatResolver:
             ids = ", ".join(str(seat.pk) for seat in held)
             raise _RowProblem("seat", f"{name!r} holds several seats ({ids}); give the seat id.")
         return held[0]
+
+
+def _email(user: User) -> str:
+    return (user.email or "").lower()
 
 
 def _active_at(seat: Seat, instant: datetime) -> bool:
@@ -308,15 +390,19 @@ def _historic_inmail(
                 record.line, "row", f"This row has {record.overflow} cells; the header names fewer."
             )
         )
-    read("sent_at", lambda: _parse_instant(cells.get("sent_at", ""), "sent_at"))
+    for column, message in record.problems.items():
+        problems.append(ImportProblem(record.line, column, message))
+    if "sent_at" not in record.problems:
+        read("sent_at", lambda: _parse_instant(cells.get("sent_at", ""), "sent_at"))
     read("seat", lambda: seats.seat(cells, values.get("sent_at")))
     read("open_profile", lambda: _parse_flag(cells.get("open_profile", ""), "open_profile"))
     read("status", lambda: _parse_status(cells.get("status", "")))
     responded = cells.get("responded_at", "").strip()
-    read(
-        "responded_at",
-        lambda: _parse_instant(responded, "responded_at") if responded else None,
-    )
+    if "responded_at" not in record.problems:
+        read(
+            "responded_at",
+            lambda: _parse_instant(responded, "responded_at") if responded else None,
+        )
     if problems:
         return None, problems
     return (
@@ -330,14 +416,24 @@ def _historic_inmail(
             open_profile=values["open_profile"],
             status=values["status"],
             responded_at=values["responded_at"],
+            template=cells.get("template", ""),
+            tags=_tags(cells.get("tags", "")),
         ),
         [],
     )
 
 
-def preview_import(user: User, text: str) -> ImportPreview:
-    """Read and check every row; an `ImportFileError` if the file as a whole can't be read."""
-    table = read_table(text)
+def _tags(text: str) -> tuple[str, ...]:
+    """A cell of tags separated by commas or semicolons (R22 normalises them afterwards)."""
+    return tuple(tag.strip() for tag in re.split(r"[,;]", text) if tag.strip())
+
+
+def preview_import(user: User, text: str, mapping: ColumnMapping | None = None) -> ImportPreview:
+    """Read and check every row; an `ImportFileError` if the file as a whole can't be read.
+
+    With a `mapping`, the file's columns are read as it says (issue 14); without, the header
+    must name our columns."""
+    table = read_table(text) if mapping is None else read_mapped_table(text, mapping)
     now = timezone.now()
     seats = _SeatResolver(user, table.records)
     rows: list[HistoricInMail] = []
