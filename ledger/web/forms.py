@@ -10,8 +10,14 @@ from django.db.models import QuerySet
 from django.urls import reverse_lazy
 
 from ledger.forms import BODY_MAX_LENGTH, RECIPIENT_MAX_LENGTH, SUBJECT_MAX_LENGTH
-from ledger.models import RESPONSE_STATUSES, InMailStatus
+from ledger.models import RESPONSE_STATUSES, InMail, InMailStatus, InMailTag
+from ledger.rules import TAG_MAX, TAGS_MAX, TEMPLATE_MAX
 from teams.models import Seat
+
+# R22 outreach tags: room for 10 tags of 50 characters and their separators; how many of the
+# team's templates and tags the send form suggests.
+TAGS_TEXT_MAX = TAGS_MAX * (TAG_MAX + 2)
+SUGGESTIONS_MAX = 50
 
 # Dates and instants are typed and shown as ISO 8601 everywhere (YYYY-MM-DD, and a local
 # YYYY-MM-DDTHH:MM for an instant), as the browser's date pickers send them, as the CSV files and
@@ -107,16 +113,69 @@ class InMailSendForm(forms.Form):
         required=False,
         label="Open Profile member (free, still tracked)",
     )
+    # --- R22 outreach tags: suggested from the team's own (datalists in _send_form.html) ---
+    template = forms.CharField(
+        required=False,
+        max_length=TEMPLATE_MAX,
+        label="Template",
+        help_text="Optional: the template this InMail was written from.",
+        widget=forms.TextInput(attrs={"list": "template-suggestions", "autocomplete": "off"}),
+    )
+    tags = forms.CharField(
+        required=False,
+        max_length=TAGS_TEXT_MAX,
+        label="Tags",
+        help_text="Optional: up to 10, separated by commas.",
+        widget=forms.TextInput(attrs={"list": "tag-suggestions", "autocomplete": "off"}),
+    )
+    # --- end R22 ---
 
     def __init__(self, *args: Any, seats: QuerySet[Seat], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         seat_field = self.fields["seat"]
         assert isinstance(seat_field, SeatChoiceField)
         seat_field.queryset = seats
+        # R22: what the teams of these seats already use, for the datalists.
+        self.template_suggestions, self.tag_suggestions = outreach_suggestions(seats)
         # The recruiter's usual case, one seat, needs no choice.
         if len(seats) == 1:
             seat_field.widget = forms.HiddenInput()
             seat_field.initial = seats[0].pk
+
+
+# --- R22 outreach tags ---
+def outreach_suggestions(seats: QuerySet[Seat]) -> tuple[list[str], list[str]]:
+    """The templates and tags already used in the teams of `seats`, alphabetically (at most
+    SUGGESTIONS_MAX of each)."""
+    inmails = InMail.objects.filter(seat__team__in=seats.values("team"))
+    templates = (
+        inmails.exclude(template="")
+        .order_by("template")
+        .values_list("template", flat=True)
+        .distinct()[:SUGGESTIONS_MAX]
+    )
+    tags = (
+        InMailTag.objects.filter(inmail__in=inmails)
+        .order_by("tag")
+        .values_list("tag", flat=True)
+        .distinct()[:SUGGESTIONS_MAX]
+    )
+    return list(templates), list(tags)
+
+
+class InMailTagsForm(forms.Form):
+    """An InMail's template and tags, edited on its row (R22)."""
+
+    template = forms.CharField(required=False, max_length=TEMPLATE_MAX, label="Template")
+    tags = forms.CharField(
+        required=False,
+        max_length=TAGS_TEXT_MAX,
+        label="Tags",
+        help_text="Separated by commas.",
+    )
+
+
+# --- end R22 ---
 
 
 class InMailResponseForm(forms.Form):

@@ -23,6 +23,7 @@ from ledger import analytics, schedule
 from ledger.exceptions import LedgerRuleError, LedgerValidationError
 from ledger.forms import add_ledger_error
 from ledger.models import InMail
+from ledger.rules import split_tags  # R22
 from ledger.selectors import SeatBalance, seats_overview
 from ledger.services import (
     SentInMail,
@@ -155,8 +156,10 @@ def _burndown_summary(today: date, actual: list[int], projected: list[int]) -> s
 
 
 def _my_inmails(user: User) -> QuerySet[InMail]:
-    return InMail.objects.filter(seat__in=_own_seats(user).values("pk")).select_related(
-        "seat__plan", "seat__team"
+    return (
+        InMail.objects.filter(seat__in=_own_seats(user).values("pk"))
+        .select_related("seat__plan", "seat__team")
+        .prefetch_related("tags")  # R22: each row shows its tags
     )
 
 
@@ -298,6 +301,9 @@ def inmail_send_view(request: HttpRequest) -> HttpResponse:
                 body=form.cleaned_data["body"],
                 open_profile=form.cleaned_data["open_profile"],
                 cause=_cause(request),
+                # R22 outreach tags
+                template=form.cleaned_data["template"],
+                tags=split_tags(form.cleaned_data["tags"]),
             )
         except LedgerRuleError as refusal:
             add_ledger_error(form, refusal)

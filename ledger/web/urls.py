@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ledger.web import candidates, home, overview, reconcile, team_usage, teams
+from ledger.web import candidates, home, outreach, overview, reconcile, team_usage, teams
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -12,6 +12,8 @@ urlpatterns = [
     path("inmails/send/", home.inmail_send_view, name="inmail_send"),
     path("inmails/<int:pk>/respond/", home.inmail_respond, name="inmail_respond"),
     path("inmails/<int:pk>/withdraw/", home.inmail_withdraw_view, name="inmail_withdraw"),
+    # R22 outreach tags
+    path("inmails/<int:pk>/tags/", outreach.inmail_retag, name="inmail_retag"),
     path("teams/", teams.team_list, name="team_list"),
     path("teams/<int:pk>/", teams.team_detail, name="team_detail"),
     path("teams/<int:pk>/seats/<int:seat_pk>/move/", teams.team_seat_move, name="team_seat_move"),
