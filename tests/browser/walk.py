@@ -154,6 +154,23 @@ def _csv_preview(page: Page, data: WalkOrg) -> None:
     expect(page.get_by_role("heading", name="Import preview")).to_be_visible()
 
 
+# --- issue 14 item 3 (csvmap): the import's mapping step, reached with a file of other columns
+MAPPED_CSV = (
+    "Profile URL,Date sent,Title,Message,Outcome,Reply date,Recruiter\n"
+    "linkedin.com/in/one,{day},Hello,First,Accepted,{day},{user}\n"
+    "linkedin.com/in/two,{day},Hello,Second,No reply,,{user}\n"
+)
+
+
+def _csv_mapping(page: Page, data: WalkOrg) -> None:
+    day = (timezone.localdate() - timedelta(days=7)).strftime("%m/%d/%Y")
+    upload_csv(page, "crm.csv", MAPPED_CSV.format(user=page_user(page), day=day))
+    expect(page.get_by_role("heading", name="Map the file's columns")).to_be_visible()
+
+
+# --- end issue 14 item 3
+
+
 def page_user(page: Page) -> str:
     return page.get_by_label("Signed in as").inner_text().strip()
 
@@ -210,6 +227,13 @@ PAGES: list[SitePage] = [
         frozenset({RECRUITER, LEAD, ADMIN}),
         lambda d: reverse("csv:index"),
         prepare=_csv_preview,
+    ),
+    SitePage(  # issue 14 item 3
+        "csv-mapping",
+        "csv:import_mapping",
+        frozenset({RECRUITER, LEAD, ADMIN}),
+        lambda d: reverse("csv:index"),
+        prepare=_csv_mapping,
     ),
     SitePage(
         "seat-ledger",
