@@ -81,6 +81,8 @@ def test_an_inmail_row_holds_every_column_as_recorded(org: Org, seats: Seats) ->
         "paid_from": "seat",
         "refunded": "false",
         "imported": "false",
+        "template": "",  # R22
+        "tags": "",
     }
 
 

@@ -18,4 +18,7 @@ INMAIL_COLUMNS = (
     "paid_from",
     "refunded",
     "imported",
+    # R22 outreach tags; `tags` holds them separated by ";" (the import reads ";" or ",").
+    "template",
+    "tags",
 )
