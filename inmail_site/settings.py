@@ -290,6 +290,9 @@ SPECTACULAR_SETTINGS = {
         "OperationKindEnum": "ledger.models.OperationKind",
         "ReconciliationStatusEnum": "ledger.models.ReconciliationStatus",
         "SeatStatusEnum": "teams.models.SeatStatus",
+        # Webhooks (R23)
+        "WebhookKindEnum": "ledger.models.WebhookKind",
+        "WebhookDeliveryStatusEnum": "ledger.models.WebhookDeliveryStatus",
     },
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from ledger.api import views
+from ledger.api.views import webhooks as webhook_views  # R23
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
@@ -50,6 +51,20 @@ urlpatterns = [
     path("analytics/response-rates/", views.ResponseRates.as_view(), name="api-response-rates"),
     path("analytics/credits/", views.CreditFlows.as_view(), name="api-credit-flows"),
     path("audit/", views.AuditList.as_view(), name="api-audit"),
+    # --- Issue 14 item 2: webhooks (R23) ---
+    path("webhooks/", webhook_views.WebhookListCreate.as_view(), name="api-webhooks"),
+    path("webhooks/<int:pk>/", webhook_views.WebhookDetail.as_view(), name="api-webhook"),
+    path(
+        "webhooks/<int:pk>/deliveries/",
+        webhook_views.WebhookDeliveries.as_view(),
+        name="api-webhook-deliveries",
+    ),
+    path(
+        "webhooks/deliveries/<int:pk>/redeliver/",
+        webhook_views.WebhookRedeliver.as_view(),
+        name="api-webhook-redeliver",
+    ),
+    # --- end webhooks ---
     # Last: any other path ending in a slash is a JSON 404 (without the slash, Django's
     # APPEND_SLASH redirect still applies).
     re_path(r"^(?:.*/)?$", views.not_found, name="api-not-found"),

@@ -19,10 +19,13 @@ def check_url(url: str) -> None:
     Private, loopback, link-local, reserved and multicast addresses are refused unless
     `WEBHOOK_ALLOW_PRIVATE_HOSTS` is on (on-premises receivers, tests).
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as error:  # an unclosed IPv6 bracket, ...
+        raise UnsafeURL("This is not a URL.") from error
     if parts.scheme not in ("http", "https"):
         raise UnsafeURL("Use an http:// or https:// URL.")
-    host = parts.hostname
     if not host:
         raise UnsafeURL("The URL has no host.")
     try:
@@ -33,7 +36,7 @@ def check_url(url: str) -> None:
         return
     try:
         infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError) as error:
+    except (OSError, UnicodeError, ValueError) as error:
         raise UnsafeURL(f"The host {host} could not be resolved.") from error
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])

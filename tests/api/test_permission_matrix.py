@@ -114,6 +114,14 @@ EXPECTED: dict[Route, dict[str, int]] = {
     ("api-seat-reconciliations", "POST"): visible(201),
     ("api-reconciliations", "GET"): everyone(200),
     ("api-reconciliation-resolve", "POST"): admin_on_seat(200),
+    # --- Issue 14 item 2: webhooks (R23), admins only ---
+    ("api-webhooks", "GET"): admin_only(200),
+    ("api-webhooks", "POST"): admin_only(201),
+    ("api-webhook", "PATCH"): admin_only(200),
+    ("api-webhook", "DELETE"): admin_only(204),
+    ("api-webhook-deliveries", "GET"): admin_only(200),
+    ("api-webhook-redeliver", "POST"): admin_only(202),
+    # --- end webhooks ---
     # Any other path under the API: JSON 404 for everyone, before any authentication.
     ("api-not-found", ANY_METHOD): {A: 404, L: 404, R: 404, X: 404, N: 404},
 }
@@ -143,6 +151,27 @@ def open_reconciliation_kwargs(world: World, role: str) -> dict[str, Any]:
 
 def no_kwargs(world: World, role: str) -> dict[str, Any]:
     return {}
+
+
+# --- webhooks (R23): a public address by IP, so no name needs resolving ---
+HOOK_URL = "https://93.184.215.14/hook"
+
+
+def webhook_kwargs(world: World, role: str) -> dict[str, Any]:
+    from ledger.webhooks.endpoints import webhook_endpoint_create
+
+    return {"pk": webhook_endpoint_create(url=HOOK_URL, events=["inmail.sent"], actor=None).pk}
+
+
+def webhook_delivery_kwargs(world: World, role: str) -> dict[str, Any]:
+    from ledger.models import WebhookDelivery
+
+    webhook_kwargs(world, role)
+    send(world.seat)
+    return {"pk": WebhookDelivery.objects.latest("id").pk}
+
+
+# --- end webhooks ---
 
 
 def token_body(world: World, role: str) -> dict[str, Any]:
@@ -208,6 +237,14 @@ REQUESTS: dict[Route, tuple[Callable[[World, str], dict[str, Any]], Any]] = {
         open_reconciliation_kwargs,
         {"action": "dismiss", "reason": "Checked on LinkedIn"},
     ),
+    # --- webhooks (R23) ---
+    ("api-webhooks", "GET"): (no_kwargs, None),
+    ("api-webhooks", "POST"): (no_kwargs, {"url": HOOK_URL, "events": ["inmail.sent"]}),
+    ("api-webhook", "PATCH"): (webhook_kwargs, {"active": False}),
+    ("api-webhook", "DELETE"): (webhook_kwargs, None),
+    ("api-webhook-deliveries", "GET"): (webhook_kwargs, None),
+    ("api-webhook-redeliver", "POST"): (webhook_delivery_kwargs, {}),
+    # --- end webhooks ---
     ("api-not-found", ANY_METHOD): (no_kwargs, {"anything": 1}),
 }
 URLS = {"api-not-found": "/api/v1/seats/not-a-number/"}
@@ -250,4 +287,5 @@ def test_permission(world: World, name: str, method: str, role: str) -> None:
     answer = call(url, body, format="json") if body is not None else call(url)
 
     assert answer.status_code == EXPECTED[(name, method)][role], answer.content
-    assert answer["Content-Type"] == "application/json"
+    if answer.status_code != 204:  # a DELETE's empty answer (webhooks, R23) has no body
+        assert answer["Content-Type"] == "application/json"

@@ -79,6 +79,10 @@ OPERATION_RULE_FIELDS = {
     # trimming: no JSON Schema can say that.
     "PATCH /api/v1/inmails/{id}/": {"tags"},
     "POST /api/v1/teams/": {"name"},  # unique
+    # R23: a webhook URL must parse, be http(s) and resolve to a public host (a DNS answer);
+    # a Slack endpoint takes alert.raised only.
+    "POST /api/v1/webhooks/": {"url", "events"},
+    "PATCH /api/v1/webhooks/{id}/": {"url", "events"},
     # unique; Django's password validators; Django's email check is stricter than `email`
     "POST /api/v1/users/": {"username", "password", "email"},
 }

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.conftest import _fresh_cache, as_admin, as_lead, world  # noqa: F401  (fixtures)
 from tests.webhooks.receiver import receiver  # noqa: F401  (a fixture)
 
 
