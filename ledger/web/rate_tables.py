@@ -350,7 +350,7 @@ def _share(value: float | None) -> str:
 def _rate_csv_row(line: RateTableLine) -> list[object]:
     row = line.row
     return [
-        text_cell(str(row.key)),
+        text_cell("" if row.key is None else str(row.key)),  # R22: no template → empty key
         text_cell(row.label),
         row.sent,
         row.eligible,

@@ -51,8 +51,20 @@ _BREAKDOWNS = (
     ("weekday", "Weekday", "Response rate by weekday", "bar"),
     ("body_length", "Body length", "Response rate by body length", "bar"),
     ("subject_length", "Subject length", "Response rate by subject length", "bar"),
+    # R22 outreach tags
+    ("template", "Template", "Response rate by template", "bar"),
+    ("tag", "Tag", "Response rate by tag", "bar"),
 )
-_SORTABLE = ("recruiter", "month", "week", "weekday", "body_length", "subject_length")
+_SORTABLE = (
+    "recruiter",
+    "month",
+    "week",
+    "weekday",
+    "body_length",
+    "subject_length",
+    "template",  # R22
+    "tag",  # R22
+)
 HEAT_MAP = "weekday_hour"
 FLOWS = "flows"
 

@@ -109,3 +109,24 @@ def test_only_someone_who_may_act_on_the_inmail_may_edit_it(
     assert client.post(url, {"tags": "lead-says"}, headers=HTMX).status_code == 200
     inmail.refresh_from_db()
     assert inmail.tag_names == ["lead-says"]
+
+
+def test_the_team_page_has_rate_tables_by_template_and_by_tag(
+    client: Client, org: Org, seats: HomeSeats
+) -> None:
+    send(seats.recruiter, "linkedin.com/in/a", template="Intro", tags=["java", "berlin"])
+    send(seats.teammate, "linkedin.com/in/b", tags=["java"])
+    send(seats.outsider, "linkedin.com/in/c", template="Elsewhere", tags=["other"])
+    client.force_login(org.lead)
+
+    response = client.get(reverse("team_detail", args=[org.team.pk]))
+
+    assert response.status_code == 200
+    sections = {section["key"]: section for section in response.context["rate_sections"]}
+    by_template = [(row.key, row.label, row.sent) for row in sections["template"]["rows"]]
+    assert by_template == [("Intro", "Intro", 1), (None, "No template", 1)]
+    by_tag = [(row.key, row.sent) for row in sections["tag"]["rows"]]
+    assert by_tag == [("berlin", 1), ("java", 2)]
+    html = response.content.decode()
+    assert "Response rate by template" in html
+    assert "Response rate by tag" in html
