@@ -38,7 +38,7 @@ from ledger.web.csv_io import (
     preview_import,
     read_table,
 )
-from ledger.web.csv_io.imports import MissingColumns, file_header_and_rows
+from ledger.web.csv_io.imports import IMPORT_MAX_ROWS, MissingColumns, file_header_and_rows
 from ledger.web.csv_io.mapping import ColumnMapping
 from ledger.web.forms import IsoDateField
 from teams.models import Membership, User
@@ -119,6 +119,7 @@ def _index(
         "entry_form": entry_form or EntryExportForm(),
         "import_form": import_form or ImportForm(),
         "max_megabytes": IMPORT_MAX_BYTES // (1024 * 1024),
+        "max_rows": IMPORT_MAX_ROWS,
         "pending_import": SESSION_KEY in request.session,
     }
     return render(request, "csv/index.html", context, status=status)

@@ -21,7 +21,6 @@ from django.utils import timezone
 from ledger import schedule
 from ledger.models import InMailStatus
 from ledger.services import (
-    IMPORT_MAX_ROWS,
     HistoricInMail,
     ImportProblem,
     inmail_import_problems,
@@ -35,6 +34,10 @@ from teams.models import Seat, User
 from teams.selectors import seats_visible_to, user_can_act_on_seat
 
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
+# Rows a file uploaded through the page may hold: its commit must finish within the web server's
+# request timeout (30 s, deploy/). The service itself takes up to
+# `ledger.services.IMPORT_MAX_ROWS` (100,000, bench/import_cost.py), passed as `max_rows`.
+IMPORT_MAX_ROWS = 20_000
 # Ids are 64-bit; a larger number can't name anything and some databases refuse it.
 MAX_ID = 2**63 - 1
 # LinkedIn started in 2003; an earlier date is a typo (and far-off years overflow time zones).
@@ -126,7 +129,7 @@ class MissingColumns(ImportFileError):
     """The header lacks some of our columns: the file may still be read through a mapping."""
 
 
-def read_table(text: str) -> CsvTable:
+def read_table(text: str, max_rows: int | None = None) -> CsvTable:
     """The header and the non-blank rows; an `ImportFileError` if the file can't be read.
 
     Row numbers count records as a spreadsheet shows them: the header is row 1.
@@ -155,9 +158,9 @@ def read_table(text: str) -> CsvTable:
         for line, cells in enumerate(reader, start=2):
             if not any(cell.strip() for cell in cells):
                 continue
-            if len(records) == IMPORT_MAX_ROWS:
+            if len(records) == (limit := max_rows or IMPORT_MAX_ROWS):
                 raise ImportFileError(
-                    f"The file has more than {IMPORT_MAX_ROWS:,} rows; split it into smaller files."
+                    f"The file has more than {limit:,} rows; split it into smaller files."
                 )
             values = {name: cell for name, cell in zip(columns, cells, strict=False) if name}
             # Kept as a row problem rather than a file error: the rest can still be checked.
@@ -191,13 +194,13 @@ def file_header_and_rows(text: str, limit: int | None = None) -> tuple[list[str]
     return [cell.strip() for cell in header], rows
 
 
-def read_mapped_table(text: str, mapping: ColumnMapping) -> CsvTable:
+def read_mapped_table(text: str, mapping: ColumnMapping, max_rows: int | None = None) -> CsvTable:
     """The rows of any file, read through a mapping of its columns to ours (issue 14)."""
     header, rows = file_header_and_rows(text)
     tz = time_zone(mapping.time_zone) or schedule.org_tz()
-    if len(rows) > IMPORT_MAX_ROWS:
+    if len(rows) > (limit := max_rows or IMPORT_MAX_ROWS):
         raise ImportFileError(
-            f"The file has more than {IMPORT_MAX_ROWS:,} rows; split it into smaller files."
+            f"The file has more than {limit:,} rows; split it into smaller files."
         )
     lacking = [c for c in mapping.columns.values() if c and c not in header]
     if lacking:
@@ -428,12 +431,18 @@ def _tags(text: str) -> tuple[str, ...]:
     return tuple(tag.strip() for tag in re.split(r"[,;]", text) if tag.strip())
 
 
-def preview_import(user: User, text: str, mapping: ColumnMapping | None = None) -> ImportPreview:
+def preview_import(
+    user: User, text: str, mapping: ColumnMapping | None = None, *, max_rows: int | None = None
+) -> ImportPreview:
     """Read and check every row; an `ImportFileError` if the file as a whole can't be read.
 
     With a `mapping`, the file's columns are read as it says (issue 14); without, the header
     must name our columns."""
-    table = read_table(text) if mapping is None else read_mapped_table(text, mapping)
+    table = (
+        read_table(text, max_rows)
+        if mapping is None
+        else read_mapped_table(text, mapping, max_rows)
+    )
     now = timezone.now()
     seats = _SeatResolver(user, table.records)
     rows: list[HistoricInMail] = []
