@@ -14,6 +14,7 @@ urlpatterns = [
     path("inmails/<int:pk>/withdraw/", home.inmail_withdraw_view, name="inmail_withdraw"),
     # R22 outreach tags
     path("inmails/<int:pk>/tags/", outreach.inmail_retag, name="inmail_retag"),
+    path("teams/<int:pk>/templates/", outreach.compare_templates_view, name="compare_templates"),
     path("teams/", teams.team_list, name="team_list"),
     path("teams/<int:pk>/", teams.team_detail, name="team_detail"),
     path("teams/<int:pk>/seats/<int:seat_pk>/move/", teams.team_seat_move, name="team_seat_move"),

@@ -192,6 +192,12 @@ PAGES: list[SitePage] = [
         frozenset({RECRUITER, LEAD, ADMIN}),
         lambda d: reverse("team_detail", args=[d.org.team.pk]),
     ),
+    SitePage(  # R22: Compare templates, for the team's leads and admins
+        "compare-templates",
+        "compare_templates",
+        frozenset({LEAD, ADMIN}),
+        lambda d: reverse("compare_templates", args=[d.org.team.pk]),
+    ),
     SitePage("candidates", "candidates", SIGNED_IN, lambda d: reverse("candidates")),
     SitePage(
         "candidate",
