@@ -52,10 +52,10 @@ def test_a_lead_compares_templates_on_desktop_and_phone(browser_page: Page, org:
         "“Intro” (60% of 25) leads “Follow-up” (20% of 25): the difference is more than chance "
         "(the 95% intervals don't overlap; two-proportion test p = 0.004)."
     )
-    rows = page.locator("[data-compare-table] tbody tr")
-    expect(rows).to_have_count(2)
-    expect(rows.nth(1)).to_contain_text("60.0%")
-    expect(rows.nth(1)).to_contain_text("40.7%–76.6%")
+    lines = page.locator("[data-compare-table] tbody tr")
+    expect(lines).to_have_count(2)
+    expect(lines.nth(1)).to_contain_text("60.0%")
+    expect(lines.nth(1)).to_contain_text("40.7%–76.6%")
     # The script drew the chart with a whisker per bar.
     expect(page.locator("canvas[data-compare-chart]")).to_have_attribute("data-whiskers", "2")
     assert_accessible(page, "compare templates")
