@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from ledger.console import views
+from ledger.console.views import webhooks as webhook_views  # R23
 
 app_name = "manage"
 
@@ -41,4 +42,16 @@ urlpatterns = [
     path("users/", views.users, name="users"),
     path("users/new/", views.user_create, name="user_create"),
     path("audit/", views.audit, name="audit"),
+    # --- Issue 14 item 2: webhooks (R23) ---
+    path("webhooks/", webhook_views.webhooks, name="webhooks"),
+    path("webhooks/new/", webhook_views.webhook_create, name="webhook_create"),
+    path("webhooks/<int:webhook_id>/", webhook_views.webhook_edit, name="webhook_edit"),
+    path("webhooks/<int:webhook_id>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
+    path("webhooks/<int:webhook_id>/log/", webhook_views.webhook_log, name="webhook_log"),
+    path(
+        "webhooks/deliveries/<int:delivery_id>/redeliver/",
+        webhook_views.webhook_redeliver,
+        name="webhook_redeliver",
+    ),
+    # --- end webhooks ---
 ]

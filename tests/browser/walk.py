@@ -171,6 +171,33 @@ def _csv_mapping(page: Page, data: WalkOrg) -> None:
 # --- end issue 14 item 3
 
 
+# --- issue 14 item 2: webhooks (R23) ---
+HOOK_URL = "https://93.184.215.14/hook"  # public, by IP: nothing to resolve
+
+
+def _webhook(data: WalkOrg) -> int:
+    """An endpoint with one pending delivery (no worker runs in the walk)."""
+    from ledger.models import WebhookEndpoint
+    from ledger.webhooks.endpoints import webhook_endpoint_create
+    from ledger.webhooks.outbox import record_event
+
+    endpoint = WebhookEndpoint.objects.filter(url=HOOK_URL).first()
+    if endpoint is None:
+        endpoint = webhook_endpoint_create(url=HOOK_URL, events=["seat.changed"], actor=None)
+        record_event("seat.changed", {"id": data.seat.pk}, seat_id=data.seat.pk)
+    return endpoint.pk
+
+
+def _webhook_created(page: Page, data: WalkOrg) -> None:
+    page.get_by_label("URL").fill(HOOK_URL + "/new")
+    page.get_by_label("alert.raised").check()
+    page.get_by_role("button", name="Create endpoint").click()
+    expect(page.get_by_role("heading", name="Webhook created")).to_be_visible()
+
+
+# --- end issue 14 item 2
+
+
 def page_user(page: Page) -> str:
     return page.get_by_label("Signed in as").inner_text().strip()
 
@@ -286,6 +313,23 @@ PAGES: list[SitePage] = [
     _console("users", "users", lambda d: reverse("manage:users")),
     _console("user-create", "user_create", lambda d: reverse("manage:user_create")),
     _console("audit", "audit", lambda d: reverse("manage:audit")),
+    # --- issue 14 item 2: webhooks (R23) ---
+    _console("webhooks", "webhooks", lambda d: reverse("manage:webhooks") if _webhook(d) else ""),
+    _console("webhook-create", "webhook_create", lambda d: reverse("manage:webhook_create")),
+    SitePage(
+        "webhook-created",
+        "manage:webhook_create",
+        frozenset({ADMIN}),
+        lambda d: reverse("manage:webhook_create"),
+        prepare=_webhook_created,
+    ),
+    _console(
+        "webhook-edit", "webhook_edit", lambda d: reverse("manage:webhook_edit", args=[_webhook(d)])
+    ),
+    _console(
+        "webhook-log", "webhook_log", lambda d: reverse("manage:webhook_log", args=[_webhook(d)])
+    ),
+    # --- end webhooks ---
     SitePage("not-found", "", SIGNED_IN, lambda d: "/no-such-page/", status=404),
 ]
 
@@ -317,6 +361,8 @@ NOT_PAGES = {
     "manage:member_add": "a form post from the console's team page",
     "manage:member_role": "a form post from the console's team page",
     "manage:member_remove": "a form post from the console's team page",
+    "manage:webhook_delete": "a form post from the webhook's page",  # R23
+    "manage:webhook_redeliver": "a form post from the delivery log",  # R23
     "login": "walked signed out (test_the_login_page_is_accessible)",
     "logout": "a form post",
     "healthz": "JSON for the load balancer",
