@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from ledger.models import Entry, InMail, Notification, Reconciliation
 from ledger.webhooks import events, payloads
-from ledger.webhooks.outbox import record_event
+from ledger.webhooks.outbox import record_event, wanted
 from teams.models import Seat
 
 
 def announce_inmail(type: str, inmail: InMail) -> None:
-    record_event(type, payloads.inmail_data(inmail), seat_id=inmail.seat_id)
+    # Lazy: the InMail's tags are read only when some endpoint wants the event.
+    record_event(type, lambda: payloads.inmail_data(inmail), seat_id=inmail.seat_id)
 
 
 def announce_inmail_closed(inmail_id: int) -> None:
+    # A window closure runs for many InMails at once: read each only if it is announced.
+    if not wanted(events.INMAIL_CLOSED):
+        return
     inmail = InMail.objects.get(pk=inmail_id)
     announce_inmail(events.INMAIL_CLOSED, inmail)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from celery import current_app
@@ -18,21 +19,38 @@ logger = logging.getLogger(__name__)
 DELIVER_WEBHOOKS = "ledger.tasks.deliver_webhooks"
 
 
-def record_event(type: str, data: dict[str, Any], *, seat_id: int | None = None) -> None:
-    """Write the event and a pending delivery for each active endpoint that wants it now.
-
-    Call it inside the transaction of the change: a rollback takes the event with it, and a
-    commit makes it deliverable. Nothing is written when no endpoint wants the event.
-    """
+def _endpoints_wanting(type: str) -> list[WebhookEndpoint]:
     if type not in EVENT_TYPES:
         raise ValueError(f"Unknown webhook event type {type!r}")
-    endpoints = [
+    return [
         endpoint
         for endpoint in _active_endpoints()
         if type in endpoint.events and (endpoint.kind != "slack" or type in SLACK_EVENT_TYPES)
     ]
+
+
+def wanted(type: str) -> bool:
+    """Whether any active endpoint wants this event: a caller skips reading its data if not."""
+    return bool(_endpoints_wanting(type))
+
+
+def record_event(
+    type: str,
+    data: dict[str, Any] | Callable[[], dict[str, Any]],
+    *,
+    seat_id: int | None = None,
+) -> None:
+    """Write the event and a pending delivery for each active endpoint that wants it now.
+
+    Call it inside the transaction of the change: a rollback takes the event with it, and a
+    commit makes it deliverable. Nothing is written, and a callable `data` is not even called,
+    when no endpoint wants the event.
+    """
+    endpoints = _endpoints_wanting(type)
     if not endpoints:
         return
+    if callable(data):
+        data = data()
     now = timezone.now()
     with transaction.atomic():
         event = WebhookEvent.objects.create(type=type, seat_id=seat_id, created_at=now, data=data)

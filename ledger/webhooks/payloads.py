@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from ledger.models import Entry, InMail, Reconciliation
+from ledger.models import Entry, InMail, InMailTag, Reconciliation
 from teams.models import Seat
 
 
@@ -34,6 +34,9 @@ def inmail_data(inmail: InMail) -> dict[str, Any]:
         "refunded": inmail.refunded,
         "reminder_at": _iso(inmail.reminder_at),
         "sender": inmail.sender_id,
+        # R22, as the API answers them: tags lower-case, alphabetically.
+        "template": inmail.template,
+        "tags": sorted(InMailTag.objects.filter(inmail=inmail).values_list("tag", flat=True)),
     }
 
 

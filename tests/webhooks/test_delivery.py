@@ -57,6 +57,8 @@ def test_a_send_is_delivered_signed_with_the_api_shape(
             "refunded": False,
             "reminder_at": None,
             "sender": seat.holder_id,
+            "template": "",
+            "tags": [],
         },
     }
     now = int(utc(2026, 3, 2, 9).timestamp())
