@@ -193,7 +193,9 @@ def numbers(row: ResponseRateRow) -> tuple[object, ...]:
     )
 
 
-def rates(rows: list[ResponseRateRow]) -> list[tuple[str | int, int, int, int, float | None]]:
+def rates(
+    rows: list[ResponseRateRow],
+) -> list[tuple[str | int | None, int, int, int, float | None]]:
     """(key, sent, answered_30d, rate base, response rate) per row."""
     return [(r.key, r.sent, r.answered_30d, r.rate_base, r.response_rate) for r in rows]
 
