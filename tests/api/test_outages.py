@@ -27,6 +27,7 @@ import redis
 from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from kombu import pools as kombu_pools
 from rest_framework.test import APIClient
 
 from inmail_site import cache as fail_open
@@ -113,7 +114,10 @@ def own_redis(settings: Any) -> Iterator[RedisServer]:
 
 
 def _forget_broker_connections() -> None:
-    celery_app.pool.force_close_all()
+    # kombu keeps connection pools in a process-wide registry keyed by the broker URL: closing
+    # the app's pool alone would leave a closed pool there for the next test in this process
+    # to publish into ("Acquire on closed pool"). reset() closes and forgets them all.
+    kombu_pools.reset()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 

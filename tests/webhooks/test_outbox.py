@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import transaction
+from kombu import pools as kombu_pools
 
 from inmail_site.celery import app as celery_app
 from ledger.exceptions import LedgerValidationError
@@ -24,6 +25,7 @@ START = datetime(2026, 3, 2, 9, 0)
 
 
 def _forget_broker_connections() -> None:
+    kombu_pools.reset()  # the process-wide pools too (see tests/api/test_outages.py)
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
@@ -51,6 +53,7 @@ def eager(settings: Any) -> Iterator[None]:
     settings.LEDGER_PUBLISH_TASKS = True
     saved = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
+    _forget_broker_connections()
     yield
     celery_app.conf.task_always_eager = saved
 
