@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 from ledger.notifications.alerts import alerts_raise
 from ledger.selectors import ledger_discrepancies
 from ledger.services import idempotency_records_purge, ledger_tick
+from ledger.webhooks.delivery import deliver_due
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,5 @@ def purge_idempotency_keys() -> int:
 @shared_task(name="ledger.tasks.deliver_webhooks", acks_late=True, ignore_result=True)
 def deliver_webhooks() -> dict[str, int]:
     """Deliver every webhook delivery due; published after each change, and run by beat."""
-    from ledger.webhooks.delivery import deliver_due
-
     report = deliver_due()
     return {"delivered": report.delivered, "retrying": report.retrying, "failed": report.failed}

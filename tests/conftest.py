@@ -15,7 +15,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
+from inmail_site.celery import app as celery_app
 from teams.models import Role, Team, User
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
@@ -205,3 +207,34 @@ def plain_static_storage(settings: Any, tmp_path: Path) -> None:
 def _no_task_publishing(settings: Any) -> None:
     """Services publish follow-up tasks after commit; tests that want that turn it back on."""
     settings.LEDGER_PUBLISH_TASKS = False
+
+
+def forget_broker_connections() -> None:
+    """Make the Celery app connect afresh to whatever broker its settings name now.
+
+    The app keeps its connection and producer pools for the broker it first talked to, and
+    kombu keeps connection pools in a process-wide registry keyed by the broker URL: a test
+    that closed one and left it there would have a later test in this process publish into a
+    closed pool ("Acquire on closed pool"). kombu's reset() closes and forgets them all.
+    """
+    kombu_pools.reset()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_down(settings: Any) -> Iterator[None]:
+    """Publishing on, and the app's broker a Redis port nothing listens on."""
+    settings.LEDGER_PUBLISH_TASKS = True
+    conf = celery_app.conf
+    saved = (conf.broker_url, conf.broker_transport_options)
+    conf.broker_url = "redis://127.0.0.1:1/0"
+    conf.broker_transport_options = {
+        "socket_connect_timeout": 1,
+        "socket_timeout": 2,
+        "max_retries": 0,
+    }
+    forget_broker_connections()
+    yield
+    conf.broker_url, conf.broker_transport_options = saved
+    forget_broker_connections()

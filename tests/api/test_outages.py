@@ -27,7 +27,6 @@ import redis
 from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import reverse
-from kombu import pools as kombu_pools
 from rest_framework.test import APIClient
 
 from inmail_site import cache as fail_open
@@ -36,6 +35,7 @@ from inmail_site.errors import database_unavailable
 from ledger.models import InMail
 from ledger.selectors import seat_balance
 from tests.api.conftest import PASSWORD, World, inmail_body
+from tests.conftest import forget_broker_connections
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,22 +104,13 @@ def own_redis(settings: Any) -> Iterator[RedisServer]:
     previous = celery_app.conf.broker_url, celery_app.conf.task_always_eager
     celery_app.conf.broker_url = server.url
     celery_app.conf.task_always_eager = False
-    _forget_broker_connections()
+    forget_broker_connections()
     fail_open.breaker.__init__()  # type: ignore[misc]
     yield server
     server.stop()
     celery_app.conf.broker_url, celery_app.conf.task_always_eager = previous
-    _forget_broker_connections()
+    forget_broker_connections()
     fail_open.breaker.__init__()  # type: ignore[misc]
-
-
-def _forget_broker_connections() -> None:
-    # kombu keeps connection pools in a process-wide registry keyed by the broker URL: closing
-    # the app's pool alone would leave a closed pool there for the next test in this process
-    # to publish into ("Acquire on closed pool"). reset() closes and forgets them all.
-    kombu_pools.reset()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 def timed(call: Any) -> tuple[Any, float]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from io import StringIO
@@ -483,30 +483,6 @@ def test_two_tick_jobs_at_once_apply_and_report_each_refresh_reminder_and_closur
 # --------------------------------------------------------------------------------------------
 # Enqueuing never blocks or fails a request when the broker is down
 # --------------------------------------------------------------------------------------------
-
-
-def _forget_broker_connections() -> None:
-    # The app keeps its connection and producer pools for the broker it first talked to.
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker_down(settings: Any) -> Iterator[None]:
-    """Publishing on, and the app's broker a Redis port nothing listens on."""
-    settings.LEDGER_PUBLISH_TASKS = True
-    conf = celery_app.conf
-    saved = (conf.broker_url, conf.broker_transport_options)
-    conf.broker_url = "redis://127.0.0.1:1/0"
-    conf.broker_transport_options = {
-        "socket_connect_timeout": 1,
-        "socket_timeout": 2,
-        "max_retries": 0,
-    }
-    _forget_broker_connections()
-    yield
-    conf.broker_url, conf.broker_transport_options = saved
-    _forget_broker_connections()
 
 
 @pytest.mark.django_db

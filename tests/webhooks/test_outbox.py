@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import transaction
-from kombu import pools as kombu_pools
 
 from inmail_site.celery import app as celery_app
 from ledger.exceptions import LedgerValidationError
@@ -18,34 +17,11 @@ from ledger.models import WebhookDelivery, WebhookEvent
 from ledger.tasks import deliver_webhooks
 from ledger.webhooks.endpoints import webhook_endpoint_create
 from ledger.webhooks.hosts import UnsafeURL, check_url
+from tests.conftest import forget_broker_connections
 from tests.ledger.helpers import seat_on, send
 from tests.webhooks.receiver import Receiver
 
 START = datetime(2026, 3, 2, 9, 0)
-
-
-def _forget_broker_connections() -> None:
-    kombu_pools.reset()  # the process-wide pools too (see tests/api/test_outages.py)
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker_down(settings: Any) -> Iterator[None]:
-    """Publishing on, and the app's broker a Redis port nothing listens on (as test_jobs)."""
-    settings.LEDGER_PUBLISH_TASKS = True
-    conf = celery_app.conf
-    saved = (conf.broker_url, conf.broker_transport_options)
-    conf.broker_url = "redis://127.0.0.1:1/0"
-    conf.broker_transport_options = {
-        "socket_connect_timeout": 1,
-        "socket_timeout": 2,
-        "max_retries": 0,
-    }
-    _forget_broker_connections()
-    yield
-    conf.broker_url, conf.broker_transport_options = saved
-    _forget_broker_connections()
 
 
 @pytest.fixture
@@ -53,7 +29,7 @@ def eager(settings: Any) -> Iterator[None]:
     settings.LEDGER_PUBLISH_TASKS = True
     saved = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
-    _forget_broker_connections()
+    forget_broker_connections()
     yield
     celery_app.conf.task_always_eager = saved
 
