@@ -54,8 +54,25 @@ def _load_axe(page: Page) -> None:
         assert loaded == axe_version(), f"axe-core {axe_version()} did not load (got {loaded!r})"
 
 
+# Until htmx has swapped and settled and CSS transitions have ended, colours are in between
+# (a fading row measures as low contrast): axe reads the page only once it is still.
+_SETTLE = """async () => {
+    const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    const busy = () => document.querySelector(
+        ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added");
+    for (let i = 0; i < 100 && busy(); i++) await sleep(50);
+    const finite = document.getAnimations().filter(
+        (a) => a.effect && a.effect.getTiming().iterations !== Infinity);
+    await Promise.race([
+        Promise.all(finite.map((a) => a.finished.catch(() => null))),
+        sleep(3000),
+    ]);
+}"""
+
+
 def axe_violations(page: Page) -> list[Violation]:
-    """Every axe violation on the page as it is now."""
+    """Every axe violation on the page once it is still."""
+    page.evaluate(_SETTLE)
     _load_axe(page)
     found: list[dict[str, Any]] = page.evaluate(
         """async (tags) => {
