@@ -126,6 +126,11 @@ _ERROR_PAGES = {
     400: ("400.html", "Bad request", "The request couldn't be read, so nothing was changed."),
     403: ("403.html", "Not allowed", "Your account may not do this, so nothing was changed."),
     404: ("404.html", "Page not found", "There is nothing here that you can see."),
+    405: (
+        "405.html",
+        "Not available this way",
+        "This address only takes a form sent from its page; nothing was changed.",
+    ),
 }
 
 
@@ -139,6 +144,27 @@ def _error_page(request: HttpRequest, status: int) -> HttpResponse:
     except Exception:  # any failure to render: the plain page still answers
         logger.exception("The %s page could not be rendered; answering the plain one", status)
         return HttpResponse(_plain_page(title, sentence), status=status)
+
+
+class MethodNotAllowedPageMiddleware:
+    """Gives a page's bare 405 the 405 page.
+
+    `require_POST` and its kin answer a wrong method with an empty body, which a browser shows
+    as a blank page; a person who opened a form's address directly gets the page with the
+    navigation instead. The `Allow` header is kept. The API's 405s are DRF's JSON and pass.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or is_api(request) or response.content:
+            return response
+        page = _error_page(request, 405)
+        if response.has_header("Allow"):
+            page["Allow"] = response["Allow"]
+        return page
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -1,4 +1,4 @@
-"""The 400, 403, 404 and 500 pages: styled, with the navigation where it can be had, JSON
+"""The 400, 403, 404, 405 and 500 pages: styled, with the navigation where it can be had, JSON
 under /api/, and never failing in turn."""
 
 from __future__ import annotations
@@ -70,6 +70,31 @@ def test_a_404_under_the_api_stays_json(client: Client, org: Org) -> None:
 
     assert answer.status_code == 404
     assert answer.json() == {"detail": "Not found."}
+
+
+def test_a_page_405_is_the_styled_page_with_the_navigation_and_allow(
+    client: Client, org: Org
+) -> None:
+    client.force_login(org.recruiter)
+
+    answer = client.get(reverse("csv:import"))
+
+    html = answer.content.decode()
+    assert answer.status_code == 405
+    assert answer["Allow"] == "POST"
+    assert "<h1>Not available this way</h1>" in html
+    assert "changes nothing" in html
+    assert "pico.min.css" in html
+    assert str(org.recruiter) in _nav(html)
+
+
+def test_an_api_405_stays_drfs_json(client: Client, org: Org) -> None:
+    client.force_login(org.recruiter)
+
+    answer = client.delete("/api/v1/inmails/")
+
+    assert answer.status_code == 405
+    assert answer.json() == {"detail": 'Method "DELETE" not allowed.'}
 
 
 def test_the_403_page_keeps_the_navigation(org: Org) -> None:
