@@ -13,6 +13,7 @@ from django.utils import timezone
 from ledger.models import Notification, NotificationPreference
 from ledger.notifications.selectors import repeats_of, up_to
 from teams.models import PersonalSettings, User
+from teams.services import audit_record
 
 
 def notification_mark_read(*, user: User, notification: Notification) -> int:
@@ -46,6 +47,9 @@ def notification_preferences_update(
     `more_thresholds` and `pool_thresholds` (lists of whole credits), when given, are the
     person's further low-balance thresholds for their seats and for the pools they lead
     (issue 14, item 4), kept in `teams.PersonalSettings`.
+
+    What really changed is audited (`notification_preferences.update`), so an admin can tell
+    when someone turned an alert off or moved a threshold.
     """
     values = dict(values)
     personal = {
@@ -56,7 +60,29 @@ def notification_preferences_update(
         )
         if name in values
     }
+    before = NotificationPreference.objects.filter(user=user).first() or NotificationPreference(
+        user=user
+    )
+    old = {field: getattr(before, field) for field in values}
     preference, _ = NotificationPreference.objects.update_or_create(user=user, defaults=values)
+    changes = {
+        field: (old[field], getattr(preference, field))
+        for field in values
+        if old[field] != getattr(preference, field)
+    }
     if personal:
+        settings_before = PersonalSettings.objects.filter(user=user).first() or PersonalSettings(
+            user=user
+        )
+        old_personal = {field: getattr(settings_before, field) for field in personal}
         PersonalSettings.objects.update_or_create(user=user, defaults=personal)
+        changes |= {
+            field: (old_personal[field], new)
+            for field, new in personal.items()
+            if list(old_personal[field] or []) != new
+        }
+    if changes:
+        audit_record(
+            actor=user, action="notification_preferences.update", obj=preference, changes=changes
+        )
     return preference

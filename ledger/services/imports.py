@@ -34,6 +34,7 @@ from ledger.services.reassign import seat_holding_history
 from ledger.services.tags import _save_tags
 from teams.models import PersonalSettings, Seat, User
 from teams.selectors import seats_visible_to
+from teams.services import audit_record
 
 # --------------------------------------------------------------------------------------------
 # Import (analytics only)
@@ -331,9 +332,17 @@ def import_mapping_save(*, user: User, name: str, mapping: dict[str, object]) ->
                 "save_as",
                 f"You have {SAVED_MAPPINGS_MAX} saved mappings already; reuse one of their names.",
             )
+        previous = saved.get(name)
         saved[name] = mapping
         settings.csv_mappings = saved
         settings.save(update_fields=["csv_mappings"])
+        if previous != mapping:
+            audit_record(
+                actor=user,
+                action="csv_mapping.save",
+                obj=settings,
+                changes={name: (previous, mapping)},
+            )
     return sorted(saved)
 
 

@@ -23,7 +23,7 @@ from ledger.web.csv_io.mapping import (
     parse_date,
 )
 from ledger.web.csv_views import SESSION_KEY
-from teams.models import PersonalSettings, User
+from teams.models import AuditEvent, PersonalSettings, User
 from tests.conftest import Org
 from tests.csv.conftest import Seats
 
@@ -285,6 +285,9 @@ def test_a_mapping_saved_by_name_is_offered_next_time(
     assert list(saved) == ["CRM export"]
     assert saved["CRM export"]["columns"]["recipient"] == "Profile URL"
     assert saved["CRM export"]["status_values"] == {"Accepted": "accepted"}
+    audit = AuditEvent.objects.get(action="csv_mapping.save")
+    assert (audit.actor, list(audit.changes)) == (org.recruiter, ["CRM export"])
+    assert audit.changes["CRM export"][0] is None
 
     client.post(reverse("csv:import_discard"))
     upload(

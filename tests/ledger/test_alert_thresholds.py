@@ -13,7 +13,7 @@ from django.urls import reverse
 from ledger.models import Account, AccountKind, AlertKind, Notification, NotificationPreference
 from ledger.notifications.alerts import alerts_raise, low_balance_crossed
 from ledger.services import pool_transfer
-from teams.models import PersonalSettings, Role, Seat, Team, User
+from teams.models import AuditEvent, PersonalSettings, Role, Seat, Team, User
 from tests.factories import MembershipFactory
 from tests.ledger.helpers import SYSTEM, new_team, person, seat_on, send, utc
 
@@ -182,6 +182,13 @@ def test_the_page_saves_several_thresholds_highest_first(client: Client, team: T
     html = client.get(reverse("notifications:preferences")).content.decode()
     assert 'name="more_thresholds" value="20, 0"' in html
     assert 'name="pool_thresholds" value="50, 10"' in html
+    audit = AuditEvent.objects.get(action="notification_preferences.update")
+    assert audit.actor == lead
+    assert audit.changes["low_balance_thresholds"] == [[], [20, 0]]
+    assert audit.changes["pool_thresholds"] == [[], [50, 10]]
+    # Saving the same again changes nothing and audits nothing.
+    assert _post(client, more_thresholds="20, 0", pool_thresholds="50, 10") == ""
+    assert AuditEvent.objects.filter(action="notification_preferences.update").count() == 1
 
 
 @pytest.mark.parametrize("text", ["20, ten", "-1", "10001", "1, 2, 3, 4, 5, 6", "2.5"])
@@ -194,6 +201,7 @@ def test_bad_thresholds_are_a_form_error_and_save_nothing(
     assert "Give up to 5 whole numbers of credits from 0 to 10,000" in html
     assert not PersonalSettings.objects.filter(user=lead).exists()
     assert not NotificationPreference.objects.filter(user=lead).exists()
+    assert not AuditEvent.objects.filter(actor=lead).exists()
 
 
 def test_only_leads_see_or_can_set_pool_thresholds(client: Client, team: Team) -> None:
