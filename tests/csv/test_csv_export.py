@@ -9,12 +9,13 @@ import pytest
 from time_machine import TimeMachineFixture
 
 from ledger.models import Account, Entry, InMail, InMailStatus
-from ledger.services import Cause, inmail_record_response
+from ledger.services import Cause, inmail_record_response, seat_reassign
 from ledger.web import csv_io
 from ledger.web.csv_io import ExportFilters, export_inmails
 from tests.conftest import Org
 from tests.csv.conftest import NOW, Seats
 from tests.csv.helpers import entry_rows, inmail_rows, send
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +52,22 @@ def test_a_person_without_seats_exports_only_the_header(org: Org, seats: Seats) 
     assert "".join(export_inmails(org.nobody, ExportFilters())).strip() == (
         "\ufeff" + ",".join(csv_io.INMAIL_COLUMNS)
     )
+
+
+def test_the_holder_column_is_who_sent_it_even_after_a_reassignment(
+    time_machine: TimeMachineFixture, org: Org, seats: Seats
+) -> None:
+    before = send(seats.recruiter, "linkedin.com/in/ada")
+    successor = UserFactory.create(username="successor")
+    time_machine.shift(timedelta(hours=1))
+    seat_reassign(seat=seats.recruiter, holder=successor, cause=Cause(org.admin, "test"))
+    seats.recruiter.refresh_from_db()
+    time_machine.shift(timedelta(hours=1))
+    after = send(seats.recruiter, "linkedin.com/in/bob")
+
+    rows = {row["id"]: row["holder"] for row in inmail_rows(org.admin)}
+
+    assert rows == {str(before.pk): "recruiter", str(after.pk): "successor"}
 
 
 def test_admin_exports_every_inmail(org: Org, seats: Seats) -> None:

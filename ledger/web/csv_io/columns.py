@@ -5,7 +5,7 @@ from __future__ import annotations
 INMAIL_COLUMNS = (
     "id",
     "seat",
-    "holder",
+    "holder",  # the InMail's sender: who held the seat when it was sent (R19)
     "team",
     "recipient",
     "subject",

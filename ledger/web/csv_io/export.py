@@ -125,7 +125,6 @@ def inmails_for_export(user: User, filters: ExportFilters) -> QuerySet[InMail]:
         inmails = inmails.filter(status=filters.status)
     return (
         inmails.filter(_time_range("sent_at", filters))
-        .select_related("seat__holder", "seat__team")
         .order_by("sent_at", "id")
     )
 
@@ -155,7 +154,9 @@ def entries_for_export(user: User, filters: ExportFilters) -> QuerySet[Entry]:
 INMAIL_VALUES = (
     "pk",
     "seat_id",
-    "seat__holder__username",
+    # `holder` is whoever held the seat when the InMail was sent (its sender, R19), so an
+    # export of a reassigned seat imports back to the same seat and sender.
+    "sender__username",
     "seat__team__name",
     "recipient",
     "subject",
