@@ -123,10 +123,7 @@ def inmails_for_export(user: User, filters: ExportFilters) -> QuerySet[InMail]:
         inmails = inmails.filter(seat__team=filters.team)
     if filters.status:
         inmails = inmails.filter(status=filters.status)
-    return (
-        inmails.filter(_time_range("sent_at", filters))
-        .order_by("sent_at", "id")
-    )
+    return inmails.filter(_time_range("sent_at", filters)).order_by("sent_at", "id")
 
 
 def entries_for_export(user: User, filters: ExportFilters) -> QuerySet[Entry]:
