@@ -294,7 +294,9 @@ def import_commit(request: HttpRequest) -> HttpResponse:
     if not preview.can_commit:
         return _preview_page(request, preview, digest, name, status=400)
     try:
-        imported = inmails_import(user=user, rows=preview.rows, cause=Cause(user, "csv_import"))
+        imported = inmails_import(
+            user=user, rows=preview.checked or preview.rows, cause=Cause(user, "csv_import")
+        )
     except ImportRejected as rejected:
         preview.problems = rejected.problems
         return _preview_page(request, preview, digest, name, status=409)

@@ -21,9 +21,10 @@ from django.utils import timezone
 from ledger import schedule
 from ledger.models import InMailStatus
 from ledger.services import (
+    CheckedImport,
     HistoricInMail,
     ImportProblem,
-    inmail_import_problems,
+    inmail_import_check,
 )
 from ledger.web.csv_io.mapping import (
     ColumnMapping,
@@ -233,6 +234,8 @@ class ImportPreview:
     total: int
     ignored_columns: list[str] = field(default_factory=list)
     now: datetime = field(default_factory=timezone.now)
+    # The rows checked once, handed to `inmails_import` so the commit doesn't check them again.
+    checked: CheckedImport | None = None
 
     @property
     def can_commit(self) -> bool:
@@ -452,7 +455,8 @@ def preview_import(
         problems.extend(row_problems)
         if row is not None:
             rows.append(row)
-    problems.extend(inmail_import_problems(user=user, rows=rows, now=now))
+    checked = inmail_import_check(user=user, rows=rows, now=now)
+    problems.extend(checked.problems)
     problems.sort(key=lambda problem: problem.line)
     if not table.records:
         problems.append(ImportProblem(0, "file", "The file has a header but no rows."))
@@ -462,4 +466,5 @@ def preview_import(
         total=len(table.records),
         ignored_columns=table.ignored_columns,
         now=now,
+        checked=checked,
     )
