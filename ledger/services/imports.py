@@ -18,6 +18,8 @@ from ledger.exceptions import (
 from ledger.models import (
     RESPONSE_STATUSES,
     Account,
+    ImportJob,
+    ImportJobStatus,
     InMail,
     InMailStatus,
     InMailTag,
@@ -511,3 +513,152 @@ def import_mappings_saved(user: User) -> dict[str, object]:
     settings = PersonalSettings.objects.filter(user=user).first()
     saved = settings.csv_mappings if settings is not None else {}
     return dict(saved) if isinstance(saved, dict) else {}
+
+
+# --- issue 14 item 3: large imports as jobs a worker runs (ImportJob) -------------------------
+
+IMPORT_JOB_PROBLEMS_KEPT = 200
+
+
+def import_job_create(*, user: User, name: str, text: str, digest: str) -> ImportJob:
+    """Keep an uploaded file too large for the page's own check until a worker checks it."""
+    now = timezone.now()
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            created_by=user,
+            name=name[:255],
+            content=text,
+            digest=digest,
+            created_at=now,
+            updated_at=now,
+        )
+        audit_record(
+            actor=user,
+            action="import_job.create",
+            obj=job,
+            changes={"name": (None, job.name), "bytes": (None, len(text.encode()))},
+        )
+    return job
+
+
+def _job_move(job: ImportJob, to: str, *, source: Iterable[str], **values: object) -> bool:
+    """Move the job to status `to` if it is still in one of `source`: one conditional UPDATE,
+    so of two workers (or a worker and a second click) only one takes the step."""
+    now = timezone.now()
+    moved = ImportJob.objects.filter(pk=job.pk, status__in=list(source)).update(
+        status=to, updated_at=now, **values
+    )
+    if moved:
+        job.refresh_from_db()
+    return bool(moved)
+
+
+def import_job_queue_check(*, job: ImportJob, mapping: dict[str, object] | None) -> bool:
+    """The file's columns are read as `mapping` says (None: ours); a worker may check it."""
+    return _job_move(
+        job, ImportJobStatus.QUEUED, source=[ImportJobStatus.UPLOADED], mapping=mapping
+    )
+
+
+def import_job_start_check(*, job: ImportJob) -> bool:
+    return _job_move(job, ImportJobStatus.CHECKING, source=[ImportJobStatus.QUEUED])
+
+
+def import_job_checked(
+    *,
+    job: ImportJob,
+    rows_total: int,
+    problems: list[ImportProblem],
+    sample: list[dict[str, object]],
+) -> bool:
+    """Record the check: ready to import when no row has a problem, else failed (nothing of a
+    file with a problem is imported)."""
+    return _job_move(
+        job,
+        ImportJobStatus.FAILED if problems else ImportJobStatus.CHECKED,
+        source=[ImportJobStatus.CHECKING],
+        rows_total=rows_total,
+        problems=_kept(problems),
+        problems_total=len(problems),
+        sample=sample,
+        finished_at=timezone.now() if problems else None,
+    )
+
+
+def import_job_queue_commit(*, job: ImportJob, user: User) -> bool:
+    """The person confirmed the checked file: a worker may import it."""
+    with transaction.atomic():
+        moved = _job_move(job, ImportJobStatus.COMMITTING, source=[ImportJobStatus.CHECKED])
+        if moved:
+            audit_record(
+                actor=user,
+                action="import_job.commit",
+                obj=job,
+                changes={"status": (ImportJobStatus.CHECKED, ImportJobStatus.COMMITTING)},
+            )
+    return moved
+
+
+def import_job_commit(*, job: ImportJob, rows: list[HistoricInMail] | CheckedImport) -> int:
+    """Import the job's rows, all or nothing, and mark it done in the same transaction: a worker
+    that dies half-way leaves it committing with nothing imported, and running it again is safe.
+    `ImportRejected` leaves the ledger as it was (the caller records why with
+    `import_job_fail`)."""
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if locked.status != ImportJobStatus.COMMITTING:
+            return 0
+        count = inmails_import(
+            user=locked.created_by, rows=rows, cause=Cause(locked.created_by, "csv_import_job")
+        )
+        now = timezone.now()
+        _job_move(
+            job,
+            ImportJobStatus.DONE,
+            source=[ImportJobStatus.COMMITTING],
+            rows_imported=count,
+            content="",
+            finished_at=now,
+        )
+    return count
+
+
+def import_job_fail(
+    *, job: ImportJob, message: str = "", problems: list[ImportProblem] | None = None
+) -> bool:
+    """The job stops without importing anything, saying why."""
+    problems = problems or []
+    return _job_move(
+        job,
+        ImportJobStatus.FAILED,
+        source=[
+            ImportJobStatus.UPLOADED,
+            ImportJobStatus.QUEUED,
+            ImportJobStatus.CHECKING,
+            ImportJobStatus.CHECKED,
+            ImportJobStatus.COMMITTING,
+        ],
+        message=message,
+        problems=_kept(problems),
+        problems_total=len(problems),
+        finished_at=timezone.now(),
+    )
+
+
+def import_job_discard(*, job: ImportJob) -> bool:
+    """The person dropped the file before importing it: its text is forgotten."""
+    return _job_move(
+        job,
+        ImportJobStatus.FAILED,
+        source=[ImportJobStatus.UPLOADED, ImportJobStatus.CHECKED, ImportJobStatus.FAILED],
+        content="",
+        message=job.message or "Discarded; nothing was imported.",
+        finished_at=job.finished_at or timezone.now(),
+    )
+
+
+def _kept(problems: list[ImportProblem]) -> list[dict[str, object]]:
+    return [
+        {"line": p.line, "column": p.column, "message": p.message}
+        for p in problems[:IMPORT_JOB_PROBLEMS_KEPT]
+    ]

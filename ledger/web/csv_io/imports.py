@@ -63,9 +63,13 @@ OPTIONAL_COLUMNS = (
 COLUMN_ALIASES = {"seat_id": "seat", "holder_username": "holder", "username": "holder"}
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "f", ""})
-TOO_LARGE = (
-    f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB; split it into smaller files."
-)
+
+
+def too_large(max_bytes: int) -> str:
+    return f"The file is larger than {max_bytes // (1024 * 1024)} MB; split it into smaller files."
+
+
+TOO_LARGE = too_large(IMPORT_MAX_BYTES)
 INSTANT_HINT = "Use a date like 2024-03-01, or a date and time like 2024-03-01T09:30:00+01:00."
 
 
@@ -77,10 +81,10 @@ class ImportFileError(Exception):
         self.message = message
 
 
-def decode_upload(raw: bytes) -> str:
+def decode_upload(raw: bytes, max_bytes: int = IMPORT_MAX_BYTES) -> str:
     """The file's text, or an `ImportFileError` that says what to do instead."""
-    if len(raw) > IMPORT_MAX_BYTES:
-        raise ImportFileError(TOO_LARGE)
+    if len(raw) > max_bytes:
+        raise ImportFileError(too_large(max_bytes))
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ImportFileError(
             "The file is UTF-16 text; save it as “CSV UTF-8 (comma delimited)” and upload it again."
