@@ -68,13 +68,17 @@ class HistoricInMail:
     template: str = ""
     tags: tuple[str, ...] = ()
 
-    def outcome(self, now: datetime) -> tuple[str, datetime | None]:
+    def outcome(
+        self, now: datetime, deadline: datetime | None = None
+    ) -> tuple[str, datetime | None]:
         """The status and closing instant it is stored with.
 
         A pending InMail whose 90-day window has already ended is closed as `no_response` at
-        the window's end, as the closing job would do on its next run (R10, R17).
+        the window's end (`deadline`, computed here unless given), as the closing job would do
+        on its next run (R10, R17).
         """
-        deadline = schedule.add_days(self.sent_at, RESPONSE_WINDOW_DAYS)
+        if deadline is None:
+            deadline = schedule.add_days(self.sent_at, RESPONSE_WINDOW_DAYS)
         if self.status == InMailStatus.PENDING:
             return (InMailStatus.NO_RESPONSE, deadline) if deadline <= now else (self.status, None)
         if self.status == InMailStatus.NO_RESPONSE:
@@ -123,6 +127,11 @@ class _ReadyInMail:
     key: str
     template: str
     tags: tuple[str, ...]
+    # The end of its 90-day response window, computed once (the check and the insert use it).
+    deadline: datetime
+
+    def outcome(self, now: datetime) -> tuple[str, datetime | None]:
+        return self.row.outcome(now, self.deadline)
 
 
 def _historic_problems(
@@ -156,6 +165,7 @@ def _historic_problems(
     if row.sent_at > now:
         problems.append(ImportProblem(row.line, "sent_at", "It is in the future."))
         return problems, None
+    deadline = schedule.add_days(row.sent_at, RESPONSE_WINDOW_DAYS)
     if row.status not in _INMAIL_STATUSES:
         problems.append(ImportProblem(row.line, "status", f"Unknown status {row.status!r}."))
     elif row.status in RESPONSE_STATUSES:
@@ -180,10 +190,7 @@ def _historic_problems(
                 "or give the status accepted, declined or replied.",
             )
         )
-    elif (
-        row.status == InMailStatus.NO_RESPONSE
-        and schedule.add_days(row.sent_at, RESPONSE_WINDOW_DAYS) > now
-    ):
+    elif row.status == InMailStatus.NO_RESPONSE and deadline > now:
         problems.append(
             ImportProblem(
                 row.line,
@@ -194,7 +201,7 @@ def _historic_problems(
         )
     if problems or key is None:
         return problems, None
-    return [], _ReadyInMail(row, recipient, key, template, tags)
+    return [], _ReadyInMail(row, recipient, key, template, tags, deadline)
 
 
 @dataclass(frozen=True)
@@ -272,8 +279,10 @@ def _recorded_problems(ready: list[_ReadyInMail], now: datetime) -> list[ImportP
         "pk", "seat_id", "recipient_key", "sent_at", "status"
     ).iterator(chunk_size=5000):
         recorded[(seat_id, key, sent_at)] = pk
-        window_open = schedule.add_days(sent_at, RESPONSE_WINDOW_DAYS) > now
-        if status == InMailStatus.PENDING and window_open:
+        if (
+            status == InMailStatus.PENDING
+            and schedule.add_days(sent_at, RESPONSE_WINDOW_DAYS) > now
+        ):
             pending[(seat_id, key)] = pk
     problems: list[ImportProblem] = []
     pending_in_file: dict[tuple[int, str], int] = {}
@@ -285,7 +294,7 @@ def _recorded_problems(ready: list[_ReadyInMail], now: datetime) -> list[ImportP
                 ImportProblem(row.line, "row", f"Already recorded as InMail #{recorded[same]}.")
             )
             continue
-        if row.outcome(now)[0] != InMailStatus.PENDING:
+        if checked.outcome(now)[0] != InMailStatus.PENDING:
             continue
         pair = (row.seat.pk, checked.key)
         if pair in pending:
@@ -425,7 +434,7 @@ def _store(
         row = checked.row
         seat_id = row.seat.pk
         counts[seat_id] = counts.get(seat_id, 0) + 1
-        status, closed_at = row.outcome(now)
+        status, closed_at = checked.outcome(now)
         values.append(
             (
                 seat_id,
