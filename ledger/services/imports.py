@@ -44,7 +44,7 @@ from teams.services import audit_record
 # Import (analytics only)
 # --------------------------------------------------------------------------------------------
 
-IMPORT_MAX_ROWS = 100_000  # issue 14; the page takes fewer (ledger.web.csv_io.IMPORT_MAX_ROWS)
+IMPORT_MAX_ROWS = 100_000  # issue 14; the page's own requests take fewer, a job this many
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ The import keeps the uploaded text in the session between the preview and the co
 sessions live in the database, and the file is at most `IMPORT_MAX_BYTES`), so nothing the
 browser sends back is trusted: the commit form only names the digest of the file it previewed,
 and a file replaced in another tab meanwhile is refused rather than imported unseen. The commit
-reads and checks the file again, and the service checks the rows once more under lock.
+reads and checks the file again, and the service checks again under lock only what a send can
+change meanwhile. A file over the page's limits is kept in an import job instead, which a worker
+checks and imports (`ledger.web.csv_io.jobs`, its page in `ledger.web.csv_jobs`).
 """
 
 from __future__ import annotations

@@ -35,9 +35,10 @@ from teams.models import Seat, User
 from teams.selectors import seats_visible_to, user_can_act_on_seat
 
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
-# Rows a file uploaded through the page may hold: its commit must finish within the web server's
-# request timeout (30 s, deploy/). The service itself takes up to
-# `ledger.services.IMPORT_MAX_ROWS` (100,000, bench/import_cost.py), passed as `max_rows`.
+# Rows (and bytes, above) a file may hold to be checked and imported within the page's own
+# requests (the web server's 30 s timeout, deploy/). A larger one, up to
+# `ledger.services.IMPORT_MAX_ROWS` (100,000, bench/import_cost.py) rows, goes to a worker as
+# an import job (`ledger.web.csv_io.jobs`), which passes that limit as `max_rows`.
 IMPORT_MAX_ROWS = 20_000
 # Ids are 64-bit; a larger number can't name anything and some databases refuse it.
 MAX_ID = 2**63 - 1
