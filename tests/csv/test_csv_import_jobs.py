@@ -19,8 +19,10 @@ from django.urls import reverse
 from inmail_site.celery import app as celery_app
 from ledger.models import Entry, ImportJob, InMail
 from ledger.selectors import ledger_discrepancies
-from ledger.services import Cause, inmail_send
+from ledger.services import Cause, ImportRejected, inmail_send, inmails_import
+from ledger.services import imports as imports_service
 from ledger.web import csv_views
+from ledger.web.csv_io import preview_import
 from ledger.web.csv_io.jobs import BROKER_DOWN, run_import_job
 from ledger.web.csv_views import SESSION_KEY
 from teams.models import AuditEvent, User
@@ -275,3 +277,29 @@ def test_discarding_a_checked_file_forgets_it_and_imports_nothing(
     assert (job.status, job.content) == ("failed", "")
     assert client.post(reverse("csv:import_job_commit", args=[job.pk])).status_code == 302
     assert not InMail.objects.exists()
+
+
+def test_a_conflict_only_the_database_sees_rejects_the_whole_import(
+    org: Org, seats: Seats, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should the re-check under the locks ever miss a pending InMail to the same recipient,
+    the database's one-pending constraint still refuses the rows (COPY's error read as
+    Django's), and nothing of the file is kept."""
+    rows = preview_import(org.recruiter, three_rows(seats)).checked
+    assert rows is not None
+    inmail_send(
+        seat=seats.recruiter,
+        recipient="linkedin.com/in/bob",
+        subject="Hello again",
+        body="Body",
+        cause=Cause(org.recruiter, "test"),
+    )
+    monkeypatch.setattr(imports_service, "_recorded_problems", lambda ready, now: [])
+
+    with pytest.raises(ImportRejected) as rejected:
+        inmails_import(user=org.recruiter, rows=rows, cause=Cause(org.recruiter, "test"))
+
+    assert [(p.line, p.column) for p in rejected.value.problems] == [(0, "file")]
+    assert "changed meanwhile" in rejected.value.problems[0].message
+    assert not InMail.objects.filter(imported=True).exists()
+    assert not AuditEvent.objects.filter(action="inmail.import").exists()
