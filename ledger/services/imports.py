@@ -581,7 +581,9 @@ def import_job_checked(
     sample: list[dict[str, object]],
 ) -> bool:
     """Record the check: ready to import when no row has a problem, else failed (nothing of a
-    file with a problem is imported)."""
+    file with a problem is imported, and its text is forgotten: the person fixes the file and
+    uploads it again)."""
+    failed = {"content": "", "finished_at": timezone.now()} if problems else {}
     return _job_move(
         job,
         ImportJobStatus.FAILED if problems else ImportJobStatus.CHECKED,
@@ -590,7 +592,7 @@ def import_job_checked(
         problems=_kept(problems),
         problems_total=len(problems),
         sample=sample,
-        finished_at=timezone.now() if problems else None,
+        **failed,
     )
 
 
@@ -635,7 +637,7 @@ def import_job_commit(*, job: ImportJob, rows: list[HistoricInMail] | CheckedImp
 def import_job_fail(
     *, job: ImportJob, message: str = "", problems: list[ImportProblem] | None = None
 ) -> bool:
-    """The job stops without importing anything, saying why."""
+    """The job stops without importing anything, saying why; its text is forgotten."""
     problems = problems or []
     return _job_move(
         job,
@@ -650,6 +652,7 @@ def import_job_fail(
         message=message,
         problems=_kept(problems),
         problems_total=len(problems),
+        content="",
         finished_at=timezone.now(),
     )
 
@@ -659,7 +662,7 @@ def import_job_discard(*, job: ImportJob) -> bool:
     return _job_move(
         job,
         ImportJobStatus.FAILED,
-        source=[ImportJobStatus.UPLOADED, ImportJobStatus.CHECKED, ImportJobStatus.FAILED],
+        source=[ImportJobStatus.UPLOADED, ImportJobStatus.CHECKED],
         content="",
         message=job.message or "Discarded; nothing was imported.",
         finished_at=job.finished_at or timezone.now(),

@@ -138,6 +138,8 @@ def test_a_large_file_with_problems_lists_them_by_row_and_imports_nothing(
     assert "the file has 1 problem." in html
     assert '<tr data-row="4">' in html
     assert "Import 3" not in html
+    assert "Discard this file" not in html
+    assert job.content == ""  # the person fixes the file and uploads it again
     assert not InMail.objects.exists()
 
 
