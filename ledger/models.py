@@ -811,10 +811,11 @@ class ImportJob(models.Model):
     """A CSV file of InMail history too large to check and import within a web request.
 
     The file's text is kept here (not in the session) from the upload until it is imported; a
-    worker checks it, then, once the person confirms, imports it all or nothing, as the page
-    does for small files. Status moves only forward, each step claimed by a conditional update
-    so two workers never run the same step. `problems` holds the first problems (row, column,
-    message) and `problems_total` how many there were; `sample` the first rows as read.
+    worker checks it, then, once the person confirms, imports the rows its check kept, all or
+    nothing, as the page does for small files. Status moves only forward, each step claimed by
+    a conditional update so two workers never run the same step. `problems` holds the first
+    problems (row, column, message) and `problems_total` how many there were; `sample` the
+    first rows as read.
     """
 
     created_by = models.ForeignKey(
@@ -822,6 +823,9 @@ class ImportJob(models.Model):
     )
     name = models.CharField(max_length=255)
     content = models.TextField(blank=True)
+    # The rows as the check read them (`ledger.services.imports.CheckedImport.as_json`): the
+    # commit imports these without reading the file again.
+    checked_rows = models.TextField(blank=True)
     digest = models.CharField(max_length=64)
     mapping = models.JSONField(null=True, blank=True)
     status = models.CharField(

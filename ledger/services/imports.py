@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -220,6 +221,67 @@ class CheckedImport:
     @property
     def seat_ids(self) -> list[int]:
         return sorted({row.seat.pk for row in self.rows})
+
+    def as_json(self) -> str:
+        """The rows that passed, in the values they are stored with, for an import job's commit
+        (another task, maybe another worker) to use without reading the file again."""
+        return json.dumps(
+            {
+                "user": self.user_id,
+                "now": self.now.isoformat(),
+                "rows": [
+                    [
+                        ready.row.line,
+                        ready.row.seat.pk,
+                        ready.recipient,
+                        ready.key,
+                        ready.row.subject,
+                        ready.row.body,
+                        ready.row.sent_at.isoformat(),
+                        ready.row.open_profile,
+                        ready.row.status,
+                        ready.row.responded_at.isoformat() if ready.row.responded_at else None,
+                        ready.template,
+                        ready.tags,
+                        ready.deadline.isoformat(),
+                    ]
+                    for ready in self.ready
+                ],
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> CheckedImport:
+        """Rows `as_json` kept: checked already; the commit checks again under the seats' locks
+        whether the user may still log for them and what a send may have changed."""
+        kept = json.loads(text)
+        seats = Seat.objects.in_bulk({row[1] for row in kept["rows"]})
+        ready = []
+        for line, seat_id, recipient, key, subject, body, sent, open_profile, status, *rest in kept[
+            "rows"
+        ]:
+            responded, template, tags, deadline = rest
+            row = HistoricInMail(
+                line=line,
+                seat=seats[seat_id],
+                recipient=recipient,
+                subject=subject,
+                body=body,
+                sent_at=datetime.fromisoformat(sent),
+                open_profile=open_profile,
+                status=status,
+                responded_at=datetime.fromisoformat(responded) if responded else None,
+                template=template,
+                tags=tuple(tags),
+            )
+            ready.append(
+                _ReadyInMail(
+                    row, recipient, key, template, tuple(tags), datetime.fromisoformat(deadline)
+                )
+            )
+        rows = [checked.row for checked in ready]
+        return cls(kept["user"], datetime.fromisoformat(kept["now"]), rows, ready, [])
 
 
 def _allowed_seat_ids(user: User, seat_ids: Iterable[int]) -> set[int]:
@@ -579,20 +641,25 @@ def import_job_checked(
     rows_total: int,
     problems: list[ImportProblem],
     sample: list[dict[str, object]],
+    checked: CheckedImport | None = None,
 ) -> bool:
     """Record the check: ready to import when no row has a problem, else failed (nothing of a
     file with a problem is imported, and its text is forgotten: the person fixes the file and
     uploads it again)."""
-    failed = {"content": "", "finished_at": timezone.now()} if problems else {}
+    done: dict[str, object] = (
+        {"content": "", "finished_at": timezone.now()}
+        if problems or checked is None
+        else {"checked_rows": checked.as_json()}
+    )
     return _job_move(
         job,
-        ImportJobStatus.FAILED if problems else ImportJobStatus.CHECKED,
+        ImportJobStatus.FAILED if problems or checked is None else ImportJobStatus.CHECKED,
         source=[ImportJobStatus.CHECKING],
         rows_total=rows_total,
         problems=_kept(problems),
         problems_total=len(problems),
         sample=sample,
-        **failed,
+        **done,
     )
 
 
@@ -610,15 +677,16 @@ def import_job_queue_commit(*, job: ImportJob, user: User) -> bool:
     return moved
 
 
-def import_job_commit(*, job: ImportJob, rows: list[HistoricInMail] | CheckedImport) -> int:
-    """Import the job's rows, all or nothing, and mark it done in the same transaction: a worker
-    that dies half-way leaves it committing with nothing imported, and running it again is safe.
-    `ImportRejected` leaves the ledger as it was (the caller records why with
-    `import_job_fail`)."""
+def import_job_commit(*, job: ImportJob) -> int:
+    """Import the rows the job's check kept, all or nothing, and mark it done in the same
+    transaction: a worker that dies half-way leaves it committing with nothing imported, and
+    running it again is safe. `ImportRejected` leaves the ledger as it was (the caller records
+    why with `import_job_fail`)."""
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.status != ImportJobStatus.COMMITTING:
             return 0
+        rows = CheckedImport.from_json(locked.checked_rows)
         count = inmails_import(
             user=locked.created_by, rows=rows, cause=Cause(locked.created_by, "csv_import_job")
         )
@@ -629,6 +697,7 @@ def import_job_commit(*, job: ImportJob, rows: list[HistoricInMail] | CheckedImp
             source=[ImportJobStatus.COMMITTING],
             rows_imported=count,
             content="",
+            checked_rows="",
             finished_at=now,
         )
     return count
@@ -653,6 +722,7 @@ def import_job_fail(
         problems=_kept(problems),
         problems_total=len(problems),
         content="",
+        checked_rows="",
         finished_at=timezone.now(),
     )
 
@@ -664,6 +734,7 @@ def import_job_discard(*, job: ImportJob) -> bool:
         ImportJobStatus.FAILED,
         source=[ImportJobStatus.UPLOADED, ImportJobStatus.CHECKED],
         content="",
+        checked_rows="",
         message=job.message or "Discarded; nothing was imported.",
         finished_at=job.finished_at or timezone.now(),
     )

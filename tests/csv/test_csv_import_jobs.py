@@ -9,6 +9,7 @@ eagerly, in the test, as the worker would.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -17,6 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from inmail_site.celery import app as celery_app
+from ledger import schedule
 from ledger.models import Entry, ImportJob, InMail
 from ledger.selectors import ledger_discrepancies
 from ledger.services import Cause, ImportRejected, inmail_send, inmails_import
@@ -71,6 +73,11 @@ def three_rows(seats: Seats) -> str:
     )
 
 
+def at(year: int, month: int, day: int) -> datetime:
+    """Midnight of a day in the organisation's time zone, as a date without a time reads."""
+    return schedule.start_of_day(date(year, month, day))
+
+
 def job_page(client: Client, job: ImportJob) -> str:
     return client.get(reverse("csv:import_job", args=[job.pk])).content.decode()
 
@@ -101,11 +108,17 @@ def test_a_large_file_is_checked_by_a_worker_then_imported_once_confirmed(
     assert response.status_code == 302
     assert (job.status, job.rows_imported, job.content) == ("done", 3, "")
     assert "Imported 3 InMails from history.csv" in job_page(client, job)
-    assert sorted(InMail.objects.values_list("recipient", "imported", "credit_cost")) == [
-        ("linkedin.com/in/ada", True, 0),
-        ("linkedin.com/in/bob", True, 0),
-        ("linkedin.com/in/cy", True, 0),
+    # The rows the check kept, as a direct import of the same file stores them.
+    stored = InMail.objects.order_by("recipient")
+    assert [
+        (i.recipient, i.status, i.sent_at.date(), i.responded_at, i.imported, i.credit_cost)
+        for i in stored
+    ] == [
+        ("linkedin.com/in/ada", "accepted", date(2025, 6, 1), at(2025, 6, 2), True, 0),
+        ("linkedin.com/in/bob", "pending", date(2025, 6, 2), None, True, 0),
+        ("linkedin.com/in/cy", "declined", date(2025, 6, 3), at(2025, 6, 4), True, 0),
     ]
+    assert {i.sender_id for i in stored} == {org.recruiter.pk}
     assert ledger_discrepancies() == []
     audit = AuditEvent.objects.filter(action="inmail.import").get()
     assert (audit.actor, audit.seat, audit.changes["imported_inmails"]) == (

@@ -4,9 +4,10 @@ A file over the page's own limits (`IMPORT_MAX_ROWS`, `IMPORT_MAX_BYTES`: what a
 checks and imports within gunicorn's 30 s) and within `IMPORT_JOB_MAX_ROWS` and
 `IMPORT_JOB_MAX_BYTES` is kept in an `ImportJob`. Once its columns are known the page queues
 the check; the worker reads and checks every row (`preview_import`) and records the outcome;
-the person sees it on the job's page (polled by htmx) and confirms; the worker then reads and
-checks the file again and imports it all or nothing (`ledger.services.inmails_import`), under
-the locks of the seats it writes to only. The task is registered from here, not from
+the person sees it on the job's page (polled by htmx) and confirms; the worker then
+imports the rows the check kept (`CheckedImport.as_json`), all or nothing
+(`ledger.services.inmails_import`: what a send can change checked again under the locks of the
+seats it writes to, and only those). The task is registered from here, not from
 `ledger.tasks`, because reading a file is the pages' business (`ledger.web.csv_io`), which
 `ledger.tasks` may not import; settings.CELERY_IMPORTS names this module for the worker.
 """
@@ -122,7 +123,11 @@ def _check(job: ImportJob) -> None:
         import_job_fail(job=job, message=error.message)
         return
     import_job_checked(
-        job=job, rows_total=preview.total, problems=preview.problems, sample=_sample(preview)
+        job=job,
+        rows_total=preview.total,
+        problems=preview.problems,
+        sample=_sample(preview),
+        checked=preview.checked if preview.can_commit else None,
     )
 
 
@@ -130,15 +135,7 @@ def _commit(job: ImportJob) -> None:
     if job.status != ImportJobStatus.COMMITTING:
         return
     try:
-        preview = _read(job)
-    except ImportFileError as error:
-        import_job_fail(job=job, message=error.message)
-        return
-    if not preview.can_commit:
-        import_job_fail(job=job, problems=preview.problems)
-        return
-    try:
-        import_job_commit(job=job, rows=preview.checked or preview.rows)
+        import_job_commit(job=job)
     except ImportRejected as rejected:
         import_job_fail(job=job, problems=rejected.problems)
 
