@@ -620,7 +620,9 @@ def _job_move(job: ImportJob, to: str, *, source: Iterable[str], **values: objec
         status=to, updated_at=now, **values
     )
     if moved:
-        job.refresh_from_db()
+        # What was written, without reading back the file's text (up to 50 MB).
+        for name, value in {"status": to, "updated_at": now, **values}.items():
+            setattr(job, name, value)
     return bool(moved)
 
 
