@@ -15,8 +15,10 @@ seats it writes to, and only those). The task is registered from here, not from
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from celery import shared_task
+from django.utils import timezone
 
 from ledger.models import ImportJob, ImportJobStatus
 from ledger.services import ImportRejected
@@ -103,15 +105,20 @@ def _sample(preview: ImportPreview) -> list[dict[str, object]]:
             "seat": f"{row.seat.holder} · {row.seat.team} (#{row.seat.pk})",
             "recipient": row.recipient,
             "subject": row.subject[:80],
-            "sent_at": row.sent_at.isoformat(),
+            "sent_at": _shown(row.sent_at),
             "status": row.outcome(preview.now)[0],
-            "responded_at": row.responded_at.isoformat() if row.responded_at else "",
+            "responded_at": _shown(row.responded_at) if row.responded_at else "",
             "open_profile": row.open_profile,
             "template": row.template,
             "tags": list(row.tags),
         }
         for row in preview.rows[:SAMPLE_ROWS]
     ]
+
+
+def _shown(instant: datetime) -> str:
+    """An instant as the preview shows it: in the organisation's time zone, to the minute."""
+    return timezone.localtime(instant).strftime("%Y-%m-%d %H:%M")
 
 
 def _check(job: ImportJob) -> None:
