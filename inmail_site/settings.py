@@ -358,6 +358,8 @@ LEDGER_PUBLISH_TASKS = env.bool("LEDGER_PUBLISH_TASKS", default=True)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Tasks outside the apps' `tasks.py`: large CSV imports are the pages' work (issue 14).
+CELERY_IMPORTS = ["ledger.web.csv_io.jobs"]
 # Tasks keep no results, so beat has none to clean up (no `celery.backend_cleanup` job).
 CELERY_RESULT_EXPIRES = None
 # The periodic jobs. Beat copies them into django-celery-beat's tables when it starts, by name

@@ -791,3 +791,68 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} to endpoint {self.endpoint_id}: {self.status}"
+
+
+# --- Import jobs (issue 14 item 3): large CSV imports checked and committed by a worker ---
+
+
+class ImportJobStatus(models.TextChoices):
+    # The file is stored and waits for its columns to be mapped (or for the check to be asked).
+    UPLOADED = "uploaded", "Uploaded"
+    QUEUED = "queued", "Waiting for a worker"
+    CHECKING = "checking", "Checking"
+    CHECKED = "checked", "Checked: ready to import"
+    COMMITTING = "committing", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Not imported"
+
+
+class ImportJob(models.Model):
+    """A CSV file of InMail history too large to check and import within a web request.
+
+    The file's text is kept here (not in the session) from the upload until it is imported; a
+    worker checks it, then, once the person confirms, imports the rows its check kept, all or
+    nothing, as the page does for small files. Status moves only forward, each step claimed by
+    a conditional update so two workers never run the same step. `problems` holds the first
+    problems (row, column, message) and `problems_total` how many there were; `sample` the
+    first rows as read.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    name = models.CharField(max_length=255)
+    content = models.TextField(blank=True)
+    # The rows as the check read them (`ledger.services.imports.CheckedImport.as_json`): the
+    # commit imports these without reading the file again.
+    checked_rows = models.TextField(blank=True)
+    digest = models.CharField(max_length=64)
+    mapping = models.JSONField(null=True, blank=True)
+    status = models.CharField(
+        max_length=12, choices=ImportJobStatus.choices, default=ImportJobStatus.UPLOADED
+    )
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_imported = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True)
+    problems_total = models.PositiveIntegerField(default=0)
+    sample = models.JSONField(default=list, blank=True)
+    # Why it failed when no row is to blame (the file can't be read, the queue is down...).
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="importjob_user_idx")]
+
+    def __str__(self) -> str:
+        return f"Import of {self.name} ({self.status})"
+
+    @property
+    def running(self) -> bool:
+        return self.status in {
+            ImportJobStatus.QUEUED,
+            ImportJobStatus.CHECKING,
+            ImportJobStatus.COMMITTING,
+        }

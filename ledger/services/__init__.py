@@ -43,9 +43,11 @@ from ledger.services.idempotency import (
 )
 from ledger.services.imports import (
     IMPORT_MAX_ROWS,
+    CheckedImport,
     HistoricInMail,
     ImportProblem,
     ImportRejected,
+    inmail_import_check,
     inmail_import_problems,
     inmails_import,
 )
@@ -87,6 +89,7 @@ __all__ = [
     "LINKEDIN_BALANCE_MAX",
     "USAGE_LIMIT_MAX",
     "Cause",
+    "CheckedImport",
     "HistoricInMail",
     "HoldingHistory",
     "IdempotentAnswer",
@@ -102,6 +105,7 @@ __all__ = [
     "bonus_grant",
     "idempotency_records_purge",
     "idempotent_call",
+    "inmail_import_check",
     "inmail_import_problems",
     "inmail_record_response",
     "inmail_send",

@@ -25,6 +25,7 @@ from ledger.exceptions import LedgerValidationError
 from ledger.models import InMailStatus
 from ledger.services.imports import import_mapping_save, import_mappings_saved
 from ledger.web.csv_io.imports import ImportFileError, file_header_and_rows
+from ledger.web.csv_io.jobs import queue_check
 from ledger.web.csv_io.mapping import (
     DATE_FIELDS,
     DATE_FORMATS,
@@ -46,6 +47,7 @@ from ledger.web.csv_views import (
     _pending_text,
     _user,
     csv_unavailable_reason,
+    pending_job,
 )
 
 # Rows read to detect the date format and check the chosen one, and rows shown as they are.
@@ -241,11 +243,17 @@ def import_mapping(request: HttpRequest) -> HttpResponse:
             except LedgerValidationError as error:
                 form.add_error("save_as", error.message)
             else:
+                if save_as:
+                    messages.success(request, f"Mapping saved as “{save_as}”.")
+                job = pending_job(request)
+                if job is not None:
+                    # A large file: a worker checks it; its page shows how that goes.
+                    request.session.pop(SESSION_KEY, None)
+                    queue_check(job, chosen)
+                    return redirect("csv:import_job", job_id=job.pk)
                 pending_import = dict(request.session[SESSION_KEY])
                 pending_import["mapping"] = chosen.as_json()
                 request.session[SESSION_KEY] = pending_import
-                if save_as:
-                    messages.success(request, f"Mapping saved as “{save_as}”.")
                 return redirect("csv:import_preview")
         status = 400
     else:

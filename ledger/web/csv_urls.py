@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ledger.web import csv_mapping, csv_views
+from ledger.web import csv_jobs, csv_mapping, csv_views
 
 app_name = "csv"
 
@@ -17,4 +17,13 @@ urlpatterns = [
     path("import/preview/", csv_views.import_preview, name="import_preview"),
     path("import/commit/", csv_views.import_commit, name="import_commit"),
     path("import/discard/", csv_views.import_discard, name="import_discard"),
+    # Large files, checked and imported by a worker (issue 14).
+    path("import/jobs/<int:job_id>/", csv_jobs.import_job, name="import_job"),
+    path("import/jobs/<int:job_id>/status/", csv_jobs.import_job_status, name="import_job_status"),
+    path("import/jobs/<int:job_id>/commit/", csv_jobs.import_job_commit, name="import_job_commit"),
+    path(
+        "import/jobs/<int:job_id>/discard/",
+        csv_jobs.import_job_discard_view,
+        name="import_job_discard",
+    ),
 ]

@@ -4,7 +4,9 @@ The import keeps the uploaded text in the session between the preview and the co
 sessions live in the database, and the file is at most `IMPORT_MAX_BYTES`), so nothing the
 browser sends back is trusted: the commit form only names the digest of the file it previewed,
 and a file replaced in another tab meanwhile is refused rather than imported unseen. The commit
-reads and checks the file again, and the service checks the rows once more under lock.
+reads and checks the file again, and the service checks again under lock only what a send can
+change meanwhile. A file over the page's limits is kept in an import job instead, which a worker
+checks and imports (`ledger.web.csv_io.jobs`, its page in `ledger.web.csv_jobs`).
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
-from ledger.models import EntryKind, InMailStatus
+from ledger.models import EntryKind, ImportJob, ImportJobStatus, InMailStatus
 from ledger.services import Cause, ImportRejected, inmails_import
+from ledger.services.imports import import_job_create, import_job_discard
 from ledger.web.csv_io import (
     IMPORT_MAX_BYTES,
     MAX_ID,
-    TOO_LARGE,
     ExportFilters,
     ImportFileError,
     ImportPreview,
@@ -39,6 +41,12 @@ from ledger.web.csv_io import (
     read_table,
 )
 from ledger.web.csv_io.imports import IMPORT_MAX_ROWS, MissingColumns, file_header_and_rows
+from ledger.web.csv_io.jobs import (
+    IMPORT_JOB_MAX_BYTES,
+    IMPORT_JOB_MAX_ROWS,
+    TOO_LARGE_FOR_A_JOB,
+    queue_check,
+)
 from ledger.web.csv_io.mapping import ColumnMapping
 from ledger.web.forms import IsoDateField
 from teams.models import Membership, User
@@ -120,6 +128,11 @@ def _index(
         "import_form": import_form or ImportForm(),
         "max_megabytes": IMPORT_MAX_BYTES // (1024 * 1024),
         "max_rows": IMPORT_MAX_ROWS,
+        "job_max_megabytes": IMPORT_JOB_MAX_BYTES // (1024 * 1024),
+        "job_max_rows": IMPORT_JOB_MAX_ROWS,
+        "recent_jobs": ImportJob.objects.filter(created_by=user).exclude(
+            status=ImportJobStatus.UPLOADED
+        )[:5],
         "pending_import": SESSION_KEY in request.session,
     }
     return render(request, "csv/index.html", context, status=status)
@@ -192,11 +205,17 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _index(request, import_form=form, status=400)
     upload = form.cleaned_data["file"]
+    user = _user(request)
     try:
-        if upload.size is not None and upload.size > IMPORT_MAX_BYTES:
-            raise ImportFileError(TOO_LARGE)
-        text = decode_upload(upload.read(IMPORT_MAX_BYTES + 1))
-        read_table(text)
+        if upload.size is not None and upload.size > IMPORT_JOB_MAX_BYTES:
+            raise ImportFileError(TOO_LARGE_FOR_A_JOB)
+        raw = upload.read(IMPORT_JOB_MAX_BYTES + 1)
+        if len(raw) > IMPORT_JOB_MAX_BYTES:
+            raise ImportFileError(TOO_LARGE_FOR_A_JOB)
+        text = decode_upload(raw, max_bytes=IMPORT_JOB_MAX_BYTES)
+        # Over the page's own limits, a worker checks and imports it (issue 14).
+        large = len(raw) > IMPORT_MAX_BYTES or _row_count(text) > IMPORT_MAX_ROWS
+        read_table(text, IMPORT_JOB_MAX_ROWS if large else None)
     except MissingColumns as missing:
         # Issue 14: a file with columns of its own is mapped to ours, if it has enough of them.
         message = missing.message
@@ -207,13 +226,50 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         if len([name for name in header if name]) < MAPPABLE_MIN_COLUMNS:
             form.add_error("file", message)
             return _index(request, import_form=form, status=400)
-        request.session[SESSION_KEY] = {"text": text, "digest": _digest(text), "name": upload.name}
+        _keep_pending(request, user, text, upload.name or "file.csv", large=large)
         return redirect("csv:import_mapping")
     except ImportFileError as error:
         form.add_error("file", error.message)
         return _index(request, import_form=form, status=400)
-    request.session[SESSION_KEY] = {"text": text, "digest": _digest(text), "name": upload.name}
+    job = _keep_pending(request, user, text, upload.name or "file.csv", large=large)
+    if job is not None:
+        request.session.pop(SESSION_KEY, None)
+        queue_check(job, None)
+        return redirect("csv:import_job", job_id=job.pk)
     return redirect("csv:import_preview")
+
+
+def _row_count(text: str) -> int:
+    """How many non-blank rows follow the header (0 when the file can't be read as CSV: the
+    reading that follows says why)."""
+    try:
+        return len(file_header_and_rows(text)[1])
+    except ImportFileError:
+        return 0
+
+
+def _keep_pending(
+    request: HttpRequest, user: User, text: str, name: str, *, large: bool
+) -> ImportJob | None:
+    """Keep the uploaded file until its preview: a small one in the session, a large one in an
+    import job (the session only names it)."""
+    digest = _digest(text)
+    if not large:
+        request.session[SESSION_KEY] = {"text": text, "digest": digest, "name": name}
+        return None
+    job = import_job_create(user=user, name=name, text=text, digest=digest)
+    request.session[SESSION_KEY] = {"job": job.pk, "digest": digest, "name": name}
+    return job
+
+
+def pending_job(request: HttpRequest) -> ImportJob | None:
+    """The import job the waiting file lives in, if it is a large one still being mapped."""
+    pending = request.session.get(SESSION_KEY)
+    if not isinstance(pending, dict) or "job" not in pending:
+        return None
+    return ImportJob.objects.filter(
+        pk=pending["job"], created_by=_user(request), status=ImportJobStatus.UPLOADED
+    ).first()
 
 
 def _pending_mapping(request: HttpRequest) -> ColumnMapping | None:
@@ -226,6 +282,9 @@ def _pending_text(request: HttpRequest) -> tuple[str, str, str] | None:
     pending = request.session.get(SESSION_KEY)
     if not isinstance(pending, dict):
         return None
+    if "job" in pending:
+        job = pending_job(request)
+        return None if job is None else (job.content, job.digest, job.name)
     return pending["text"], pending["digest"], pending["name"]
 
 
@@ -264,6 +323,9 @@ def import_preview(request: HttpRequest) -> HttpResponse:
     pending = _pending_text(request)
     if pending is None:
         return _no_pending_import(request, "No file is waiting to be imported; upload one.")
+    if (job := pending_job(request)) is not None:
+        # A large file is previewed on its job's page, once its columns are mapped.
+        return redirect("csv:import_mapping" if job.mapping is None else "csv:index")
     text, digest, name = pending
     mapping = _pending_mapping(request)
     try:
@@ -294,7 +356,9 @@ def import_commit(request: HttpRequest) -> HttpResponse:
     if not preview.can_commit:
         return _preview_page(request, preview, digest, name, status=400)
     try:
-        imported = inmails_import(user=user, rows=preview.rows, cause=Cause(user, "csv_import"))
+        imported = inmails_import(
+            user=user, rows=preview.checked or preview.rows, cause=Cause(user, "csv_import")
+        )
     except ImportRejected as rejected:
         preview.problems = rejected.problems
         return _preview_page(request, preview, digest, name, status=409)
@@ -314,4 +378,6 @@ def import_commit(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def import_discard(request: HttpRequest) -> HttpResponse:
+    if (job := pending_job(request)) is not None:
+        import_job_discard(job=job)
     return _no_pending_import(request, "The file was discarded; nothing was imported.")

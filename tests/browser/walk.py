@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from playwright.sync_api import Page, ViewportSize, expect
 
-from ledger.models import InMailStatus, Reconciliation
+from ledger.models import ImportJob, InMailStatus, Reconciliation
 from ledger.notifications.alerts import alerts_raise
 from ledger.selectors import seat_balance
 from ledger.services import (
@@ -33,6 +33,7 @@ from ledger.services import (
     reconciliation_record,
     seat_cancel,
 )
+from ledger.services.imports import import_job_create
 from teams.models import Plan, Seat
 from tests.browser.conftest import SCREENSHOTS, expect_styled, upload_csv
 from tests.conftest import Org
@@ -168,6 +169,29 @@ def _csv_mapping(page: Page, data: WalkOrg) -> None:
     expect(page.get_by_role("heading", name="Map the file's columns")).to_be_visible()
 
 
+def _csv_import_job(page: Page, data: WalkOrg) -> None:
+    """A large file's job, checked and waiting to be imported (no worker runs in the walk)."""
+    shown = page_user(page)  # the person's name as the page shows it (`str(user)`)
+    org = data.org
+    user = next(person for person in (org.recruiter, org.lead, org.admin) if str(person) == shown)
+    job = import_job_create(user=user, name="large.csv", text="", digest="walk")
+    row = {
+        "line": 2,
+        "seat": f"{data.seat.holder} · {data.seat.team} (#{data.seat.pk})",
+        "recipient": "linkedin.com/in/one",
+        "subject": "Hello",
+        "sent_at": timezone.now().isoformat(),
+        "status": "accepted",
+        "responded_at": timezone.now().isoformat(),
+        "open_profile": False,
+        "template": "intro",
+        "tags": ["java"],
+    }
+    ImportJob.objects.filter(pk=job.pk).update(status="checked", rows_total=40_000, sample=[row])
+    page.goto(reverse("csv:import_job", args=[job.pk]))
+    expect(page.get_by_role("button", name="Import 40,000 InMails")).to_be_visible()
+
+
 # --- end issue 14 item 3
 
 
@@ -268,6 +292,13 @@ PAGES: list[SitePage] = [
         lambda d: reverse("csv:index"),
         prepare=_csv_mapping,
     ),
+    SitePage(  # issue 14 item 3: a large file's import job
+        "csv-import-job",
+        "csv:import_job",
+        frozenset({RECRUITER, LEAD, ADMIN}),
+        lambda d: reverse("csv:index"),
+        prepare=_csv_import_job,
+    ),
     SitePage(
         "seat-ledger",
         "manage:seat_ledger",
@@ -349,6 +380,9 @@ NOT_PAGES = {
     "csv:import": "a form post that redirects to the preview",
     "csv:import_commit": "a form post that redirects to the CSV page",
     "csv:import_discard": "a form post that redirects to the CSV page",
+    "csv:import_job_status": "the import job page's status part, swapped in by htmx",
+    "csv:import_job_commit": "a form post that redirects to the import job's page",
+    "csv:import_job_discard": "a form post that redirects to the CSV page",
     "notifications:mark_read": "a form post; its answer is swapped into the list",
     "notifications:mark_all_read": "a form post that redirects to the list",
     "reconciliation_resolve": "a form post from the reconciliation's page",

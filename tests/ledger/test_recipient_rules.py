@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
 
+from ledger import rules
 from ledger.exceptions import LedgerValidationError
 from ledger.models import InMail
 from ledger.rules import (
@@ -245,3 +249,47 @@ def test_a_text_search_looks_in_recipient_subject_template_and_for_the_person() 
     ]
     by_url = inmail_search(text="linkedin.com/in/Jane-Doe")
     assert by_url.children[-1] == ("recipient_key", "linkedin:in/jane-doe")
+
+
+# --- issue 14: the import's fast readings give the general readings' answers ---------------
+
+PLAIN_URLS = [
+    *JANE,
+    "https://www.linkedin.com/in/ACoAABcdefghijklmnop",
+    "linkedin.com/in/acoaabcdefghijklmnop/",
+    "https://de.linkedin.com/in/hans-müller",
+    "https://www.linkedin.com/in/j%C3%A9r%C3%B4me",
+    "https://www.linkedin.com/in/a_b.c",
+    "https://www.linkedin.com/in/jane-doe?trk=x",
+    "https://www.linkedin.com:443/in/jane-doe",
+    "https://user@www.linkedin.com/in/jane-doe",
+    "https://evillinkedin.com/in/jane-doe",
+    "https://linkedin.com.evil.com/in/jane-doe",
+    "ftp://linkedin.com/in/jane-doe",
+    "https://www.linkedin.com/in/",
+    "https://www.linkedin.com/in/jane/doe",
+    "https://a.b.linkedin.com/in/x-1",
+    "HTTP://LinkedIn.com/In/X",
+]
+
+
+@pytest.mark.parametrize("text", PLAIN_URLS)
+def test_a_plain_profile_url_is_keyed_as_the_general_reading_keys_it(text: str) -> None:
+    assert rules._profile_url_key(text) == rules._parsed_profile_url_key(text)
+
+
+def test_the_printable_shortcut_lets_through_no_space_or_control_character() -> None:
+    """`_has_space_or_control` skips its character-by-character test for printable text
+    without " ": that is only right if no printable character but " " is a space or a
+    control (every code point checked)."""
+    wrong = [
+        f"U+{code:04X}"
+        for code in range(sys.maxunicode + 1)
+        if (char := chr(code)).isprintable()
+        and char != " "
+        and (char.isspace() or unicodedata.category(char)[0] == "C")
+    ]
+    assert wrong == []
+    assert rules._has_space_or_control("linkedin.com/in/a\u200bb")  # a zero-width space (Cf)
+    assert rules._has_space_or_control("linkedin.com/in/a\u00a0b")  # a no-break space (Zs)
+    assert not rules._has_space_or_control("linkedin.com/in/jérôme")

@@ -21,9 +21,10 @@ from django.utils import timezone
 from ledger import schedule
 from ledger.models import InMailStatus
 from ledger.services import (
+    CheckedImport,
     HistoricInMail,
     ImportProblem,
-    inmail_import_problems,
+    inmail_import_check,
 )
 from ledger.web.csv_io.mapping import (
     ColumnMapping,
@@ -34,9 +35,10 @@ from teams.models import Seat, User
 from teams.selectors import seats_visible_to, user_can_act_on_seat
 
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
-# Rows a file uploaded through the page may hold: its commit must finish within the web server's
-# request timeout (30 s, deploy/). The service itself takes up to
-# `ledger.services.IMPORT_MAX_ROWS` (100,000, bench/import_cost.py), passed as `max_rows`.
+# Rows (and bytes, above) a file may hold to be checked and imported within the page's own
+# requests (the web server's 30 s timeout, deploy/). A larger one, up to
+# `ledger.services.IMPORT_MAX_ROWS` (100,000, bench/import_cost.py) rows, goes to a worker as
+# an import job (`ledger.web.csv_io.jobs`), which passes that limit as `max_rows`.
 IMPORT_MAX_ROWS = 20_000
 # Ids are 64-bit; a larger number can't name anything and some databases refuse it.
 MAX_ID = 2**63 - 1
@@ -62,9 +64,13 @@ OPTIONAL_COLUMNS = (
 COLUMN_ALIASES = {"seat_id": "seat", "holder_username": "holder", "username": "holder"}
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "f", ""})
-TOO_LARGE = (
-    f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB; split it into smaller files."
-)
+
+
+def too_large(max_bytes: int) -> str:
+    return f"The file is larger than {max_bytes // (1024 * 1024)} MB; split it into smaller files."
+
+
+TOO_LARGE = too_large(IMPORT_MAX_BYTES)
 INSTANT_HINT = "Use a date like 2024-03-01, or a date and time like 2024-03-01T09:30:00+01:00."
 
 
@@ -76,10 +82,10 @@ class ImportFileError(Exception):
         self.message = message
 
 
-def decode_upload(raw: bytes) -> str:
+def decode_upload(raw: bytes, max_bytes: int = IMPORT_MAX_BYTES) -> str:
     """The file's text, or an `ImportFileError` that says what to do instead."""
-    if len(raw) > IMPORT_MAX_BYTES:
-        raise ImportFileError(TOO_LARGE)
+    if len(raw) > max_bytes:
+        raise ImportFileError(too_large(max_bytes))
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ImportFileError(
             "The file is UTF-16 text; save it as “CSV UTF-8 (comma delimited)” and upload it again."
@@ -233,6 +239,8 @@ class ImportPreview:
     total: int
     ignored_columns: list[str] = field(default_factory=list)
     now: datetime = field(default_factory=timezone.now)
+    # The rows checked once, handed to `inmails_import` so the commit doesn't check them again.
+    checked: CheckedImport | None = None
 
     @property
     def can_commit(self) -> bool:
@@ -452,7 +460,8 @@ def preview_import(
         problems.extend(row_problems)
         if row is not None:
             rows.append(row)
-    problems.extend(inmail_import_problems(user=user, rows=rows, now=now))
+    checked = inmail_import_check(user=user, rows=rows, now=now)
+    problems.extend(checked.problems)
     problems.sort(key=lambda problem: problem.line)
     if not table.records:
         problems.append(ImportProblem(0, "file", "The file has a header but no rows."))
@@ -462,4 +471,5 @@ def preview_import(
         total=len(table.records),
         ignored_columns=table.ignored_columns,
         now=now,
+        checked=checked,
     )
