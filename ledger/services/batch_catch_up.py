@@ -903,11 +903,12 @@ def _save_accounts(accounts: list[_Account]) -> None:
 
 
 def ledger_bring_all_up_to_date_batched(
-    *, until: datetime | None = None, batch_size: int = BATCH_SIZE
+    *, until: datetime | None = None, batch_size: int | None = None
 ) -> int:
     """Apply everything due up to `until` on every open account, a batch of groups per
     transaction; returns the groups applied. PostgreSQL only (see the module's docstring)."""
     until = until or timezone.now()
+    batch_size = batch_size or BATCH_SIZE
     applied = 0
     deferred: list[int] = []
     after: tuple[datetime, int] | None = None
