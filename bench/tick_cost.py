@@ -23,18 +23,29 @@ Then the clock moves one month and a day, to 2 February 2025, 09:00. Every accou
 month of due work: one or two refreshes (pools pay their allocations), the expiry of its
 activation grant, and the InMails' reminders (sent on 1 January) and 90-day closures (sent on
 1 November). One `ledger_tick()` is timed (wall time, SQL statements through
-`connection.execute_wrapper`), then a second one right after, which should find nothing to do.
+`connection.execute_wrapper` — the batched path's `COPY`s are not among them — and the peak
+resident memory of the process during the tick, VmHWM reset just before it), then a second one
+right after, which should find nothing to do.
+
+While the first tick runs, `--senders` processes (3 by default; 0 for none) send InMails through
+`inmail_send` from seats picked at random, one after another, and the latency of each send is
+recorded: the table gives their count, median, p99 and maximum. A send whose seat the tick has
+not reached yet brings that seat's group up to date itself (the per-group path), as it would in
+production. The same senders also run for a few seconds before the tick, for a baseline.
 The result replaces the "## Tick" section of bench/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
+import resource
 import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from common import (
     QUIET,
@@ -174,6 +185,125 @@ def build_organisation(seats: int) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------------------------
+# Memory and concurrent sends
+# --------------------------------------------------------------------------------------------
+
+
+def reset_peak_rss() -> bool:
+    """Reset VmHWM (Linux: writing 5 to clear_refs); False where it can't be reset."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_rss_mb() -> float:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
+
+
+def _sender(seat_ids: list[int], number: int, stop: Any, results: Any) -> None:
+    """Send InMails from random seats until `stop` is set; put the latencies (seconds)."""
+    from django.db import connection
+
+    from ledger.exceptions import LedgerError
+    from ledger.services import Cause, inmail_send
+    from teams.models import Seat
+
+    connection.close()
+    rng = random.Random(number)
+    cause = Cause.system("bench")
+    latencies: list[float] = []
+    errors = 0
+    sent = 0
+    while not stop.is_set():
+        seat_id = rng.choice(seat_ids)
+        started = time.perf_counter()
+        try:
+            inmail_send(
+                seat=Seat.objects.get(pk=seat_id),
+                recipient=f"linkedin.com/in/bench-{number}-{sent}",
+                subject="A role you may like",
+                body="Would you be open to a short call this week?",
+                cause=cause,
+            )
+        except LedgerError:
+            errors += 1
+        latencies.append(time.perf_counter() - started)
+        sent += 1
+    connection.close()
+    results.put((latencies, errors))
+
+
+@dataclass(frozen=True)
+class Sends:
+    count: int
+    refused: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+    def line(self) -> str:
+        return (
+            f"{self.count:,} sends ({self.refused:,} refused), median {self.p50_ms:.0f} ms, "
+            f"p99 {self.p99_ms:.0f} ms, max {self.max_ms:.0f} ms"
+        )
+
+
+class Senders:
+    """`count` processes sending from random seats while the block runs."""
+
+    def __init__(self, count: int, seat_ids: list[int]) -> None:
+        self.count = count
+        self.seat_ids = seat_ids
+
+    def __enter__(self) -> Senders:
+        from django.db import connections
+
+        connections.close_all()
+        context = multiprocessing.get_context("fork")
+        self.stop = context.Event()
+        self.results: Any = context.Queue()
+        self.processes = [
+            context.Process(target=_sender, args=(self.seat_ids, n, self.stop, self.results))
+            for n in range(self.count)
+        ]
+        for process in self.processes:
+            process.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.outcome = [self.results.get() for _ in self.processes]
+        for process in self.processes:
+            process.join()
+
+    def sends(self) -> Sends | None:
+        latencies: list[float] = sorted(x for lat, _ in self.outcome for x in lat)
+        if not latencies:
+            return None
+
+        def at(q: float) -> float:
+            return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+
+        return Sends(
+            count=len(latencies),
+            refused=sum(errors for _, errors in self.outcome),
+            p50_ms=at(0.50),
+            p99_ms=at(0.99),
+            max_ms=latencies[-1] * 1000,
+        )
+
+
+# --------------------------------------------------------------------------------------------
 # Measuring
 # --------------------------------------------------------------------------------------------
 
@@ -188,20 +318,27 @@ class TickRun:
     sql_seconds: float
     entries: Counter[str]
     refreshes: int
+    peak_rss_mb: float
+    sends: Sends | None
 
 
-def timed_tick() -> TickRun:
+def timed_tick(senders: int = 0) -> TickRun:
     from django.db.models import Count
 
     from ledger.models import Entry, Refresh
     from ledger.services import ledger_tick
+    from teams.models import Seat
 
     last_entry = Entry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     refreshes_before = Refresh.objects.count()
-    with counted() as statements:
-        started = time.perf_counter()
-        report = ledger_tick()
-        seconds = time.perf_counter() - started
+    seat_ids = list(Seat.objects.filter(status="active").values_list("pk", flat=True))
+    with Senders(senders, seat_ids) as sending:
+        reset_peak_rss()
+        with counted() as statements:
+            started = time.perf_counter()
+            report = ledger_tick()
+            seconds = time.perf_counter() - started
+        peak = peak_rss_mb()
     entries = Counter(
         dict(
             Entry.objects.filter(pk__gt=last_entry)
@@ -219,7 +356,21 @@ def timed_tick() -> TickRun:
         sql_seconds=statements.seconds,
         entries=entries,
         refreshes=Refresh.objects.count() - refreshes_before,
+        peak_rss_mb=peak,
+        sends=sending.sends() if senders else None,
     )
+
+
+def baseline_sends(senders: int, seconds: float) -> Sends | None:
+    """The same senders with no tick running, for comparison."""
+    from teams.models import Seat
+
+    if not senders:
+        return None
+    seat_ids = list(Seat.objects.filter(status="active").values_list("pk", flat=True))
+    with Senders(senders, seat_ids) as sending:
+        time.sleep(seconds)
+    return sending.sends()
 
 
 def organisation_size() -> dict[str, int]:
@@ -241,6 +392,21 @@ def organisation_size() -> dict[str, int]:
 # --------------------------------------------------------------------------------------------
 
 
+def commit() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH, as make does
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def subsection_heading(seats: int) -> str:
     return f"### {seats:,} seats"
 
@@ -252,6 +418,8 @@ def subsection(
     setup: dict[str, float] | None,
     first: TickRun,
     second: TickRun,
+    baseline: Sends | None = None,
+    senders: int = 0,
 ) -> str:
     """This run's part of the "## Tick" section."""
 
@@ -269,22 +437,35 @@ def subsection(
         f"`DATABASE_URL=postgres://postgres@127.0.0.1:5432/inmail_dev "
         f".venv/bin/python bench/tick_cost.py --seats {seats}`.",
         "",
+        f"Code: commit {commit()}.",
+        "",
         machine_line(info),
         "",
         f"Before the tick: {', '.join(f'{n:,} {what}' for what, n in size.items())}.",
         "",
         "| tick | seconds | account groups | groups/s | SQL statements | statements per group "
-        "| SQL ms per group | refreshes | reminders | closures |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| SQL ms per group | refreshes | reminders | closures | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, run in (("one month of due work", first), ("again, right after", second)):
         lines.append(
             f"| {label} | {run.seconds:.2f} | {run.groups:,} | {rate(run)} "
             f"| {run.statements:,} | {per_group(run, run.statements)} "
             f"| {per_group(run, run.sql_seconds * 1000)} | {run.refreshes:,} "
-            f"| {run.reminders:,} | {run.closed:,} |"
+            f"| {run.reminders:,} | {run.closed:,} | {run.peak_rss_mb:.0f} |"
         )
     lines += ["", f"Entries the first tick wrote: {moved or 'none'}."]
+    if first.sends is not None:
+        lines += [
+            "",
+            f"Sends from {senders} processes (`inmail_send`, random seats) while the first "
+            f"tick ran: {first.sends.line()}."
+            + (
+                f" The same senders for a few seconds before it: {baseline.line()}."
+                if baseline
+                else ""
+            ),
+        ]
     if setup:
         lines += [
             "",
@@ -332,6 +513,9 @@ def main() -> None:
     parser.add_argument("--seats", type=int, default=10_000, help="seats to activate")
     parser.add_argument("--rebuild", action="store_true", help="don't reuse the saved set-up")
     parser.add_argument("--no-write", action="store_true", help="don't touch bench/RESULTS.md")
+    parser.add_argument(
+        "--senders", type=int, default=3, help="processes sending InMails during the tick"
+    )
     args = parser.parse_args()
 
     name = f"inmail_bench_tick_{args.seats}"
@@ -359,16 +543,21 @@ def main() -> None:
     size = organisation_size()
     print(f"Ticking at {TICK_AT:%Y-%m-%d %H:%M} UTC over {size}…", flush=True)
     with time_machine.travel(TICK_AT, tick=False):
-        first = timed_tick()
+        baseline = baseline_sends(args.senders, 5.0)
+        first = timed_tick(args.senders)
         second = timed_tick()
     for label, run in (("first", first), ("second", second)):
         print(
             f"{label} tick: {run.seconds:.2f} s, {run.groups:,} groups, "
             f"{run.statements:,} statements ({run.sql_seconds:.2f} s in SQL), "
             f"{run.refreshes:,} refreshes, {run.reminders:,} reminders, {run.closed:,} closed, "
-            f"entries {dict(run.entries)}"
+            f"entries {dict(run.entries)}, peak RSS {run.peak_rss_mb:.0f} MB"
         )
-    body = subsection(args.seats, machine(), size, setup, first, second)
+        if run.sends is not None:
+            print(f"  sends during it: {run.sends.line()}")
+    if baseline is not None:
+        print(f"baseline sends: {baseline.line()}")
+    body = subsection(args.seats, machine(), size, setup, first, second, baseline, args.senders)
     print(body)
     if not args.no_write:
         write_results(body, args.seats)
