@@ -31,7 +31,8 @@ While the first tick runs, `--senders` processes (3 by default; 0 for none) send
 `inmail_send` from seats picked at random, one after another, and the latency of each send is
 recorded: the table gives their count, median, p99 and maximum. A send whose seat the tick has
 not reached yet brings that seat's group up to date itself (the per-group path), as it would in
-production. The same senders also run for ten seconds after both ticks, when nothing is due, for a baseline.
+production. The same senders also run for ten seconds after both ticks, when nothing is due,
+for a baseline.
 The result replaces the "## Tick" section of bench/RESULTS.md.
 """
 
@@ -532,7 +533,8 @@ def subsection(
             f"Sends from {senders} processes (`inmail_send`, random seats) while the first "
             f"tick ran: {first.sends.line()}."
             + (
-                f" The same senders for ten seconds after both ticks (nothing due): {baseline.line()}."
+                " The same senders for ten seconds after both ticks (nothing due): "
+                f"{baseline.line()}."
                 if baseline
                 else ""
             ),
