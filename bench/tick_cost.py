@@ -39,6 +39,7 @@ The result replaces the "## Tick" section of bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import random
 import resource
@@ -47,6 +48,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from unittest import mock
 
 from common import (
     QUIET,
@@ -392,17 +394,25 @@ class TickRun:
     sends: Sends | None
 
 
-def timed_tick(senders: int = 0) -> TickRun:
+def timed_tick(senders: int = 0, *, per_group: bool = False) -> TickRun:
     from django.db.models import Count
 
     from ledger.models import Entry, Refresh
-    from ledger.services import ledger_tick
+    from ledger.services import ledger_bring_all_up_to_date, ledger_tick
     from teams.models import Seat
 
     last_entry = Entry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     refreshes_before = Refresh.objects.count()
     seat_ids = list(Seat.objects.filter(status="active").values_list("pk", flat=True))
-    with Senders(senders, seat_ids) as sending:
+    path = (
+        mock.patch(
+            "ledger.services.jobs.ledger_bring_all_up_to_date_batched",
+            ledger_bring_all_up_to_date,
+        )
+        if per_group
+        else contextlib.nullcontext()
+    )
+    with Senders(senders, seat_ids) as sending, path:
         reset_peak_rss()
         with counted() as statements:
             started = time.perf_counter()
@@ -491,6 +501,7 @@ def subsection(
     baseline: Sends | None = None,
     senders: int = 0,
     base: int = 1_000,
+    per_group_path: bool = False,
 ) -> str:
     """This run's part of the "## Tick" section."""
 
@@ -509,7 +520,7 @@ def subsection(
         f"`DATABASE_URL=postgres://postgres@127.0.0.1:5432/inmail_dev "
         f".venv/bin/python bench/tick_cost.py --seats {seats}{base_option}`.",
         "",
-        f"Code: commit {commit()}.",
+        f"Code: commit {commit()}" + (", `--per-group`." if per_group_path else "."),
         "",
         machine_line(info),
         "",
@@ -600,6 +611,11 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="don't reuse the saved set-up")
     parser.add_argument("--no-write", action="store_true", help="don't touch bench/RESULTS.md")
     parser.add_argument(
+        "--per-group",
+        action="store_true",
+        help="time the one-group-at-a-time catch-up (the code before the batched tick)",
+    )
+    parser.add_argument(
         "--senders", type=int, default=3, help="processes sending InMails during the tick"
     )
     args = parser.parse_args()
@@ -634,7 +650,7 @@ def main() -> None:
     size = organisation_size()
     print(f"Ticking at {TICK_AT:%Y-%m-%d %H:%M} UTC over {size}…", flush=True)
     with time_machine.travel(TICK_AT, tick=False):
-        first = timed_tick(args.senders)
+        first = timed_tick(args.senders, per_group=args.per_group)
         second = timed_tick()
         # Nothing is due any more: what a send costs on this machine without a tick.
         baseline = baseline_sends(args.senders, 10.0)
