@@ -171,7 +171,9 @@ class _Rollback(Exception):
     pass
 
 
-def _per_group_then_batched(until: datetime, batch_size: int) -> tuple[Any, Any, int, int]:
+def _per_group_then_batched(
+    until: datetime, batch_size: int
+) -> tuple[dict[str, Any], dict[str, Any], int, int]:
     """Both catch-ups from the same state: what each wrote and the groups each reported."""
     marks = _Marks()
     with contextlib.suppress(_Rollback), transaction.atomic():
@@ -403,7 +405,8 @@ def test_the_tick_on_postgresql_takes_the_batched_path() -> None:
             patch.setattr(batch_catch_up, "_write", counted)
             report = ledger_tick()
     assert report.groups == 1
-    assert calls and calls[0] > 0
+    assert calls
+    assert calls[0] > 0
 
 
 # --------------------------------------------------------------------------------------------
