@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
+import os
 import random
 import resource
 import time
@@ -259,6 +260,22 @@ def replicate(copies: int) -> float:
 # --------------------------------------------------------------------------------------------
 
 
+def server_cpu_seconds() -> float:
+    """CPU seconds (user + system) of this connection's PostgreSQL backend so far, read from
+    /proc when the server runs on this machine; 0 where it can't be read."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def reset_peak_rss() -> bool:
     """Reset VmHWM (Linux: writing 5 to clear_refs); False where it can't be reset."""
     try:
@@ -392,6 +409,9 @@ class TickRun:
     refreshes: int
     peak_rss_mb: float
     sends: Sends | None
+    # CPU seconds the tick used: this process, and its PostgreSQL backend (same machine).
+    client_cpu: float
+    server_cpu: float
 
 
 def timed_tick(senders: int = 0, *, per_group: bool = False) -> TickRun:
@@ -414,10 +434,14 @@ def timed_tick(senders: int = 0, *, per_group: bool = False) -> TickRun:
     )
     with Senders(senders, seat_ids) as sending, path:
         reset_peak_rss()
+        server = server_cpu_seconds()
+        client = time.process_time()
         with counted() as statements:
             started = time.perf_counter()
             report = ledger_tick()
             seconds = time.perf_counter() - started
+        client = time.process_time() - client
+        server = server_cpu_seconds() - server
         peak = peak_rss_mb()
     entries = Counter(
         dict(
@@ -438,6 +462,8 @@ def timed_tick(senders: int = 0, *, per_group: bool = False) -> TickRun:
         refreshes=Refresh.objects.count() - refreshes_before,
         peak_rss_mb=peak,
         sends=sending.sends() if senders else None,
+        client_cpu=client,
+        server_cpu=server,
     )
 
 
@@ -487,8 +513,10 @@ def commit() -> str:
         return "unknown"
 
 
-def subsection_heading(seats: int) -> str:
-    return f"### {seats:,} seats"
+def subsection_heading(seats: int, per_group_path: bool = False) -> str:
+    return f"### {seats:,} seats" + (
+        ", one group at a time (`--per-group`)" if per_group_path else ""
+    )
 
 
 def subsection(
@@ -514,7 +542,7 @@ def subsection(
     moved = ", ".join(f"{kind} {n:,}" for kind, n in sorted(first.entries.items()))
     base_option = "" if base == 1_000 else f" --base {base}"
     lines = [
-        subsection_heading(seats),
+        subsection_heading(seats, per_group_path),
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with "
         f"`DATABASE_URL=postgres://postgres@127.0.0.1:5432/inmail_dev "
@@ -527,15 +555,17 @@ def subsection(
         f"Before the tick: {', '.join(f'{n:,} {what}' for what, n in size.items())}.",
         "",
         "| tick | seconds | account groups | groups/s | SQL statements | statements per group "
-        "| SQL ms per group | refreshes | reminders | closures | peak RSS MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| SQL ms per group | refreshes | reminders | closures | peak RSS MB "
+        "| CPU s: tick process / its PostgreSQL backend |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, run in (("one month of due work", first), ("again, right after", second)):
         lines.append(
             f"| {label} | {run.seconds:.2f} | {run.groups:,} | {rate(run)} "
             f"| {run.statements:,} | {per_group(run, run.statements)} "
             f"| {per_group(run, run.sql_seconds * 1000)} | {run.refreshes:,} "
-            f"| {run.reminders:,} | {run.closed:,} | {run.peak_rss_mb:.0f} |"
+            f"| {run.reminders:,} | {run.closed:,} | {run.peak_rss_mb:.0f} "
+            f"| {run.client_cpu:.1f} / {run.server_cpu:.1f} |"
         )
     lines += ["", f"Entries the first tick wrote: {moved or 'none'}."]
     if first.sends is not None:
@@ -569,7 +599,7 @@ def subsection(
             "",
             previous_setup_line(
                 HEADING,
-                subsection_heading(seats),
+                subsection_heading(seats, per_group_path),
                 "Set-up: reused from the saved copy; run with `--rebuild` for its timings.",
             ),
         ]
@@ -579,16 +609,22 @@ def subsection(
 INTRO = (
     "Written by `bench/tick_cost.py` (its docstring describes the organisation it builds): "
     "one `ledger_tick()` over N seats, each with a month of due work (refreshes, pool "
-    "allocations, expiries, reminders, 90-day closures), then a second tick right after. "
-    '"Account groups" is what the tick reports: the accounts it brought up to date, each '
-    "in its own transaction (a pooled seat with work of its own counts once more, and locks "
-    "its pool's whole group). Each run replaces its own subsection."
+    "allocations, expiries, reminders, 90-day closures), then a second tick right after, "
+    "with sends from other processes running during the first. "
+    '"Account groups" is what the tick reports: the groups of accounts it brought up to date '
+    "(a seat of its own, or a team pool with its pooled seats). On PostgreSQL the tick works "
+    "a batch of groups per transaction (`ledger/services/batch_catch_up.py`); `--per-group` "
+    "times the one-group-at-a-time catch-up it replaced on the same data. SQL statements are "
+    "those `execute_wrapper` sees: the batched path's `COPY`s are not among them. Each run "
+    "replaces its own subsection."
 )
 
 
-def write_results(body: str, seats: int) -> None:
+def write_results(body: str, seats: int, per_group_path: bool = False) -> None:
     """Replace this run's subsection of "## Tick" in RESULTS.md; keep everything else."""
-    replace_subsection(HEADING, INTRO, subsection_heading(seats), body, in_place=False)
+    replace_subsection(
+        HEADING, INTRO, subsection_heading(seats, per_group_path), body, in_place=False
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -659,7 +695,8 @@ def main() -> None:
             f"{label} tick: {run.seconds:.2f} s, {run.groups:,} groups, "
             f"{run.statements:,} statements ({run.sql_seconds:.2f} s in SQL), "
             f"{run.refreshes:,} refreshes, {run.reminders:,} reminders, {run.closed:,} closed, "
-            f"entries {dict(run.entries)}, peak RSS {run.peak_rss_mb:.0f} MB"
+            f"entries {dict(run.entries)}, peak RSS {run.peak_rss_mb:.0f} MB, "
+            f"CPU {run.client_cpu:.1f} s here + {run.server_cpu:.1f} s in its backend"
         )
         if run.sends is not None:
             print(f"  sends during it: {run.sends.line()}")
@@ -668,7 +705,7 @@ def main() -> None:
     body = subsection(args.seats, machine(), size, setup, first, second, baseline, args.senders)
     print(body)
     if not args.no_write:
-        write_results(body, args.seats)
+        write_results(body, args.seats, args.per_group)
         print(f"Wrote “{HEADING[3:]}, {args.seats:,} seats” into {RESULTS.relative_to(ROOT)}.")
 
 
