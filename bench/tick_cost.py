@@ -297,7 +297,7 @@ def peak_rss_mb() -> float:
     return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
 
 
-def _sender(seat_ids: list[int], number: int, stop: Any, results: Any) -> None:
+def _sender(seat_ids: list[int], number: int, stop: Any, results: Any, tag: str) -> None:
     """Send InMails from random seats until `stop` is set; put the latencies (seconds)."""
     from django.db import connection
 
@@ -317,7 +317,7 @@ def _sender(seat_ids: list[int], number: int, stop: Any, results: Any) -> None:
         try:
             inmail_send(
                 seat=Seat.objects.get(pk=seat_id),
-                recipient=f"linkedin.com/in/bench-{number}-{sent}",
+                recipient=f"linkedin.com/in/bench-{tag}-{number}-{sent}",
                 subject="A role you may like",
                 body="Would you be open to a short call this week?",
                 cause=cause,
@@ -350,9 +350,10 @@ class Sends:
 class Senders:
     """`count` processes sending from random seats while the block runs."""
 
-    def __init__(self, count: int, seat_ids: list[int]) -> None:
+    def __init__(self, count: int, seat_ids: list[int], tag: str) -> None:
         self.count = count
         self.seat_ids = seat_ids
+        self.tag = tag
 
     def __enter__(self) -> Senders:
         from django.db import connections
@@ -362,7 +363,9 @@ class Senders:
         self.stop = context.Event()
         self.results: Any = context.Queue()
         self.processes = [
-            context.Process(target=_sender, args=(self.seat_ids, n, self.stop, self.results))
+            context.Process(
+                target=_sender, args=(self.seat_ids, n, self.stop, self.results, self.tag)
+            )
             for n in range(self.count)
         ]
         for process in self.processes:
@@ -432,7 +435,7 @@ def timed_tick(senders: int = 0, *, per_group: bool = False) -> TickRun:
         if per_group
         else contextlib.nullcontext()
     )
-    with Senders(senders, seat_ids) as sending, path:
+    with Senders(senders, seat_ids, "tick") as sending, path:
         reset_peak_rss()
         server = server_cpu_seconds()
         client = time.process_time()
@@ -474,7 +477,7 @@ def baseline_sends(senders: int, seconds: float) -> Sends | None:
     if not senders:
         return None
     seat_ids = list(Seat.objects.filter(status="active").values_list("pk", flat=True))
-    with Senders(senders, seat_ids) as sending:
+    with Senders(senders, seat_ids, "baseline") as sending:
         time.sleep(seconds)
     return sending.sends()
 
