@@ -705,7 +705,18 @@ def main() -> None:
             print(f"  sends during it: {run.sends.line()}")
     if baseline is not None:
         print(f"baseline sends: {baseline.line()}")
-    body = subsection(args.seats, machine(), size, setup, first, second, baseline, args.senders)
+    body = subsection(
+        args.seats,
+        machine(),
+        size,
+        setup,
+        first,
+        second,
+        baseline,
+        args.senders,
+        args.base,
+        args.per_group,
+    )
     print(body)
     if not args.no_write:
         write_results(body, args.seats, args.per_group)
