@@ -22,6 +22,7 @@ This package's namespace is the services' public face: callers import from `ledg
 
 from __future__ import annotations
 
+from ledger.services.batch_catch_up import ledger_bring_all_up_to_date_batched
 from ledger.services.catch_up import (
     accounts_bring_up_to_date,
     ledger_bring_all_up_to_date,
@@ -115,6 +116,7 @@ __all__ = [
     "inmails_import",
     "inmails_record_reminders",
     "ledger_bring_all_up_to_date",
+    "ledger_bring_all_up_to_date_batched",
     "ledger_tick",
     "pool_transfer",
     "purchase_record",

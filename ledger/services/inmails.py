@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import ngettext
 
@@ -278,6 +280,9 @@ def inmail_withdraw(*, inmail: InMail, cause: Cause) -> InMail:
     return inmail
 
 
+_Row = TypeVar("_Row")
+
+
 def inmails_close_response_windows(
     *, until: datetime | None = None, seat: Seat | None = None
 ) -> int:
@@ -295,18 +300,57 @@ def inmails_close_response_windows(
     if seat is not None:
         candidates = candidates.filter(seat=seat)
     closed = 0
-    for pk, sent_at in candidates.values_list("pk", "sent_at").iterator():
-        deadline = schedule.add_days(sent_at, RESPONSE_WINDOW_DAYS)
-        if deadline <= until:
-            # Conditional update: a concurrent response or a second job run wins or loses
-            # cleanly, never both.
-            one = InMail.objects.filter(pk=pk, status=InMailStatus.PENDING).update(
-                status=InMailStatus.NO_RESPONSE, closed_at=deadline
+    for chunk in _chunks(candidates.values_list("pk", "sent_at").iterator(_CHUNK), _CHUNK):
+        due: dict[int, datetime] = {}
+        for pk, sent_at in chunk:
+            deadline = schedule.add_days(sent_at, RESPONSE_WINDOW_DAYS)
+            if deadline <= until:
+                due[pk] = deadline
+        if not due:
+            continue
+        # Under row locks: a concurrent response or a second job run wins or loses cleanly,
+        # never both, and only the InMails closed here are announced.
+        with transaction.atomic():
+            still_pending = list(
+                InMail.objects.select_for_update()
+                .filter(pk__in=list(due), status=InMailStatus.PENDING)
+                .order_by("pk")
+                .values_list("pk", flat=True)
             )
-            if one:
+            if still_pending:
+                InMail.objects.filter(pk__in=still_pending).update(
+                    status=InMailStatus.NO_RESPONSE,
+                    closed_at=_per_row(due, still_pending),
+                )
+            for pk in still_pending:
                 webhooks.announce_inmail_closed(pk)  # R23
-            closed += one
+        closed += len(still_pending)
     return closed
+
+
+_CHUNK = 1000
+
+
+def _chunks(rows: Iterable[_Row], size: int) -> Iterator[list[_Row]]:
+    chunk: list[_Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _per_row(values: dict[int, datetime], ids: Iterable[int]) -> Case:
+    """Each row's own value, by id; rows sharing a value share one WHEN."""
+    by_value: dict[datetime, list[int]] = {}
+    for pk in ids:
+        by_value.setdefault(values[pk], []).append(pk)
+    return Case(
+        *(When(pk__in=pks, then=Value(value)) for value, pks in by_value.items()),
+        output_field=DateTimeField(),
+    )
 
 
 def inmails_record_reminders(*, until: datetime | None = None) -> int:
@@ -327,11 +371,18 @@ def inmails_record_reminders(*, until: datetime | None = None) -> int:
         .values_list("pk", "sent_at", "status", "closed_at")
     )
     recorded = 0
-    for pk, sent_at, status, closed_at in candidates.iterator():
-        due = schedule.add_days(sent_at, REMINDER_AFTER_DAYS)
-        pending_then = status == InMailStatus.PENDING or (closed_at is not None and closed_at > due)
-        if due <= until and pending_then:
-            recorded += InMail.objects.filter(pk=pk, reminder_at__isnull=True).update(
-                reminder_at=due
+    for chunk in _chunks(candidates.iterator(_CHUNK), _CHUNK):
+        due: dict[int, datetime] = {}
+        for pk, sent_at, status, closed_at in chunk:
+            at = schedule.add_days(sent_at, REMINDER_AFTER_DAYS)
+            pending_then = status == InMailStatus.PENDING or (
+                closed_at is not None and closed_at > at
+            )
+            if at <= until and pending_then:
+                due[pk] = at
+        if due:
+            # Conditional: a second job run records nothing twice.
+            recorded += InMail.objects.filter(pk__in=list(due), reminder_at__isnull=True).update(
+                reminder_at=_per_row(due, due)
             )
     return recorded

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.utils import timezone
 
 from ledger.exceptions import (
     LedgerValidationError,
 )
+from ledger.services.batch_catch_up import ledger_bring_all_up_to_date_batched
 from ledger.services.catch_up import ledger_bring_all_up_to_date
 from ledger.services.inmails import inmails_close_response_windows, inmails_record_reminders
 
@@ -36,7 +38,11 @@ def ledger_tick(*, until: datetime | None = None) -> TickReport:
     until = until or now
     if until > now:
         raise LedgerValidationError("until", "The ledger can't be moved into the future.")
-    groups = ledger_bring_all_up_to_date(until=until)
+    # Many groups a transaction on PostgreSQL; one at a time where there are no row locks.
+    if connection.vendor == "postgresql":
+        groups = ledger_bring_all_up_to_date_batched(until=until)
+    else:
+        groups = ledger_bring_all_up_to_date(until=until)
     reminders = inmails_record_reminders(until=until)
     closed = inmails_close_response_windows(until=until)
     return TickReport(until=until, groups=groups, closed=closed, reminders=reminders)

@@ -41,7 +41,7 @@ from ledger.models import (
     RefreshKind,
 )
 from ledger.selectors import ledger_discrepancies
-from ledger.services import bonus_grant, catch_up, ledger_tick
+from ledger.services import batch_catch_up, bonus_grant, catch_up, ledger_tick
 from ledger.tasks import check_ledger, purge_idempotency_keys, send_alerts, tick
 from teams.models import Seat, Team
 from tests.ledger.helpers import SYSTEM, account_of, ledger_rows, new_team, seat_on, send, utc
@@ -373,20 +373,41 @@ def test_a_tick_killed_half_way_leaves_whole_groups_and_the_next_tick_finishes_t
     clock.move_to(late)
     entries_before = {a.pk: a.entries.count() for a in Account.objects.filter(team=team)}
     synced_before = dict(Account.objects.filter(team=team).values_list("pk", "synced_until"))
-    real_bring_up_to_date = catch_up._bring_up_to_date
     groups: list[list[int]] = []
-
-    def dies_during_the_fourth_group(group: services.LockedGroup, until: datetime) -> None:
-        groups.append(sorted(account.pk for account in group.values()))
-        written = Entry.objects.count()
-        real_bring_up_to_date(group, until)
-        if len(groups) == 4:
-            # The group's refreshes and expiries are written but not committed.
-            assert Entry.objects.count() > written
-            raise WorkerKilled
-
     with monkeypatch.context() as patch:
-        patch.setattr(catch_up, "_bring_up_to_date", dies_during_the_fourth_group)
+        if connection.vendor == "postgresql":
+            # The tick works a batch of groups per transaction: one group per batch here, and
+            # the fourth dies once its writes are made, before its commit.
+            real_group = batch_catch_up._Simulation.bring_up_to_date
+            real_write = batch_catch_up._write
+
+            def records_the_group(simulation: Any, accounts: Any, until: datetime) -> None:
+                groups.append(sorted(account.id for account in accounts))
+                real_group(simulation, accounts, until)
+
+            def dies_writing_the_fourth_batch(simulation: Any, now: datetime) -> None:
+                written = Entry.objects.count()
+                real_write(simulation, now)
+                if len(groups) == 4:
+                    assert Entry.objects.count() > written
+                    raise WorkerKilled
+
+            patch.setattr(batch_catch_up, "BATCH_SIZE", 1)
+            patch.setattr(batch_catch_up._Simulation, "bring_up_to_date", records_the_group)
+            patch.setattr(batch_catch_up, "_write", dies_writing_the_fourth_batch)
+        else:
+            real_bring_up_to_date = catch_up._bring_up_to_date
+
+            def dies_during_the_fourth_group(group: services.LockedGroup, until: datetime) -> None:
+                groups.append(sorted(account.pk for account in group.values()))
+                written = Entry.objects.count()
+                real_bring_up_to_date(group, until)
+                if len(groups) == 4:
+                    # The group's refreshes and expiries are written but not committed.
+                    assert Entry.objects.count() > written
+                    raise WorkerKilled
+
+            patch.setattr(catch_up, "_bring_up_to_date", dies_during_the_fourth_group)
         with pytest.raises(WorkerKilled):
             ledger_tick()
 
