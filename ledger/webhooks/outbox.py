@@ -101,7 +101,10 @@ def any_active_endpoint() -> Exists:
 
 def no_active_endpoint() -> None:
     """The transaction read `any_active_endpoint` false: it announces to nobody."""
-    if connection.in_atomic_block and connection.atomic_blocks:
+    if not connection.in_atomic_block or not connection.atomic_blocks:
+        return
+    cached = getattr(connection, _CACHE, None)
+    if cached is None or cached[0] is not connection.atomic_blocks[0]:
         _remember([])
 
 
