@@ -254,7 +254,7 @@ REST_FRAMEWORK = {
     # one can an anonymous request be answered 401 (docs/api.md) rather than 403. Session auth still
     # applies (CSRF enforced) to requests that carry no token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "ledger.api.auth.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

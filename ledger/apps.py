@@ -12,3 +12,7 @@ class LedgerConfig(AppConfig):
         # them by name (ledger/queue.py), and Celery finds a task by name only once its module
         # is imported (the worker's autodiscovery does that; a web process never runs it).
         from ledger import tasks  # noqa: F401
+        from ledger.api.auth import connect_signals
+
+        # A cached API token is forgotten when its user or the token changes (issue 15).
+        connect_signals()

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.db import transaction
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
@@ -52,22 +51,18 @@ def idempotent(handler: Handler) -> Handler:
             )
 
         def operation() -> tuple[int, Any]:
-            try:
-                # A savepoint: a refusal undoes the operation's writes, not the key's record.
-                with transaction.atomic():
-                    response = handler(view, request, *args, **kwargs)
-            except Exception as error:
-                response = _refusal(view, error)
-            # Stored as JSON: the replay carries the same values as the first answer (on
-            # PostgreSQL, jsonb may list an object's keys in another order).
-            body = json.loads(json.dumps(response.data, cls=JSONEncoder))
-            return response.status_code, body
+            return _answer(handler(view, request, *args, **kwargs))
+
+        def refusal(error: Exception) -> tuple[int, Any] | None:
+            response = _refusal(view, error)
+            return None if response is None else _answer(response)
 
         answer = idempotent_call(
             scope=f"api:user:{request.user.pk}",
             key=key,
             fingerprint=request_fingerprint(request.method, request.path, request.data),
             operation=operation,
+            refusal=refusal,
         )
         response = Response(answer.body, status=answer.status_code)
         if answer.replayed:
@@ -77,13 +72,19 @@ def idempotent(handler: Handler) -> Handler:
     return post
 
 
-def _refusal(view: Any, error: Exception) -> Response:
+def _answer(response: Response) -> tuple[int, Any]:
+    # Stored as JSON: the replay carries the same values as the first answer (on PostgreSQL,
+    # jsonb may list an object's keys in another order).
+    return response.status_code, json.loads(json.dumps(response.data, cls=JSONEncoder))
+
+
+def _refusal(view: Any, error: Exception) -> Response | None:
     """The answer to a refused request (4xx), to be remembered under its key like any other.
 
-    Anything else — the database away, a bug — is raised again: nothing is remembered, and a
-    retry with the same key runs the operation afresh.
+    Anything else — the database away, a bug — is no answer (None): the error is raised
+    again, nothing is remembered, and a retry with the same key runs the operation afresh.
     """
     response = exception_handler(error, view.get_exception_handler_context())
     if response is None or not 400 <= response.status_code < 500:
-        raise error
+        return None
     return response

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ledger.exceptions import (
@@ -19,6 +19,7 @@ from ledger.exceptions import (
 from ledger.models import (
     IdempotencyRecord,
 )
+from ledger.services.locking import all_or_nothing
 
 # --------------------------------------------------------------------------------------------
 # Idempotency (R16)
@@ -43,6 +44,7 @@ def idempotent_call(
     key: str,
     fingerprint: str,
     operation: Callable[[], tuple[int, Any]],
+    refusal: Callable[[Exception], tuple[int, Any] | None] | None = None,
 ) -> IdempotentAnswer:
     """Run `operation` once per (scope, key); replay its answer to every retry.
 
@@ -50,28 +52,91 @@ def idempotent_call(
     request with the same key blocks on the record's unique index until the first commits, then
     replays its answer; if the first rolls back, the second runs the operation itself. The same
     key with a different fingerprint raises `IdempotencyKeyReused`.
+
+    `refusal` turns an exception of the operation into the answer to remember (a 4xx), or
+    says None (it is raised again, and nothing is remembered). A refusal undoes the whole
+    transaction, the record with it, and the record is written again holding the refusal: no
+    savepoint is needed, so the operation runs `all_or_nothing` (its services take none) and
+    the usual answer costs two statements, the record's insert and its answer.
     """
     if not 1 <= len(key) <= 255:
         raise LedgerValidationError("Idempotency-Key", "Use a key of 1 to 255 characters.")
-    with transaction.atomic():
-        try:
-            record, created = IdempotencyRecord.objects.get_or_create(
-                scope=scope,
-                key=key,
-                defaults={"fingerprint": fingerprint, "created_at": timezone.now()},
+    try:
+        with transaction.atomic():
+            record_id = _insert_record(scope, key, fingerprint)
+            if record_id is None:
+                record = _existing_record(scope, key, fingerprint)
+                if record.status_code is not None:
+                    return IdempotentAnswer(record.status_code, record.response, replayed=True)
+                record_id = record.pk
+            try:
+                with all_or_nothing():
+                    status_code, body = operation()
+            except Exception as error:
+                answer = refusal(error) if refusal is not None else None
+                if answer is None:
+                    raise
+                raise _Refused(answer) from error
+            IdempotencyRecord.objects.filter(pk=record_id).update(
+                status_code=status_code, response=body
             )
-        except IntegrityError:  # pragma: no cover - get_or_create already retries the read
-            record, created = IdempotencyRecord.objects.get(scope=scope, key=key), False
-        if not created:
-            if record.fingerprint != fingerprint:
-                raise IdempotencyKeyReused()
+        return IdempotentAnswer(status_code, body, replayed=False)
+    except _Refused as refused:
+        status_code, body = refused.answer
+    # The refused operation's writes are gone; the key remembers the refusal.
+    with transaction.atomic():
+        if _insert_record(scope, key, fingerprint, status_code, body) is None:
+            # A request with the same key got in between: its answer is the key's.
+            record = _existing_record(scope, key, fingerprint)
             if record.status_code is not None:
                 return IdempotentAnswer(record.status_code, record.response, replayed=True)
-        status_code, body = operation()
-        record.status_code = status_code
-        record.response = body
-        record.save(update_fields=["status_code", "response"])
+            IdempotencyRecord.objects.filter(pk=record.pk).update(
+                status_code=status_code, response=body
+            )
     return IdempotentAnswer(status_code, body, replayed=False)
+
+
+class _Refused(Exception):
+    def __init__(self, answer: tuple[int, Any]) -> None:
+        super().__init__(answer)
+        self.answer = answer
+
+
+_RECORD_FIELDS = ("scope", "key", "fingerprint", "status_code", "response", "created_at")
+
+
+def _insert_record(
+    scope: str, key: str, fingerprint: str, status_code: int | None = None, body: Any = None
+) -> int | None:
+    """Insert the key's record; None if the key has one already (after waiting for the
+    transaction that is writing it, through the unique index). One statement."""
+    meta = IdempotencyRecord._meta
+    fields = [f for f in meta.concrete_fields if f.name in _RECORD_FIELDS]
+    fields.sort(key=lambda f: _RECORD_FIELDS.index(f.name))
+    values = (scope, key, fingerprint, status_code, body, timezone.now())
+    qn = connection.ops.quote_name
+    # Names from the model, values as parameters.
+    columns = ", ".join(qn(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608
+        f"ON CONFLICT ({qn('scope')}, {qn('key')}) DO NOTHING RETURNING {qn('id')}"
+    )
+    params = [
+        None if value is None else field.get_db_prep_save(value, connection)
+        for field, value in zip(fields, values, strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
+def _existing_record(scope: str, key: str, fingerprint: str) -> IdempotencyRecord:
+    record = IdempotencyRecord.objects.get(scope=scope, key=key)
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    return record
 
 
 def idempotency_records_purge(*, older_than_hours: int = 48) -> int:

@@ -5,10 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import transaction
-from django.db.models import Case, DateTimeField, F, Q, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import ngettext
 
@@ -18,6 +32,7 @@ from ledger.exceptions import (
     DuplicatePending,
     InsufficientCredits,
     LedgerValidationError,
+    SeatInactive,
     SendLimitReached,
 )
 from ledger.models import (
@@ -27,7 +42,6 @@ from ledger.models import (
     EntryKind,
     InMail,
     InMailStatus,
-    Lot,
     LotSource,
     OperationKind,
     PaidFrom,
@@ -46,9 +60,16 @@ from ledger.rules import (
 )
 from ledger.services.accounts import spendable_lots
 from ledger.services.catch_up import _bring_up_to_date
-from ledger.services.locking import Cause, LockedGroup, _lock_groups
-from ledger.services.posting import OpenOperation, _new_lot, _take_in_order
-from ledger.services.seats import _locked_seat, _require_active
+from ledger.services.locking import (
+    Cause,
+    _lock_groups,
+    _lock_seat_group,
+    _seat_group_newest,
+    lock_newcomers,
+    service_atomic,
+)
+from ledger.services.posting import OpenOperation, _new_lot, _spend_from
+from ledger.services.seats import _require_active
 from ledger.services.tags import _save_tags
 from ledger.services.usage import check_usage_limit
 from ledger.webhooks import announce as webhooks  # R23
@@ -65,18 +86,23 @@ class SentInMail:
     warnings: list[dict[str, str]] = field(default_factory=list)
 
 
-def _teammate_warnings(seat: Seat, recipient_key: str, now: datetime) -> list[dict[str, str]]:
+def _teammates_inmails(
+    team_id: Any, seat_id: Any, holder_id: Any, recipient_key: str, now: datetime
+) -> QuerySet[InMail]:
+    """A teammate's InMails to the recipient in the last 30 days, newest first (R8's warning):
+    another seat of the team, held by someone else. The ids may be expressions (`OuterRef`)."""
     since = schedule.add_days(now, -TEAMMATE_WARNING_DAYS)
-    teammate = (
+    return (
         InMail.objects.filter(
-            recipient_key=recipient_key, sent_at__gte=since, seat__team_id=seat.team_id
+            recipient_key=recipient_key, sent_at__gte=since, seat__team_id=team_id
         )
-        .exclude(seat_id=seat.pk)
-        .exclude(seat__holder_id=seat.holder_id)
-        .select_related("seat__holder")
+        .exclude(seat_id=seat_id)
+        .exclude(seat__holder_id=holder_id)
         .order_by("-sent_at")
-        .first()
     )
+
+
+def _teammate_warning(teammate: InMail | None) -> list[dict[str, str]]:
     if teammate is None:
         return []
     return [
@@ -90,12 +116,101 @@ def _teammate_warnings(seat: Seat, recipient_key: str, now: datetime) -> list[di
     ]
 
 
+def _teammate_warnings(seat: Seat, recipient_key: str, now: datetime) -> list[dict[str, str]]:
+    teammates = _teammates_inmails(seat.team_id, seat.pk, seat.holder_id, recipient_key, now)
+    return _teammate_warning(teammates.select_related("seat__holder").first())
+
+
 def inmail_recipient_warnings(*, seat: Seat, recipient: str) -> list[dict[str, str]]:
     """What a send from `seat` to `recipient` would warn about now (R8's teammate warning), for
     a form to show while the recipient is typed; a recipient that is neither a profile URL nor
     a member id is refused as a send refuses it (`LedgerValidationError`). Reads only."""
     validate_recipient(recipient)
     return _teammate_warnings(seat, normalise_recipient(recipient), timezone.now())
+
+
+def _pending_to(seat_id: Any, recipient_key: str) -> QuerySet[InMail]:
+    """The seat's pending InMails to the recipient (R8: at most one)."""
+    return InMail.objects.filter(
+        seat_id=seat_id, recipient_key=recipient_key, status=InMailStatus.PENDING
+    )
+
+
+def _sent_in_month(seat_id: Any, now: datetime) -> QuerySet[InMail]:
+    """What counts against the plan's monthly send limit: logged (not imported) this month."""
+    return InMail.objects.filter(
+        seat_id=seat_id, imported=False, sent_at__gte=schedule.month_start(now)
+    )
+
+
+def _windows_to_close(until: datetime) -> QuerySet[InMail]:
+    """Pending InMails whose 90-day window may have ended by `until` (R10). A day of slack
+    covers the wall-clock arithmetic; the exact deadline is checked per row."""
+    return InMail.objects.filter(
+        status=InMailStatus.PENDING,
+        sent_at__lte=schedule.add_days(until, -RESPONSE_WINDOW_DAYS + 1),
+    )
+
+
+@dataclass
+class _SendState:
+    """What a send reads under its locks, in one statement (`_read_for_send`)."""
+
+    seat: Seat
+    duplicate: bool
+    sent_this_month: int
+    windows_to_close: bool
+    own_lot: int | None
+    pool_lot: int | None
+    teammate: int | None
+    webhooks: bool
+    newest_in_group: int | None
+
+
+def _read_for_send(
+    seat_id: int, account: Account, pool: Account | None, recipient_key: str, now: datetime
+) -> _SendState:
+    """The seat (read after the lock, so its status and settings are current) and everything
+    a send decides on, as subqueries of one statement."""
+
+    def count(queryset: QuerySet[InMail]) -> Coalesce:
+        counted = queryset.order_by().values("seat_id").annotate(n=Count("pk")).values("n")
+        return Coalesce(Subquery(counted), 0)
+
+    seat_ref = OuterRef("pk")
+    no_lot = Value(None, output_field=IntegerField())
+    row = (
+        Seat.objects.select_related("plan", "holder")
+        .filter(pk=seat_id)
+        .annotate(
+            _duplicate=Exists(_pending_to(seat_ref, recipient_key)),
+            _sent_this_month=count(_sent_in_month(seat_ref, now)),
+            _windows_to_close=Exists(_windows_to_close(now).filter(seat_id=seat_ref)),
+            _own_lot=Subquery(spendable_lots(account, now).values("pk")[:1]),
+            _pool_lot=no_lot
+            if pool is None
+            else Subquery(spendable_lots(pool, now).values("pk")[:1]),
+            _teammate=Subquery(
+                _teammates_inmails(
+                    OuterRef("team_id"), seat_ref, OuterRef("holder_id"), recipient_key, now
+                ).values("pk")[:1]
+            ),
+            _webhooks=webhooks.any_active_endpoint(),
+            _newest=no_lot if pool is None else _seat_group_newest(seat_id),
+        )
+        .get()
+    )
+    return _SendState(
+        seat=row,
+        duplicate=row._duplicate,
+        sent_this_month=row._sent_this_month,
+        windows_to_close=row._windows_to_close,
+        own_lot=row._own_lot,
+        pool_lot=row._pool_lot,
+        teammate=row._teammate,
+        webhooks=row._webhooks,
+        newest_in_group=row._newest,
+    )
 
 
 def inmail_send(
@@ -111,7 +226,13 @@ def inmail_send(
 ) -> SentInMail:
     """Log an InMail and charge it (R6–R8); every refusal charges nothing.
 
-    R22: `template` and `tags` are normalised (ledger.rules) and refused on their fields."""
+    R22: `template` and `tags` are normalised (ledger.rules) and refused on their fields.
+
+    The common send is ten statements or fewer: the group's lock, one read of everything the
+    rules decide on (`_read_for_send`), the InMail, the lot's take, the operation, the entry
+    and the account. Work that is rarely there (windows to close, due expiries or refreshes, a
+    teammate's InMail, a usage limit, webhook endpoints) costs its reads only when it is.
+    """
     _validate_message(recipient, subject, body)
     # --- R22 outreach tags ---
     template = normalise_template(template)
@@ -120,23 +241,33 @@ def inmail_send(
     recipient = recipient.strip()
     recipient_key = normalise_recipient(recipient)
     now = timezone.now()
-    with transaction.atomic():
-        seat, account, group = _locked_seat(seat)
+    with service_atomic():
+        group = _lock_seat_group(seat.pk)
+        account = next((a for a in group.values() if a.seat_id == seat.pk), None)
+        if account is None:
+            raise SeatInactive(f"Seat #{seat.pk} has no ledger account.")
+        if any(a.next_due_at is not None and a.next_due_at <= now for a in group.values()):
+            group.load_seats()
+            _bring_up_to_date(group, now)
+        pool = group.pool_of_team(account.team_id)
+        state = _read_for_send(seat.pk, account, pool, recipient_key, now)
+        lock_newcomers(group, seat.pk, state.newest_in_group)
+        seat = state.seat
+        account.seat = seat
         _require_active(seat)
-        _bring_up_to_date(group, now)
-        inmails_close_response_windows(until=now, seat=seat)
-        if InMail.objects.filter(
-            seat=seat, recipient_key=recipient_key, status=InMailStatus.PENDING
-        ).exists():
+        if not state.webhooks:
+            webhooks.no_active_endpoint()
+        if state.windows_to_close:
+            # Closed first, so a late job never turns a send into `duplicate_pending` (R17).
+            inmails_close_response_windows(until=now, seat=seat)
+            state = _read_for_send(seat.pk, account, pool, recipient_key, now)
+        if state.duplicate:
             raise DuplicatePending(
                 "This seat already has a pending InMail to this recipient; wait for an answer "
                 "or withdraw it first."
             )
         limit = seat.plan.monthly_send_limit
-        sent_this_month = InMail.objects.filter(
-            seat=seat, imported=False, sent_at__gte=schedule.month_start(now)
-        ).count()
-        if sent_this_month >= limit:
+        if state.sent_this_month >= limit:
             raise SendLimitReached(
                 ngettext(
                     "This seat has sent its %(n)s InMail for this month.",
@@ -146,8 +277,8 @@ def inmail_send(
                 % {"n": limit}
             )
         if not open_profile:  # R20: Open Profile InMails are not counted against the limit
-            check_usage_limit(seat, account, group.pool_of_team(seat.team_id), now)
-        payer, lot = (None, None) if open_profile else _payer(seat, account, group, now)
+            check_usage_limit(seat, account, pool, now)
+        payer, lot_id = (None, None) if open_profile else _payer(seat, account, pool, state)
         inmail = InMail.objects.create(
             seat=seat,
             recipient=recipient,
@@ -167,18 +298,22 @@ def inmail_send(
             template=template,
         )
         _save_tags([(inmail, tags)])  # R22
-        if payer is not None and lot is not None:
-            _take_in_order(
+        if payer is not None and lot_id is not None:
+            lot, _ = _spend_from(
                 payer,
-                [lot],
+                lot_id,
                 1,
                 at=now,
                 kind=EntryKind.SPEND,
                 operation=OpenOperation(OperationKind.INMAIL_SEND, cause),
                 inmail=inmail,
             )
+            group.spent_from(payer, lot, 1)
         _bring_up_to_date(group, now)
-        warnings = _teammate_warnings(seat, recipient_key, now)
+        teammate = None
+        if state.teammate is not None:
+            teammate = InMail.objects.select_related("seat__holder").get(pk=state.teammate)
+        warnings = _teammate_warning(teammate)
         webhooks.announce_inmail("inmail.sent", inmail)  # R23
         if payer is not None:
             # The balance went down: tell the holder now, not at the next scheduled run.
@@ -186,16 +321,14 @@ def inmail_send(
     return SentInMail(inmail=inmail, warnings=warnings)
 
 
-def _payer(seat: Seat, account: Account, group: LockedGroup, now: datetime) -> tuple[Account, Lot]:
+def _payer(
+    seat: Seat, account: Account, pool: Account | None, state: _SendState
+) -> tuple[Account, int]:
     """The lot to spend: the seat's own credits first, then its team pool if it may (R6)."""
-    lot = spendable_lots(account, now).first()
-    if lot is not None:
-        return account, lot
-    pool = group.pool_of_team(seat.team_id)
-    if seat.pool_access and pool is not None:
-        lot = spendable_lots(pool, now).first()
-        if lot is not None:
-            return pool, lot
+    if state.own_lot is not None:
+        return account, state.own_lot
+    if seat.pool_access and pool is not None and state.pool_lot is not None:
+        return pool, state.pool_lot
     raise InsufficientCredits("No InMail credit is available for this seat.")
 
 
@@ -292,11 +425,7 @@ def inmails_close_response_windows(
     into `duplicate_pending` (R17).
     """
     until = until or timezone.now()
-    # A day of slack covers the wall-clock arithmetic; the exact deadline is checked per row.
-    candidates = InMail.objects.filter(
-        status=InMailStatus.PENDING,
-        sent_at__lte=schedule.add_days(until, -RESPONSE_WINDOW_DAYS + 1),
-    )
+    candidates = _windows_to_close(until)
     if seat is not None:
         candidates = candidates.filter(seat=seat)
     closed = 0

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Q, Subquery
 
 from ledger.models import (
     Account,
     AccountKind,
     AccountRefresh,
+    Lot,
 )
 from ledger.services.accounts import _update_next_due, pool_of
 from teams.models import Seat, User
@@ -26,6 +30,30 @@ class Cause:
     @classmethod
     def system(cls, via: str = "system") -> Cause:
         return cls(actor=None, via=via)
+
+
+# --------------------------------------------------------------------------------------------
+# Transactions
+# --------------------------------------------------------------------------------------------
+
+_ALL_OR_NOTHING: ContextVar[bool] = ContextVar("ledger_all_or_nothing", default=False)
+
+
+@contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """Within it, the caller undoes its whole transaction on any exception (the API's
+    idempotent requests do), so a service inside needs no savepoint of its own."""
+    reset = _ALL_OR_NOTHING.set(True)
+    try:
+        yield
+    finally:
+        _ALL_OR_NOTHING.reset(reset)
+
+
+def service_atomic() -> transaction.Atomic:
+    """A service's transaction: a savepoint when nested, unless the caller is
+    `all_or_nothing` (a savepoint is two statements more)."""
+    return transaction.atomic(savepoint=not _ALL_OR_NOTHING.get())
 
 
 # --------------------------------------------------------------------------------------------
@@ -54,6 +82,29 @@ def _group_ids(account: Account) -> list[int]:
         ids.add(pool.pk)
     ids.add(account.pk)
     return sorted(ids)
+
+
+def _seat_group(seat_id: int) -> Q:
+    """`_group_ids` of a seat's account as one condition: the account, and if it is a pooled
+    seat's, its team's pool and open pooled seats."""
+    # A scalar subquery (not IN): its value is known before the scan, so both halves of the
+    # OR are index lookups.
+    pooled_team = Subquery(
+        Account.objects.filter(seat_id=seat_id, refresh=AccountRefresh.NONE).values("team_id")
+    )
+    return Q(seat_id=seat_id) | (
+        Q(team_id=pooled_team)
+        & (
+            Q(kind=AccountKind.POOL)
+            | Q(kind=AccountKind.SEAT, refresh=AccountRefresh.NONE, is_open=True)
+        )
+    )
+
+
+def _seat_group_newest(seat_id: int) -> Subquery:
+    """The highest id in the seat's group now, for a read after `_lock_seat_group`: one
+    above what was locked means the group grew while the locks were awaited."""
+    return Subquery(Account.objects.filter(_seat_group(seat_id)).order_by("-pk").values("pk")[:1])
 
 
 class LockedGroup:
@@ -110,6 +161,28 @@ class LockedGroup:
                 _update_next_due(candidate)
                 self._due_computed[candidate.pk] = self._holding(candidate)
 
+    def spent_from(self, account: Account, lot: Lot, credits: int) -> None:
+        """`credits` were just taken from `lot`: if it still holds some, no due instant moved
+        (the next expiry is one of the lots holding credits, and the next refresh does not
+        depend on the balance), so the account's next due instant needs no reading again."""
+        if lot.remaining > 0 and self._due_computed[account.pk] == (
+            account.balance + credits,
+            account.is_open,
+        ):
+            self._due_computed[account.pk] = self._holding(account)
+
+    def load_seats(self) -> None:
+        """Read the seats of accounts locked without them (`_lock_seat_group`), by pk."""
+        missing = [
+            a for a in self.accounts.values() if a.seat_id is not None and not _seat_cached(a)
+        ]
+        if missing:
+            seats = Seat.objects.select_related("plan", "holder").in_bulk(
+                [a.seat_id for a in missing]
+            )
+            for account in missing:
+                account.seat = seats[account.seat_id]
+
     def save(self) -> None:
         self.update_next_due()
         for pk, account in self.accounts.items():
@@ -122,6 +195,36 @@ class LockedGroup:
         self.accounts.update(other.accounts)
         self._loaded.update(other._loaded)
         self._due_computed.update(other._due_computed)
+
+
+def _seat_cached(account: Account) -> bool:
+    return bool(Account.seat.is_cached(account))
+
+
+def _lock_seat_group(seat_id: int) -> LockedGroup:
+    """Lock a seat's group (`_group_ids` of its account) in one statement, in ascending id
+    order, without reading the seats: the caller reads the one it needs after the lock, and
+    `load_seats` the others if it must.
+
+    The rows are locked in the order the statement sorts them. A group with a pool may grow
+    while the pool's lock is awaited (see `_lock_groups`); the caller compares
+    `_seat_group_newest` read after the lock with the newest account locked, and takes the
+    newcomers with `lock_newcomers`.
+    """
+    return LockedGroup(
+        Account.objects.select_for_update().filter(_seat_group(seat_id)).order_by("pk")
+    )
+
+
+def lock_newcomers(group: LockedGroup, seat_id: int, newest: int | None) -> None:
+    """Lock the accounts that joined the seat's group while `_lock_seat_group` waited."""
+    if newest is not None and newest > max(group.accounts):
+        fresh = set(
+            Account.objects.filter(_seat_group(seat_id), pk__gt=max(group.accounts)).values_list(
+                "pk", flat=True
+            )
+        )
+        group.add(_lock(fresh))
 
 
 def _lock(ids: Iterable[int]) -> LockedGroup:

@@ -7,7 +7,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import F
+from django.db import connection
+from django.db.models import F, Model
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import InsertQuery
 
 from ledger import schedule
 from ledger.exceptions import (
@@ -43,14 +46,51 @@ class OpenOperation:
 
     def row_at(self, at: datetime) -> Operation:
         if self.row is None:
-            self.row = Operation.objects.create(
-                at=at,
-                kind=self.kind,
-                actor=self.cause.actor,
-                via=self.cause.via,
-                memo=self.memo[:500],
-            )
+            self.row = self.unsaved_row(at)
+            self.row.save()
         return self.row
+
+    def unsaved_row(self, at: datetime) -> Operation:
+        """The row `row_at` inserts, for a caller that inserts it in a statement of its own."""
+        return Operation(
+            at=at, kind=self.kind, actor=self.cause.actor, via=self.cause.via, memo=self.memo[:500]
+        )
+
+
+def _entry(
+    account: Account,
+    *,
+    at: datetime,
+    kind: str,
+    amount: int,
+    lot: Lot | None,
+    cause: Cause,
+    memo: str = "",
+    inmail: InMail | None = None,
+    refresh: Refresh | None = None,
+) -> Entry:
+    """The next entry of the account, unsaved, and the account's cached balance moved with it.
+
+    An entry is never dated before the account's last entry or the instant it was last brought
+    up to (a refund lot that was already past its life expires when recorded, not in the past),
+    so the entries of an account are always in time order and `balance_after` is a running
+    balance.
+    """
+    account.balance += amount
+    account.synced_until = max(at, account.synced_until)
+    return Entry(
+        account=account,
+        at=account.synced_until,
+        kind=kind,
+        amount=amount,
+        balance_after=account.balance,
+        lot=lot,
+        inmail=inmail,
+        refresh=refresh,
+        actor=cause.actor,
+        cause=cause.via,
+        memo=memo[:500],
+    )
 
 
 def _post(
@@ -66,31 +106,24 @@ def _post(
     inmail: InMail | None = None,
     refresh: Refresh | None = None,
 ) -> Entry:
-    """Append one entry to `operation` and move the account's cached balance with it.
+    """Append one entry (`_entry`) to `operation` and move the account's cached balance with it.
 
     The entry's own cause is the operation's unless given (the catch-up says `expiry` or
-    `refresh` on each entry). An entry is never dated before the account's last entry or the
-    instant it was last brought up to (a refund lot that was already past its life expires when
-    recorded, not in the past), so the entries of an account are always in time order and
-    `balance_after` is a running balance.
+    `refresh` on each entry).
     """
-    cause = cause or operation.cause
-    account.balance += amount
-    account.synced_until = max(at, account.synced_until)
-    entry = Entry.objects.create(
-        account=account,
-        at=account.synced_until,
+    entry = _entry(
+        account,
+        at=at,
         kind=kind,
         amount=amount,
-        balance_after=account.balance,
         lot=lot,
+        cause=cause or operation.cause,
+        memo=memo,
         inmail=inmail,
         refresh=refresh,
-        actor=cause.actor,
-        cause=cause.via,
-        memo=memo[:500],
-        operation=operation.row_at(account.synced_until),
     )
+    entry.operation = operation.row_at(entry.at)
+    entry.save()
     webhooks.announce_entry(entry, account.seat_id)  # R23
     return entry
 
@@ -145,6 +178,98 @@ def _take(lot: Lot, credits: int) -> None:
     if taken != 1:
         raise InsufficientCredits("The credits were taken by another operation; try again.")
     lot.remaining -= credits
+
+
+def _take_by_id(lot_id: int, credits: int) -> Lot:
+    """`_take` for a lot known by id, in one statement that answers with the lot as it is
+    after the take (UPDATE … RETURNING): the spend needs no read of the lot first."""
+    qn = connection.ops.quote_name
+    table = qn(Lot._meta.db_table)
+    column = qn(Lot._meta.get_field("remaining").column)
+    taken = list(
+        Lot.objects.raw(
+            # Names from the model, values as parameters.
+            f"UPDATE {table} SET {column} = {column} - %s "  # noqa: S608
+            f"WHERE {qn(Lot._meta.pk.column)} = %s AND {column} >= %s RETURNING *",
+            [credits, lot_id, credits],
+        )
+    )
+    if len(taken) != 1:
+        raise InsufficientCredits("The credits were taken by another operation; try again.")
+    return taken[0]
+
+
+def _spend_from(
+    account: Account,
+    lot_id: int,
+    credits: int,
+    *,
+    at: datetime,
+    kind: str,
+    operation: OpenOperation,
+    inmail: InMail | None = None,
+) -> tuple[Lot, Entry]:
+    """Take `credits` from one lot the caller chose in spend order (`spendable_lots`) under
+    the account's lock, and post the entry.
+
+    On PostgreSQL the take, the operation's row (when it is the operation's first entry) and
+    the entry are one statement: data-modifying CTEs, each INSERT compiled by the ORM from its
+    model. If the lot no longer holds the credits nothing is returned, and the refusal undoes
+    the rest with the transaction.
+    """
+    if connection.vendor != "postgresql" or operation.row is not None:
+        lot = _take_by_id(lot_id, credits)
+        entry = _post(
+            account, at=at, kind=kind, amount=-credits, lot=lot, operation=operation, inmail=inmail
+        )
+        return lot, entry
+    entry = _entry(
+        account, at=at, kind=kind, amount=-credits, lot=None, cause=operation.cause, inmail=inmail
+    )
+    entry.lot_id = lot_id
+    row = operation.unsaved_row(entry.at)
+    qn = connection.ops.quote_name
+    # The operation's id, from the CTE that inserts it (a constant string: no input in it).
+    entry.operation_id = RawSQL('(SELECT "id" FROM "operation_row")', ())
+    operation_sql, operation_params = _insert_sql(row)
+    entry_sql, entry_params = _insert_sql(entry)
+    table = qn(Lot._meta.db_table)
+    remaining = qn(Lot._meta.get_field("remaining").column)
+    # Names from the models, values as parameters.
+    sql = (
+        f"WITH {qn('taken')} AS (UPDATE {table} SET {remaining} = {remaining} - %s "  # noqa: S608
+        f"WHERE {qn('id')} = %s AND {remaining} >= %s RETURNING *), "
+        f"{qn('operation_row')} AS ({operation_sql} RETURNING {qn('id')}), "
+        f"{qn('entry_row')} AS ({entry_sql} RETURNING {qn('id')}) "
+        f"SELECT {qn('taken')}.*, "
+        f"(SELECT {qn('id')} FROM {qn('operation_row')}) AS {qn('operation_row_id')}, "
+        f"(SELECT {qn('id')} FROM {qn('entry_row')}) AS {qn('entry_row_id')} "
+        f"FROM {qn('taken')}"
+    )
+    taken = list(Lot.objects.raw(sql, [credits, lot_id, credits, *operation_params, *entry_params]))
+    if len(taken) != 1:
+        raise InsufficientCredits("The credits were taken by another operation; try again.")
+    lot = taken[0]
+    row.pk = getattr(lot, "operation_row_id")  # noqa: B009 (a column of the raw query)
+    row._state.adding = False
+    operation.row = row
+    entry.pk = getattr(lot, "entry_row_id")  # noqa: B009
+    entry._state.adding = False
+    entry.operation = row
+    entry.lot = lot
+    webhooks.announce_entry(entry, account.seat_id)  # R23
+    return lot, entry
+
+
+def _insert_sql(obj: Model) -> tuple[str, list[Any]]:
+    """The INSERT the ORM would run to save `obj` (its defaults and `auto_now_add` applied),
+    as SQL and parameters."""
+    meta = obj._meta
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+    query = InsertQuery(type(obj))
+    query.insert_values(fields, [obj])
+    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+    return sql, list(params)
 
 
 def _take_in_order(

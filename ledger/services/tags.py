@@ -16,9 +16,19 @@ from teams.services import audit_record
 
 def _save_tags(inmails: Iterable[tuple[InMail, Sequence[str]]]) -> None:
     """Store already normalised tags of freshly created InMails (a send, an import)."""
-    rows = [InMailTag(inmail=inmail, tag=tag) for inmail, tags in inmails for tag in tags]
+    fresh = [
+        (inmail, [InMailTag(inmail=inmail, tag=tag) for tag in tags]) for inmail, tags in inmails
+    ]
+    rows = [row for _, tag_rows in fresh for row in tag_rows]
     if rows:
         InMailTag.objects.bulk_create(rows, batch_size=1000)
+    # A fresh InMail's tags are the rows just written: kept as its prefetched `tags` (as
+    # `prefetch_related` would), so an answer that shows them reads nothing.
+    for inmail, tag_rows in fresh:
+        known = inmail.tags.all()
+        known._result_cache = sorted(tag_rows, key=lambda row: row.tag)
+        setattr(known, "_prefetch_done", True)  # noqa: B010 (Django's own flag, not typed)
+        setattr(inmail, "_prefetched_objects_cache", {"tags": known})  # noqa: B010
 
 
 def inmail_tags(inmail: InMail) -> list[str]:

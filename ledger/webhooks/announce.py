@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from django.db.models import Exists
+
 from ledger.models import Entry, InMail, Notification, Reconciliation
-from ledger.webhooks import events, payloads
+from ledger.webhooks import events, outbox, payloads
 from ledger.webhooks.outbox import record_event, wanted
 from teams.models import Seat
+
+
+def any_active_endpoint() -> Exists:
+    """For a service's own read: whether any endpoint may want an event (see below)."""
+    return outbox.any_active_endpoint()
+
+
+def no_active_endpoint() -> None:
+    """The transaction read `any_active_endpoint` false: nothing it does is announced, and
+    the outbox needs no read of its own to know it."""
+    outbox.no_active_endpoint()
 
 
 def announce_inmail(type: str, inmail: InMail) -> None:

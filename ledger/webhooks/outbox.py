@@ -9,6 +9,7 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists
 from django.utils import timezone
 
 from ledger.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -79,14 +80,32 @@ def _active_endpoints() -> list[WebhookEndpoint]:
     read = WebhookEndpoint.objects.filter(active=True).only("id", "events", "kind")
     if not connection.in_atomic_block or not connection.atomic_blocks:
         return list(read)
-    outermost = connection.atomic_blocks[0]
     cached = getattr(connection, _CACHE, None)
-    if cached is not None and cached[0] is outermost:
+    if cached is not None and cached[0] is connection.atomic_blocks[0]:
         return list(cached[1])
     endpoints = list(read)
-    setattr(connection, _CACHE, (outermost, endpoints))
-    transaction.on_commit(forget_endpoints)
+    _remember(endpoints)
     return endpoints
+
+
+def _remember(endpoints: list[WebhookEndpoint]) -> None:
+    setattr(connection, _CACHE, (connection.atomic_blocks[0], endpoints))
+    transaction.on_commit(forget_endpoints)
+
+
+def any_active_endpoint() -> Exists:
+    """Whether any endpoint is active, for a read a service makes in its transaction anyway
+    (the send): when none is, `no_active_endpoint` spares the outbox its own read."""
+    return Exists(WebhookEndpoint.objects.filter(active=True))
+
+
+def no_active_endpoint() -> None:
+    """The transaction read `any_active_endpoint` false: it announces to nobody."""
+    if not connection.in_atomic_block or not connection.atomic_blocks:
+        return
+    cached = getattr(connection, _CACHE, None)
+    if cached is None or cached[0] is not connection.atomic_blocks[0]:
+        _remember([])
 
 
 def forget_endpoints() -> None:
