@@ -26,6 +26,8 @@ HEAVY_SHARE = 0.02
 OPEN_PROFILE_SHARE = 0.15
 HEAVY_OPEN_PROFILE_SHARE = 0.30
 ANSWER_RATE = 0.27
+# R22: the template of InMail n is BENCH_TEMPLATES[n % 5] ("" = none).
+BENCH_TEMPLATES = ("", "Intro short", "Intro long", "Referral", "Follow-up")
 WITHDRAW_RATE = 0.03
 RESPONSE_WINDOW_DAYS = 90
 REMINDER_AFTER_DAYS = 3
@@ -306,7 +308,7 @@ def simulate_account(
 ) -> list[SimLot]:
     """One seat account's year in time order; sets the account's balance and due instants
     (saved later) and returns the lots that were already in the database."""
-    from ledger.models import InMail, Lot, Refresh
+    from ledger.models import InMail, InMailTag, Lot, Refresh
     from ledger.rules import normalise_recipient
 
     seat = account.seat
@@ -406,7 +408,14 @@ def simulate_account(
                 imported=imported,
                 created_by_id=None if imported else holder,
                 created_at=at,
+                sender_id=holder,  # R19: the holder when it was sent
+                template=BENCH_TEMPLATES[number % len(BENCH_TEMPLATES)],  # R22
             )
+            # R22: two InMails in three carry a tag, one in five a second one.
+            if number % 3:
+                rows.add(InMailTag, inmail_id=inmail, tag=f"bench-{number % 7}")
+            if number % 5 == 0:
+                rows.add(InMailTag, inmail_id=inmail, tag="follow-up")
             tally.statuses[outcome.status] += 1
             tally.imported += imported
             tally.open_profile += send.open_profile
@@ -430,7 +439,7 @@ def simulate_account(
 
 def load(history: History) -> None:
     """COPY the new rows, then save the accounts and the activation lots they spent from."""
-    from ledger.models import Account, Entry, InMail, Lot, Operation, Refresh
+    from ledger.models import Account, Entry, InMail, InMailTag, Lot, Operation, Refresh
 
     def save_accounts() -> None:
         for lot in history.existing_lots:
@@ -439,7 +448,7 @@ def load(history: History) -> None:
 
     load_rows(
         history.rows,
-        [Refresh, InMail, Lot, Operation, Entry],
+        [Refresh, InMail, InMailTag, Lot, Operation, Entry],
         line="  loaded {rows:>8,} rows into {table} in {seconds:.1f} s",
         then=save_accounts,
     )
