@@ -17,8 +17,9 @@ RUN_ENV := DEBUG=$${DEBUG:-1}
 PORT ?= 8000
 PYTEST_ARGS ?=
 # Test processes (pytest-xdist): one per CPU, each with a test database of its own, each taking
-# whole test files (so a module-scoped fixture, like the demo's, is built once); in collection
-# order, which puts the demo first. PYTEST_WORKERS=0 runs in this process.
+# whole test files (so a module-scoped fixture, like the demo's, is built once), but the tests of
+# a few long files one by one; in the order tests/conftest.py gives, longest work first.
+# PYTEST_WORKERS=0 runs in this process.
 PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint worker beat

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from kombu import pools as kombu_pools
+from xdist.scheduler import LoadFileScheduling
 
 from inmail_site.celery import app as celery_app
 from teams.models import Role, Team, User
@@ -62,16 +63,75 @@ def clear_cache() -> None:
         client.close()
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `postgres` prove locking on a real server; on SQLite they say so and skip.
+# The files whose tests `make test` may hand to either xdist worker one test at a time: long
+# files of independent tests (function-scoped fixtures only, nothing shared outside the
+# worker's own test database), so that neither worker idles at the end of the run while the
+# other finishes a long file. Every other file runs whole on one worker (its module-scoped
+# fixtures built once, its tests in order), as `--dist loadfile` would run it.
+SPREAD_FILES = frozenset(
+    {
+        "tests/api/test_analytics_visibility.py",
+        "tests/api/test_permission_matrix.py",
+        "tests/api/test_schemathesis.py",
+        "tests/browser/test_pages_a11y.py",
+        "tests/pages/manage/test_console_access.py",
+    }
+)
+# Single tests so long that they must start first, each on a worker of its own, for the run
+# to end evenly (longest first): the demo's module (its fixture replays six months) and the
+# catch-up compared hour by hour over 100 days.
+LONG_FIRST = (
+    "tests/teams/test_demo.py",
+    "tests/ledger/test_catch_up.py::test_one_late_catch_up_equals_hourly_catch_ups",
+    "tests/ledger/test_properties.py",
+    "tests/ledger/test_properties_lifecycle.py",
+)
 
-    The tests that read the demo (built once, for a minute or two, by the module-scoped `demo`
-    fixture) go first: under `--dist loadfile` their file then starts at once on one worker
-    instead of last, while the other worker takes the rest.
+
+def _file_of(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+def _run_order(item: pytest.Item) -> tuple[int, int]:
+    """Long work first (longest first), then whole files, then the spread files' tests."""
+    for position, prefix in enumerate(LONG_FIRST):
+        if item.nodeid.startswith(prefix):
+            return (0, position)
+    if _file_of(item) in SPREAD_FILES:
+        return (2, 0)
+    return (1, 0)
+
+
+class _FilesButSpreadFiles(LoadFileScheduling):
+    """`--dist loadfile`, but the tests of `SPREAD_FILES` go one by one to whichever worker is
+    free. (pytest-xdist's own `--dist loadgroup` can't express this here: with pytest 9 its
+    group marks no longer reach the scheduler.)"""
+
+    def _split_scope(self, nodeid: str) -> str:
+        file = nodeid.split("::", 1)[0]
+        return nodeid if file in SPREAD_FILES else file
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadFileScheduling | None:
+    if config.getvalue("dist") != "loadfile":
+        return None
+    return _FilesButSpreadFiles(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Order the run for two workers; mark `postgres` skips.
+
+    `make test` runs `--dist loadfile --no-loadscope-reorder`: files (and the spread files'
+    tests) are handed out in the order given here, after pytest-django's reordering. The long
+    ones go first (`LONG_FIRST`: the demo, built once by the module-scoped `demo` fixture, on
+    one worker while the other takes the hour-by-hour catch-up), then whole files, and last
+    the spread files' tests one by one, which even out the end of the run.
+
+    Tests marked `postgres` prove locking on a real server; on SQLite they say so and skip.
     """
     from django.conf import settings
 
-    items.sort(key=lambda item: "demo" not in getattr(item, "fixturenames", ()))
+    items.sort(key=_run_order)
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" in engine:
         return
@@ -122,7 +182,7 @@ def _migration_data_after_flushes(
 ) -> Iterator[None]:
     """After a module whose transactional tests flushed the seeded rows, put them back for the
     tests that roll back and come later in this process: pytest-django runs those first in a
-    whole run, but under `--dist loadfile` a worker takes one file after another."""
+    whole run, but under xdist a worker takes one file (or test) after another."""
     yield
     if request.session.stash.get(_FLUSHED, False):
         with django_db_blocker.unblock():

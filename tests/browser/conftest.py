@@ -196,6 +196,26 @@ def expect_styled(page: Page) -> None:
     assert not empty, f"stylesheets that did not load: {empty}"
 
 
+def settle(page: Page) -> None:
+    """Wait until the page has loaded everything it links, its fonts are ready and htmx is idle.
+
+    Not Playwright's "networkidle", which waits for half a second without any request after
+    the last one, on every page: the site starts no request of its own after the load event
+    but htmx's, and those are waited for here (and by axe, tests/browser/axe.py).
+    """
+    page.wait_for_load_state("load")
+    page.evaluate(
+        """async () => {
+            await document.fonts.ready;
+            const busy = () =>
+                document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling");
+            for (let i = 0; i < 100 && busy(); i++) {
+                await new Promise((resolve) => setTimeout(resolve, 20));
+            }
+        }"""
+    )
+
+
 def expect_quiet_console(page: Page) -> None:
     """The console holds no error: no refused resource, no failed request, no script error."""
     errors = [message.text for message in page.console_messages() if message.type == "error"]
@@ -209,8 +229,7 @@ def screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     # Charts are drawn after load; let them and the fonts settle before the picture.
-    page.wait_for_load_state("networkidle")
-    page.evaluate("document.fonts.ready")
+    settle(page)
     expect_quiet_console(page)
     # caret="initial": hiding the caret leaves style="" on text fields, which htmx copies onto
     # the fields it swaps in and the CSP then refuses; pictures between actions must not.

@@ -35,7 +35,7 @@ from ledger.services import (
 )
 from ledger.services.imports import import_job_create
 from teams.models import Plan, Seat
-from tests.browser.conftest import SCREENSHOTS, expect_styled, upload_csv
+from tests.browser.conftest import SCREENSHOTS, expect_styled, settle, upload_csv
 from tests.conftest import Org
 from tests.factories import make_seat
 
@@ -431,9 +431,8 @@ def picture(page: Page, name: str) -> None:
     id, which the Content-Security-Policy refuses as an inline style. A flow photographed
     between its actions would fail on the picture, not on the page.
     """
+    settle(page)
     expect_styled(page)
-    page.wait_for_load_state("networkidle")
-    page.evaluate("document.fonts.ready")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(
         path=SCREENSHOTS / f"{name}.png", full_page=True, animations="disabled", caret="initial"
