@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponseBase
+from django.http.request import split_domain_port
+from django.middleware.security import SecurityMiddleware as DjangoSecurityMiddleware
 
 from inmail_site.views import healthz
 
@@ -28,3 +30,34 @@ class HealthCheckMiddleware:
         if request.path_info == HEALTH_CHECK_PATH:
             return healthz(request)
         return self.get_response(request)
+
+
+#: Host names that never leave the machine: plain http to them crosses no network. `testserver`
+#: is Django's in-process test client.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "testserver"})
+
+
+def is_loopback(request: HttpRequest) -> bool:
+    """Whether the request named a loopback host (127.0.0.0/8, ::1, localhost)."""
+    host = request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
+    name = split_domain_port(host)[0].strip("[]")
+    return name in LOOPBACK_HOSTS or name.startswith("127.")
+
+
+class SecurityMiddleware(DjangoSecurityMiddleware):
+    """Django's SecurityMiddleware, except that plain http to a loopback address is served, not
+    redirected to https.
+
+    With only DEBUG=0 the site redirects http to https (SECURE_SSL_REDIRECT), as it should for
+    anything that crosses a network. A request to 127.0.0.1 or localhost doesn't: it is a local
+    tool, a benchmark or a sidecar on the same machine, for which the redirect only breaks the
+    call (there is no certificate on loopback). Every other header (nosniff, referrer
+    policy, COOP; HSTS goes with https only) is still set, and any other host is redirected as
+    before. Django's deploy check looks for its own class by name (security.W001), so settings
+    silence that one check.
+    """
+
+    def process_request(self, request: HttpRequest) -> HttpResponseBase | None:
+        if is_loopback(request):
+            return None
+        return super().process_request(request)

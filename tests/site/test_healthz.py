@@ -46,3 +46,27 @@ def test_any_other_page_over_http_is_redirected_to_https(client: Client) -> None
 @pytest.mark.usefixtures("production_hosts")
 def test_the_probe_still_only_reads(client: Client) -> None:
     assert client.post("/healthz", headers={"host": "10.1.2.3"}).status_code == 405
+
+
+@pytest.mark.usefixtures("production_hosts", "plain_static_storage")
+@pytest.mark.parametrize("host", ["127.0.0.1:8931", "localhost", "[::1]:8000", "testserver"])
+def test_plain_http_on_loopback_is_served_not_redirected(
+    client: Client, settings: Any, host: str
+) -> None:
+    settings.ALLOWED_HOSTS = ["example.com", "127.0.0.1", "localhost", "[::1]", "testserver"]
+
+    answer = client.get("/accounts/login/", headers={"host": host})
+
+    assert answer.status_code == 200
+    assert answer["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.usefixtures("production_hosts")
+def test_a_host_that_only_starts_like_loopback_is_still_redirected(
+    client: Client, settings: Any
+) -> None:
+    settings.ALLOWED_HOSTS = ["localhost.example.com"]
+
+    answer = client.get("/accounts/login/", headers={"host": "localhost.example.com"})
+
+    assert answer.status_code == 301
