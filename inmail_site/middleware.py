@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, HttpResponsePermanentRedirect
 from django.http.request import split_domain_port
 from django.middleware.security import SecurityMiddleware as DjangoSecurityMiddleware
 
@@ -57,7 +57,7 @@ class SecurityMiddleware(DjangoSecurityMiddleware):
     silence that one check.
     """
 
-    def process_request(self, request: HttpRequest) -> HttpResponseBase | None:
+    def process_request(self, request: HttpRequest) -> HttpResponsePermanentRedirect | None:
         if is_loopback(request):
             return None
         return super().process_request(request)
