@@ -187,6 +187,10 @@ def postgres_away() -> Iterator[None]:
             yield
         finally:
             admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(name))
+            # This process's own connection was terminated with the others: drop it, so the
+            # next use (this test's teardown, or the next test this worker runs, whatever its
+            # file) opens a new one instead of failing with "the connection is closed".
+            connection.close()
 
 
 @pytest.mark.postgres
