@@ -317,7 +317,8 @@ def test_a_send_costs_one_insert_of_its_operation_and_nothing_more(lite: Seat) -
     # 16 before operations (two of them the test's savepoint), 17 with them; 7 since issue 15
     # (the test's savepoint, the group's lock, one read, the InMail, the lot's take with the
     # operation and the entry in one statement, the account): the operation adds no statement.
-    assert len(statements) == 7
+    # SQLite has no data-modifying CTEs, so the take, the operation and the entry are three.
+    assert len(statements) == (7 if connection.vendor == "postgresql" else 9)
 
 
 # --- ledger_check -----------------------------------------------------------------------------
