@@ -190,8 +190,11 @@ def test_home_reads_a_bounded_number_of_queries_however_much_history(
     client.force_login(org.recruiter)
     client.get(reverse("home"))  # sessions and the like warm up
 
-    # The seat card's run-out forecast and burn-down read 4 of them (issue 12, item 2).
-    with django_assert_max_num_queries(24):
+    # The seat card's run-out forecast and burn-down read 4 of them (issue 12, item 2). SQLite
+    # runs 2 more than PostgreSQL (26, measured; this bound failed there before issue 15 too).
+    from django.db import connection
+
+    with django_assert_max_num_queries(24 if connection.vendor == "postgresql" else 26):
         assert client.get(reverse("home")).status_code == 200
 
 
