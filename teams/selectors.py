@@ -49,8 +49,14 @@ def seats_visible_to(user: User | AnonymousUser) -> QuerySet[Seat]:
         return seats.none()
     if user_is_admin(user):
         return seats.all()
-    led = Membership.objects.filter(user=user, role=Role.LEAD).values("team_id")
-    return seats.filter(Q(holder=user) | Q(team_id__in=led))
+    return seats_visible_to_member(seats, user.pk)
+
+
+def seats_visible_to_member(seats: QuerySet[Seat], user_id: int) -> QuerySet[Seat]:
+    """Of `seats`, those an active user who is not an admin may see: theirs, and those of the
+    teams they lead."""
+    led = Membership.objects.filter(user_id=user_id, role=Role.LEAD).values("team_id")
+    return seats.filter(Q(holder_id=user_id) | Q(team_id__in=led))
 
 
 def team_totals_visible_to(user: User | AnonymousUser, team: Team) -> bool:

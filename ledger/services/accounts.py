@@ -28,7 +28,7 @@ from teams.models import SeatStatus
 # --------------------------------------------------------------------------------------------
 
 
-def spendable_lots(account: Account, at: datetime) -> QuerySet[Lot]:
+def spendable_lots(account: Account | int, at: datetime) -> QuerySet[Lot]:
     """Lots with credits that can still be spent at `at`, in spend order (R6)."""
     return (
         Lot.objects.filter(account=account, remaining__gt=0)

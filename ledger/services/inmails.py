@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -68,7 +68,8 @@ from ledger.services.locking import (
     lock_newcomers,
     service_atomic,
 )
-from ledger.services.posting import OpenOperation, _new_lot, _spend_from
+from ledger.services.posting import OpenOperation, _insert, _new_lot, _spend_from
+from ledger.services.prepared import Prepared
 from ledger.services.seats import _require_active
 from ledger.services.tags import _save_tags
 from ledger.services.usage import check_usage_limit
@@ -86,12 +87,17 @@ class SentInMail:
     warnings: list[dict[str, str]] = field(default_factory=list)
 
 
+def _teammates_since(now: datetime) -> datetime:
+    """R8's warning looks back 30 days."""
+    return schedule.add_days(now, -TEAMMATE_WARNING_DAYS)
+
+
 def _teammates_inmails(
-    team_id: Any, seat_id: Any, holder_id: Any, recipient_key: str, now: datetime
+    team_id: Any, seat_id: Any, holder_id: Any, recipient_key: str, since: datetime
 ) -> QuerySet[InMail]:
-    """A teammate's InMails to the recipient in the last 30 days, newest first (R8's warning):
-    another seat of the team, held by someone else. The ids may be expressions (`OuterRef`)."""
-    since = schedule.add_days(now, -TEAMMATE_WARNING_DAYS)
+    """A teammate's InMails to the recipient since `since` (`_teammates_since`), newest first
+    (R8's warning): another seat of the team, held by someone else. The ids may be
+    expressions (`OuterRef`)."""
     return (
         InMail.objects.filter(
             recipient_key=recipient_key, sent_at__gte=since, seat__team_id=team_id
@@ -117,7 +123,9 @@ def _teammate_warning(teammate: InMail | None) -> list[dict[str, str]]:
 
 
 def _teammate_warnings(seat: Seat, recipient_key: str, now: datetime) -> list[dict[str, str]]:
-    teammates = _teammates_inmails(seat.team_id, seat.pk, seat.holder_id, recipient_key, now)
+    teammates = _teammates_inmails(
+        seat.team_id, seat.pk, seat.holder_id, recipient_key, _teammates_since(now)
+    )
     return _teammate_warning(teammates.select_related("seat__holder").first())
 
 
@@ -136,20 +144,22 @@ def _pending_to(seat_id: Any, recipient_key: str) -> QuerySet[InMail]:
     )
 
 
-def _sent_in_month(seat_id: Any, now: datetime) -> QuerySet[InMail]:
-    """What counts against the plan's monthly send limit: logged (not imported) this month."""
-    return InMail.objects.filter(
-        seat_id=seat_id, imported=False, sent_at__gte=schedule.month_start(now)
-    )
+def _sent_in_month(seat_id: Any, month_start: datetime) -> QuerySet[InMail]:
+    """What counts against the plan's monthly send limit: logged (not imported) since the
+    month's start (`schedule.month_start`)."""
+    return InMail.objects.filter(seat_id=seat_id, imported=False, sent_at__gte=month_start)
 
 
-def _windows_to_close(until: datetime) -> QuerySet[InMail]:
-    """Pending InMails whose 90-day window may have ended by `until` (R10). A day of slack
-    covers the wall-clock arithmetic; the exact deadline is checked per row."""
-    return InMail.objects.filter(
-        status=InMailStatus.PENDING,
-        sent_at__lte=schedule.add_days(until, -RESPONSE_WINDOW_DAYS + 1),
-    )
+def _windows_cutoff(until: datetime) -> datetime:
+    """InMails sent by this instant may have reached the end of their 90-day window by `until`
+    (R10). A day of slack covers the wall-clock arithmetic; the exact deadline is checked per
+    row."""
+    return schedule.add_days(until, -RESPONSE_WINDOW_DAYS + 1)
+
+
+def _windows_to_close(cutoff: datetime) -> QuerySet[InMail]:
+    """Pending InMails sent by `cutoff` (`_windows_cutoff`): their window may have ended."""
+    return InMail.objects.filter(status=InMailStatus.PENDING, sent_at__lte=cutoff)
 
 
 @dataclass
@@ -167,9 +177,17 @@ class _SendState:
     newest_in_group: int | None
 
 
-def _read_for_send(
-    seat_id: int, account: Account, pool: Account | None, recipient_key: str, now: datetime
-) -> _SendState:
+def _send_read(
+    *,
+    seat_id: int,
+    account_id: int,
+    pool_id: int | None,
+    recipient_key: str,
+    now: datetime,
+    month_start: datetime,
+    windows_cutoff: datetime,
+    teammates_since: datetime,
+) -> QuerySet[Seat]:
     """The seat (read after the lock, so its status and settings are current) and everything
     a send decides on, as subqueries of one statement."""
 
@@ -179,26 +197,52 @@ def _read_for_send(
 
     seat_ref = OuterRef("pk")
     no_lot = Value(None, output_field=IntegerField())
-    row = (
+    return (
         Seat.objects.select_related("plan", "holder")
         .filter(pk=seat_id)
         .annotate(
             _duplicate=Exists(_pending_to(seat_ref, recipient_key)),
-            _sent_this_month=count(_sent_in_month(seat_ref, now)),
-            _windows_to_close=Exists(_windows_to_close(now).filter(seat_id=seat_ref)),
-            _own_lot=Subquery(spendable_lots(account, now).values("pk")[:1]),
+            _sent_this_month=count(_sent_in_month(seat_ref, month_start)),
+            _windows_to_close=Exists(_windows_to_close(windows_cutoff).filter(seat_id=seat_ref)),
+            _own_lot=Subquery(spendable_lots(account_id, now).values("pk")[:1]),
             _pool_lot=no_lot
-            if pool is None
-            else Subquery(spendable_lots(pool, now).values("pk")[:1]),
+            if pool_id is None
+            else Subquery(spendable_lots(pool_id, now).values("pk")[:1]),
             _teammate=Subquery(
                 _teammates_inmails(
-                    OuterRef("team_id"), seat_ref, OuterRef("holder_id"), recipient_key, now
+                    OuterRef("team_id"),
+                    seat_ref,
+                    OuterRef("holder_id"),
+                    recipient_key,
+                    teammates_since,
                 ).values("pk")[:1]
             ),
             _webhooks=webhooks.any_active_endpoint(),
-            _newest=no_lot if pool is None else _seat_group_newest(seat_id),
+            _newest=no_lot if pool_id is None else _seat_group_newest(seat_id),
         )
-        .get()
+    )
+
+
+# Built and compiled once per process and shape (with or without a pool).
+_SEND_READ = Prepared(_send_read)
+
+
+def _read_for_send(
+    seat_id: int, account: Account, pool: Account | None, recipient_key: str, now: datetime
+) -> _SendState:
+    """`_send_read` for this send."""
+    shape: dict[str, Hashable] = {"pool_id": None} if pool is None else {}
+    values: dict[str, Any] = {} if pool is None else {"pool_id": pool.pk}
+    (row,) = _SEND_READ.rows(
+        shape,
+        seat_id=seat_id,
+        account_id=account.pk,
+        recipient_key=recipient_key,
+        now=now,
+        month_start=schedule.month_start(now),
+        windows_cutoff=_windows_cutoff(now),
+        teammates_since=_teammates_since(now),
+        **values,
     )
     return _SendState(
         seat=row,
@@ -215,7 +259,7 @@ def _read_for_send(
 
 def inmail_send(
     *,
-    seat: Seat,
+    seat: Seat | int,
     recipient: str,
     subject: str,
     body: str,
@@ -225,6 +269,8 @@ def inmail_send(
     tags: list[str] | None = None,
 ) -> SentInMail:
     """Log an InMail and charge it (R6–R8); every refusal charges nothing.
+
+    `seat` is the seat or its id: it is read again under the group's lock either way.
 
     R22: `template` and `tags` are normalised (ledger.rules) and refused on their fields.
 
@@ -241,17 +287,18 @@ def inmail_send(
     recipient = recipient.strip()
     recipient_key = normalise_recipient(recipient)
     now = timezone.now()
+    seat_id = seat if isinstance(seat, int) else seat.pk
     with service_atomic():
-        group = _lock_seat_group(seat.pk)
-        account = next((a for a in group.values() if a.seat_id == seat.pk), None)
+        group = _lock_seat_group(seat_id)
+        account = next((a for a in group.values() if a.seat_id == seat_id), None)
         if account is None:
-            raise SeatInactive(f"Seat #{seat.pk} has no ledger account.")
+            raise SeatInactive(f"Seat #{seat_id} has no ledger account.")
         if any(a.next_due_at is not None and a.next_due_at <= now for a in group.values()):
             group.load_seats()
             _bring_up_to_date(group, now)
         pool = group.pool_of_team(account.team_id)
-        state = _read_for_send(seat.pk, account, pool, recipient_key, now)
-        lock_newcomers(group, seat.pk, state.newest_in_group)
+        state = _read_for_send(seat_id, account, pool, recipient_key, now)
+        lock_newcomers(group, seat_id, state.newest_in_group)
         seat = state.seat
         account.seat = seat
         _require_active(seat)
@@ -279,7 +326,7 @@ def inmail_send(
         if not open_profile:  # R20: Open Profile InMails are not counted against the limit
             check_usage_limit(seat, account, pool, now)
         payer, lot_id = (None, None) if open_profile else _payer(seat, account, pool, state)
-        inmail = InMail.objects.create(
+        inmail = InMail(
             seat=seat,
             recipient=recipient,
             recipient_key=recipient_key,
@@ -297,6 +344,7 @@ def inmail_send(
             sender=seat.holder,
             template=template,
         )
+        _insert(inmail)
         _save_tags([(inmail, tags)])  # R22
         if payer is not None and lot_id is not None:
             lot, _ = _spend_from(
@@ -425,7 +473,7 @@ def inmails_close_response_windows(
     into `duplicate_pending` (R17).
     """
     until = until or timezone.now()
-    candidates = _windows_to_close(until)
+    candidates = _windows_to_close(_windows_cutoff(until))
     if seat is not None:
         candidates = candidates.filter(seat=seat)
     closed = 0

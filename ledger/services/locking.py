@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q, Subquery
+from django.db.models import Q, QuerySet, Subquery
 
 from ledger.models import (
     Account,
@@ -17,6 +17,7 @@ from ledger.models import (
     Lot,
 )
 from ledger.services.accounts import _update_next_due, pool_of
+from ledger.services.prepared import Prepared, save_fields
 from teams.models import Seat, User
 
 
@@ -107,6 +108,10 @@ def _seat_group_newest(seat_id: int) -> Subquery:
     return Subquery(Account.objects.filter(_seat_group(seat_id)).order_by("-pk").values("pk")[:1])
 
 
+# An account's state that its locks' holder caches and writes back (`LockedGroup.save`).
+_CACHED_STATE = ("balance", "synced_until", "next_due_at", "is_open")
+
+
 class LockedGroup:
     """Accounts a service holds row locks on, with what they looked like when locked.
 
@@ -187,7 +192,7 @@ class LockedGroup:
         self.update_next_due()
         for pk, account in self.accounts.items():
             if self._state(account) != self._loaded[pk]:
-                account.save(update_fields=["balance", "synced_until", "next_due_at", "is_open"])
+                save_fields(account, _CACHED_STATE)
                 self._loaded[pk] = self._state(account)
         self.eventful.clear()
 
@@ -211,9 +216,15 @@ def _lock_seat_group(seat_id: int) -> LockedGroup:
     `_seat_group_newest` read after the lock with the newest account locked, and takes the
     newcomers with `lock_newcomers`.
     """
-    return LockedGroup(
-        Account.objects.select_for_update().filter(_seat_group(seat_id)).order_by("pk")
-    )
+    return LockedGroup(_SEAT_GROUP_LOCK.rows({}, seat_id=seat_id))
+
+
+def _seat_group_for_update(*, seat_id: int) -> QuerySet[Account]:
+    return Account.objects.select_for_update().filter(_seat_group(seat_id)).order_by("pk")
+
+
+# Compiled once per process (`Prepared`): every send takes this lock first.
+_SEAT_GROUP_LOCK = Prepared(_seat_group_for_update)
 
 
 def lock_newcomers(group: LockedGroup, seat_id: int, newest: int | None) -> None:

@@ -261,15 +261,53 @@ def _spend_from(
     return lot, entry
 
 
+# The INSERT statements `_insert_sql` compiled, by model and the fields holding expressions:
+# the text is the same for every row of a model, only the parameters differ.
+_INSERTS: dict[tuple[type[Model], str, tuple[str, ...]], str] = {}
+
+
 def _insert_sql(obj: Model) -> tuple[str, list[Any]]:
     """The INSERT the ORM would run to save `obj` (its defaults and `auto_now_add` applied),
-    as SQL and parameters."""
+    as SQL and parameters.
+
+    The ORM compiles the statement the first time for a model; later rows reuse its text and
+    take their parameters as the ORM would (`pre_save`, `get_db_prep_save`). The first row
+    checks that both ways give the same parameters, or nothing is reused.
+    """
     meta = obj._meta
     fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+    expressions = tuple(
+        f.attname for f in fields if hasattr(getattr(obj, f.attname), "resolve_expression")
+    )
+    key = (type(obj), connection.vendor, expressions)
+    plain = [f for f in fields if f.attname not in expressions]
+    sql = _INSERTS.get(key)
+    if sql is not None:
+        return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in plain]
     query = InsertQuery(type(obj))
     query.insert_values(fields, [obj])
     [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+    # After the compile, `auto_now_add` values are on the object: read them, don't make new.
+    same = [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in plain]
+    if same == list(params) and not any(hasattr(f, "get_placeholder") for f in plain):
+        _INSERTS[key] = sql
     return sql, list(params)
+
+
+def _insert(obj: Model) -> None:
+    """Save a new `obj` in one INSERT, as `save()` would (no model of the ledger has signals),
+    without compiling the statement again (`_insert_sql`)."""
+    if connection.vendor != "postgresql":
+        obj.save(force_insert=True)
+        return
+    sql, params = _insert_sql(obj)
+    pk = obj._meta.pk
+    assert pk is not None
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(pk.column)}", params)
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
 
 
 def _take_in_order(

@@ -35,7 +35,8 @@ def announce_inmail_closed(inmail_id: int) -> None:
 
 
 def announce_entry(entry: Entry, seat_id: int | None) -> None:
-    record_event(events.ENTRY_CREATED, payloads.entry_data(entry, seat_id), seat_id=seat_id)
+    # Lazy: an entry is posted on every send, and most organisations have no endpoint.
+    record_event(events.ENTRY_CREATED, lambda: payloads.entry_data(entry, seat_id), seat_id=seat_id)
 
 
 def announce_seat(seat: Seat) -> None:

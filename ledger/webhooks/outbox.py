@@ -77,13 +77,13 @@ def _active_endpoints() -> list[WebhookEndpoint]:
     Kept on the connection with the outermost atomic block they were read in, so the next
     transaction reads them again; the endpoint services forget them when they change one.
     """
-    read = WebhookEndpoint.objects.filter(active=True).only("id", "events", "kind")
+    if connection.in_atomic_block and connection.atomic_blocks:
+        cached = getattr(connection, _CACHE, None)
+        if cached is not None and cached[0] is connection.atomic_blocks[0]:
+            return list(cached[1])
+    endpoints = list(WebhookEndpoint.objects.filter(active=True).only("id", "events", "kind"))
     if not connection.in_atomic_block or not connection.atomic_blocks:
-        return list(read)
-    cached = getattr(connection, _CACHE, None)
-    if cached is not None and cached[0] is connection.atomic_blocks[0]:
-        return list(cached[1])
-    endpoints = list(read)
+        return endpoints
     _remember(endpoints)
     return endpoints
 

@@ -22,9 +22,11 @@ from ledger.api import serializers as api
 from ledger.api.idempotency import HEADER, KEY_PATTERN
 from ledger.api.schema import LedgerAutoSchema
 from ledger.selectors import seats_overview
+from ledger.services.prepared import Prepared
 from teams.models import Seat, Team, User
 from teams.selectors import (
     seats_visible_to,
+    seats_visible_to_member,
     teams_visible_to,
     user_is_admin,
 )
@@ -134,8 +136,39 @@ def _known_seat(request: Request, pk: int) -> Seat:
     """A seat named in a body or a filter: one the user can't see is unknown (400)."""
     seat = seats_visible_to(request.user).filter(pk=pk).first()
     if seat is None:
-        raise ValidationError({"seat": ["Unknown seat."]})
+        raise _unknown_seat()
     return seat
+
+
+def _unknown_seat() -> ValidationError:
+    return ValidationError({"seat": ["Unknown seat."]})
+
+
+def _visible_seat_ids(*, admin: bool, user_id: int | None = None, seat_id: int) -> Any:
+    seats = Seat.objects.filter(pk=seat_id)
+    if not admin:
+        assert user_id is not None
+        seats = seats_visible_to_member(seats, user_id)
+    return seats.values_list("pk")
+
+
+# Compiled once per process (`Prepared`): a send checks its seat on every request.
+_VISIBLE_SEAT = Prepared(_visible_seat_ids)
+
+
+def _known_seat_id(request: Request, pk: int) -> int:
+    """`_known_seat` when only the seat's id is needed (the service reads the seat itself
+    under its lock): the same rule, `teams.selectors.seats_visible_to`, in one cheap read."""
+    user = request.user
+    if not (user.is_authenticated and user.is_active):
+        raise _unknown_seat()
+    if user_is_admin(user):
+        found = _VISIBLE_SEAT.rows({"admin": True}, seat_id=pk)
+    else:
+        found = _VISIBLE_SEAT.rows({"admin": False}, user_id=user.pk, seat_id=pk)
+    if not found:
+        raise _unknown_seat()
+    return pk
 
 
 def _known_team(request: Request, pk: int) -> Team:

@@ -24,6 +24,7 @@ from ledger.api.views.common import (
     _cause,
     _Documented,
     _known_seat,
+    _known_seat_id,
     _known_team,
     _query,
     _query_body,
@@ -124,7 +125,7 @@ class InMailListCreate(_Documented, generics.GenericAPIView[InMail]):
     @idempotent
     def post(self, request: Request) -> Response:
         given = _query_body(api.InMailCreateSerializer, request)
-        seat = _known_seat(request, given.pop("seat"))
+        seat = _known_seat_id(request, given.pop("seat"))
         sent = services.inmail_send(seat=seat, cause=_cause(request), **given)
         answer = api.InMailSerializer(sent.inmail, context={"warnings": sent.warnings}).data
         return Response(answer, status=status.HTTP_201_CREATED)

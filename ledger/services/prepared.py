@@ -1,0 +1,170 @@
+"""Querysets built and compiled once per process, their values bound on each call.
+
+The ORM builds and compiles a queryset on every call: for the one read of a send, with its
+eight subqueries, that took a third of the request's CPU time (bench/RESULTS.md, "Send
+throughput"). A `Prepared` read is built by the same queryset functions the rest of the ledger
+uses, so its conditions stay where the rules are, but only once per shape: it is compiled with
+stand-in values, the positions where each stand-in lands among the statement's parameters are
+remembered, and a call binds its own values there and runs the remembered SQL.
+
+Only values passed through unchanged to the driver can be bound this way (ids, text, aware
+datetimes on PostgreSQL). If a stand-in does not come out as it went in — SQLite, for example,
+turns datetimes into text — the shape is not prepared and every call builds its queryset as
+usual: slower, never different.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
+from django.db.models.sql.compiler import SQLCompiler
+
+M = TypeVar("M", bound=Model)
+
+_FIRST_STAND_IN = 1_900_000_000
+_STAND_IN_INSTANT = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
+
+
+def _stand_in(index: int, value: Any) -> Any:
+    """A value of `value`'s type that nothing else in a statement can equal."""
+    if isinstance(value, bool):
+        raise TypeError("A bool is part of a read's shape, not one of its values.")
+    if isinstance(value, int):
+        return _FIRST_STAND_IN + index
+    if isinstance(value, str):
+        return f"\x1fprepared value {index}\x1f"
+    if isinstance(value, datetime):
+        return _STAND_IN_INSTANT + timedelta(seconds=index)
+    if isinstance(value, date):
+        return date(1901, 2, 3) + timedelta(days=index)
+    raise TypeError(f"A {type(value).__name__} can't be bound to a prepared read.")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    # Per parameter of the statement: the name of the value it binds, or None for a constant
+    # compiled into the queryset (kept in `constants`).
+    names: tuple[str | None, ...]
+    constants: tuple[Any, ...]
+    compiler: SQLCompiler
+
+
+class Prepared(Generic[M]):
+    """`build(**shape, **values)` returns the queryset; `Prepared(build).rows(shape, **values)`
+    runs it.
+
+    `shape` holds the arguments that change the statement's text (a None that removes a
+    subquery, a flag): each shape is compiled once, and they are passed to `build` as they
+    are. The values (ids, text, instants) are bound by name on each call.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet[M]]) -> None:
+        self._build = build
+        self._compiled: dict[tuple[str, Hashable], _Compiled | None] = {}
+        self._lock = threading.Lock()
+
+    def rows(self, shape: dict[str, Hashable], **values: Any) -> list[Any]:
+        key = (DEFAULT_DB_ALIAS, tuple(sorted(shape.items())))
+        if key not in self._compiled:
+            with self._lock:
+                if key not in self._compiled:
+                    self._compiled[key] = self._compile(DEFAULT_DB_ALIAS, shape, values)
+        compiled = self._compiled[key]
+        if compiled is None:
+            return list(self._build(**shape, **values))
+        params = [
+            compiled.constants[i] if name is None else values[name]
+            for i, name in enumerate(compiled.names)
+        ]
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            found = cursor.fetchall()
+        if compiled.compiler.klass_info is None:  # values_list(): tuples, converted
+            return list(compiled.compiler.results_iter([found]))
+        return _models(compiled.compiler, found, DEFAULT_DB_ALIAS)
+
+    def _compile(
+        self, db: str, shape: dict[str, Hashable], values: dict[str, Any]
+    ) -> _Compiled | None:
+        stand_ins = {name: _stand_in(i, value) for i, (name, value) in enumerate(values.items())}
+        queryset = self._build(**shape, **stand_ins)
+        compiler = queryset.query.get_compiler(using=db)
+        sql, params = compiler.as_sql()
+        names: list[str | None] = []
+        constants: list[Any] = []
+        found: set[str] = set()
+        for param in params:
+            name = next(
+                (n for n, s in stand_ins.items() if type(param) is type(s) and param == s), None
+            )
+            names.append(name)
+            constants.append(None if name is not None else param)
+            if name is not None:
+                found.add(name)
+        text = str(sql)
+        leaked = any(str(s) in text for s in stand_ins.values() if not isinstance(s, datetime))
+        if found != set(stand_ins) or leaked:
+            return None
+        return _Compiled(str(sql), tuple(names), tuple(constants), compiler)
+
+
+def _models(compiler: SQLCompiler, found: list[tuple[Any, ...]], db: str) -> list[Any]:
+    """The model instances of `found`, as `ModelIterable` makes them (select_related and
+    annotations included)."""
+    select, klass_info, annotations = (
+        compiler.select,
+        compiler.klass_info,
+        compiler.annotation_col_map,
+    )
+    assert klass_info is not None
+    model = klass_info["model"]
+    fields = klass_info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    init_list = [column[0].target.attname for column in select[start:end]]
+    populators = get_related_populators(klass_info, select, db)
+    made = []
+    for row in compiler.results_iter([found]):  # type: ignore[list-item]
+        obj = model.from_db(db, init_list, row[start:end])
+        for populator in populators:
+            populator.populate(row, obj)
+        for name, position in (annotations or {}).items():
+            setattr(obj, name, row[position])
+        made.append(obj)
+    return made
+
+
+# The UPDATE statements `save_fields` wrote, by model, fields and database vendor.
+_UPDATES: dict[tuple[type[Model], tuple[str, ...], str], str] = {}
+
+
+def save_fields(obj: Model, names: tuple[str, ...]) -> None:
+    """`obj.save(update_fields=names)` for plain fields (no `auto_now`, no signals): the same
+    UPDATE by primary key, its text written once per model and fields."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    meta = obj._meta
+    fields = [meta.get_field(name) for name in names]
+    key = (type(obj), names, connection.vendor)
+    sql = _UPDATES.get(key)
+    if sql is None:
+        pk = meta.pk
+        assert pk is not None
+        quote = connection.ops.quote_name
+        columns = [field.column for field in fields]  # type: ignore[union-attr]
+        assignments = ", ".join(f"{quote(str(column))} = %s" for column in columns)
+        sql = _UPDATES[key] = (
+            f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608 (names from the model)
+            f"WHERE {quote(pk.column)} = %s"
+        )
+    params = [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]  # type: ignore[union-attr]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, obj.pk])
+        if cursor.rowcount != 1:
+            raise DatabaseError(f"{meta.label} #{obj.pk} was not updated.")

@@ -1,0 +1,202 @@
+"""Reads compiled once and bound per call (`ledger.services.prepared`), and the statements a
+send reuses (`posting._insert_sql`, `prepared.save_fields`): each answers exactly what the
+ORM answers for the same values, on either database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.db.models.sql import InsertQuery
+from time_machine import TimeMachineFixture
+
+from ledger import schedule
+from ledger.models import Account, InMail
+from ledger.rules import normalise_recipient
+from ledger.services import inmails as sends
+from ledger.services.locking import _lock_seat_group, _seat_group_for_update
+from ledger.services.posting import _INSERTS, _insert_sql
+from ledger.services.prepared import Prepared, save_fields
+from teams.models import Seat
+from tests.ledger.helpers import account_of, new_team, seat_on, send, utc
+
+pytestmark = pytest.mark.django_db
+
+RECIPIENTS = ("linkedin.com/in/jane-doe", "linkedin.com/in/john-roe", "ACwAAA1234")
+
+
+def _fields(seat: Seat) -> tuple[Any, ...]:
+    return (
+        seat.pk,
+        seat.status,
+        seat.plan.code,
+        seat.holder.username,
+        seat._duplicate,  # type: ignore[attr-defined]
+        seat._sent_this_month,  # type: ignore[attr-defined]
+        seat._windows_to_close,  # type: ignore[attr-defined]
+        seat._own_lot,  # type: ignore[attr-defined]
+        seat._pool_lot,  # type: ignore[attr-defined]
+        seat._teammate,  # type: ignore[attr-defined]
+        seat._webhooks,  # type: ignore[attr-defined]
+        seat._newest,  # type: ignore[attr-defined]
+    )
+
+
+def test_a_sends_read_answers_what_the_orm_answers_for_every_seat_recipient_and_instant(
+    time_machine: TimeMachineFixture,
+) -> None:
+    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    team = new_team()
+    own = seat_on("recruiter_lite", team=team)
+    pooled = seat_on("recruiter_corporate", team=team, pool_access=True)
+    other = seat_on("recruiter_corporate", team=team, pool_access=True)
+    send(own, RECIPIENTS[0])
+    send(other, RECIPIENTS[1])  # a teammate's InMail: R8's warning for `own` and `pooled`
+    time_machine.move_to(utc(2025, 2, 3, 12))
+    send(pooled, RECIPIENTS[0])
+    prepared = sends._SEND_READ
+
+    compared = 0
+    for seat in (own, pooled, other):
+        account = account_of(seat)
+        pool = Account.objects.filter(team=team, kind="pool").first()
+        for recipient in RECIPIENTS:
+            # Before, within and after the windows the read's conditions turn on.
+            for now in (utc(2025, 2, 3, 13), utc(2025, 3, 1), utc(2025, 5, 10)):
+                shape: dict[str, Any] = {} if account.refresh == "none" else {"pool_id": None}
+                values = {
+                    "seat_id": seat.pk,
+                    "account_id": account.pk,
+                    "recipient_key": normalise_recipient(recipient),
+                    "now": now,
+                    "month_start": schedule.month_start(now),
+                    "windows_cutoff": sends._windows_cutoff(now),
+                    "teammates_since": sends._teammates_since(now),
+                }
+                if not shape:
+                    assert pool is not None
+                    values["pool_id"] = pool.pk
+                (bound,) = prepared.rows(shape, **values)
+                (built,) = list(sends._send_read(**shape, **values))  # type: ignore[arg-type]
+                assert _fields(bound) == _fields(built)
+                compared += 1
+    assert compared == 27
+    # The statement was compiled once per shape, and only on PostgreSQL reused.
+    compiled = list(prepared._compiled.values())
+    assert compiled
+    on_postgres = connection.vendor == "postgresql"
+    assert all((c is not None) == on_postgres for c in compiled)
+
+
+def test_the_answers_differ_where_the_values_do(time_machine: TimeMachineFixture) -> None:
+    """A bound read is not a cached answer: a duplicate appears once there is one."""
+    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    seat = seat_on("recruiter_lite")
+    account = account_of(seat)
+
+    def duplicate(recipient: str) -> bool:
+        now = utc(2025, 1, 16)
+        with transaction.atomic():
+            state = sends._read_for_send(seat.pk, account, None, recipient, now)
+        return bool(state.duplicate)
+
+    key = normalise_recipient(RECIPIENTS[1])
+    assert duplicate(key) is False
+    send(seat, RECIPIENTS[1])
+    assert duplicate(key) is True
+    assert duplicate(normalise_recipient(RECIPIENTS[2])) is False
+
+
+def test_the_group_lock_takes_the_accounts_the_orm_would(
+    time_machine: TimeMachineFixture,
+) -> None:
+    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    team = new_team()
+    pooled = [seat_on("recruiter_corporate", team=team, pool_access=True) for _ in range(3)]
+    alone = seat_on("recruiter_lite", team=team)
+    for seat in (*pooled, alone):
+        with transaction.atomic():
+            locked = sorted(_lock_seat_group(seat.pk).accounts)
+            built = list(_seat_group_for_update(seat_id=seat.pk).values_list("pk", flat=True))
+        assert locked == built
+    with transaction.atomic():
+        assert len(_lock_seat_group(pooled[0].pk).accounts) == 4  # three seats and the pool
+        assert len(_lock_seat_group(alone.pk).accounts) == 1
+
+
+def test_a_stand_in_that_does_not_come_out_as_it_went_in_is_not_prepared() -> None:
+    """A value the ORM changes on its way to the driver can't be bound: every call builds."""
+    calls: list[int] = []
+
+    def build(*, seat_id: int) -> QuerySet[Seat]:
+        calls.append(seat_id)
+        # `seat_id + 1` reaches the statement, not the value given: nothing to bind it to.
+        return Seat.objects.filter(pk=seat_id + 1)
+
+    prepared: Prepared[Seat] = Prepared(build)
+    seat = seat_on("recruiter_lite")
+    assert prepared.rows({}, seat_id=seat.pk - 1) == [seat]
+    assert prepared.rows({}, seat_id=seat.pk) == []
+    assert list(prepared._compiled.values()) == [None]
+    assert calls[1:] == [seat.pk - 1, seat.pk]  # built on every call after the failed compile
+
+
+def test_a_bool_is_a_shape_not_a_value() -> None:
+    prepared: Prepared[Seat] = Prepared(lambda *, flag: Seat.objects.filter(pk=1))
+    with pytest.raises(TypeError, match="shape"):
+        prepared.rows({}, flag=True)
+
+
+def test_a_reused_insert_takes_its_parameters_as_the_orm_does(
+    time_machine: TimeMachineFixture,
+) -> None:
+    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    seat = seat_on("recruiter_lite")
+    first = send(seat, RECIPIENTS[0]).inmail
+    time_machine.move_to(utc(2025, 1, 15, 10))
+    second = send(seat, RECIPIENTS[1]).inmail
+    again = InMail.objects.get(pk=second.pk)
+    assert (again.recipient_key, again.sent_at, again.sender_id) == (
+        normalise_recipient(RECIPIENTS[1]),
+        utc(2025, 1, 15, 10),
+        seat.holder_id,
+    )
+    assert first.pk != second.pk
+    assert not second._state.adding
+    fresh = InMail(
+        seat=seat,
+        recipient="x",
+        recipient_key="x",
+        subject="s",
+        body="b",
+        sent_at=utc(2025, 1, 16),
+        sender=seat.holder,
+    )
+    sql, params = _insert_sql(fresh)
+    if connection.vendor == "postgresql":
+        assert any(key[0] is InMail for key in _INSERTS)
+    # The same text and parameters as the ORM's own compile of the same row.
+    meta = InMail._meta
+    query = InsertQuery(InMail)
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+    query.insert_values(fields, [fresh])
+    [(orm_sql, orm_params)] = query.get_compiler(connection=connection).as_sql()
+    assert (sql, params) == (orm_sql, list(orm_params))
+
+
+def test_save_fields_writes_what_save_would_and_refuses_a_missing_row(
+    time_machine: TimeMachineFixture,
+) -> None:
+    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    account = account_of(seat_on("recruiter_lite"))
+    account.balance += 7
+    account.next_due_at = utc(2025, 3, 1) + timedelta(hours=5)
+    save_fields(account, ("balance", "next_due_at"))
+    stored = Account.objects.get(pk=account.pk)
+    assert (stored.balance, stored.next_due_at) == (account.balance, account.next_due_at)
+    gone = Account(pk=account.pk + 10_000, balance=1)
+    with pytest.raises(Exception, match="was not updated"):
+        save_fields(gone, ("balance",))
