@@ -71,6 +71,8 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0)
     parser.add_argument("--setup", action="store_true")
     parser.add_argument("--pool", action="store_true", help="send from the pooled seats")
+    parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--callers", nargs="*", default=[])
     parser.add_argument("--callees", nargs="*", default=[], help="functions to break down")
     args = parser.parse_args()
     env = _environment()
@@ -145,9 +147,11 @@ def main() -> None:
             send()
         profile.disable()
         stats = pstats.Stats(profile)
-        stats.sort_stats("cumulative").print_stats(args.profile)
+        stats.sort_stats(args.sort).print_stats(args.profile)
         for name in args.callees:
             stats.print_callees(name)
+        for name in args.callers:
+            stats.print_callers(name)
 
 
 if __name__ == "__main__":
