@@ -11,10 +11,11 @@ from django.db.models.functions import TruncDate
 
 # The rollup is kept by triggers on the entry table, so every way entries are written keeps it
 # in the same statement: the ORM's INSERT, the spend's data-modifying CTE, the batched
-# catch-up's COPY (COPY fires statement triggers with their transition tables too), an UPDATE
-# or DELETE by hand. On PostgreSQL one statement-level trigger per event folds all the rows of
-# the statement into one upsert; on SQLite (development) row triggers do the same one row at a
-# time, dating the entry with the function Django registers on every SQLite connection.
+# catch-up's COPY (COPY fires statement triggers with their transition tables too). On
+# PostgreSQL one statement-level trigger folds all the rows of the statement into one upsert;
+# entries are append-only there (0002 refuses UPDATE and DELETE), so INSERT is the only event.
+# On SQLite (development), where nothing refuses a change, row triggers follow INSERT, UPDATE
+# and DELETE, dating the entry with the function Django registers on every SQLite connection.
 POSTGRES_FUNCTION = """
 CREATE OR REPLACE FUNCTION ledger_entry_days() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -24,37 +25,11 @@ BEGIN
     IF zone IS NULL THEN
         RETURN NULL;
     END IF;
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO ledger_entryday AS d (account_id, day, kind, amount, entries)
-        SELECT account_id, (at AT TIME ZONE zone)::date, kind, sum(amount), count(*)
-        FROM new_entries GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-        ON CONFLICT (account_id, day, kind) DO UPDATE
-        SET amount = d.amount + EXCLUDED.amount, entries = d.entries + EXCLUDED.entries;
-        RETURN NULL;
-    END IF;
-    IF TG_OP = 'DELETE' THEN
-        INSERT INTO ledger_entryday AS d (account_id, day, kind, amount, entries)
-        SELECT account_id, (at AT TIME ZONE zone)::date, kind, -sum(amount), -count(*)
-        FROM old_entries GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-        ON CONFLICT (account_id, day, kind) DO UPDATE
-        SET amount = d.amount + EXCLUDED.amount, entries = d.entries + EXCLUDED.entries;
-        DELETE FROM ledger_entryday
-        WHERE entries = 0 AND account_id IN (SELECT account_id FROM old_entries);
-        RETURN NULL;
-    END IF;
     INSERT INTO ledger_entryday AS d (account_id, day, kind, amount, entries)
-    SELECT account_id, day, kind, sum(amount), sum(entries)
-    FROM (
-        SELECT account_id, (at AT TIME ZONE zone)::date AS day, kind, amount, 1 AS entries
-        FROM new_entries
-        UNION ALL
-        SELECT account_id, (at AT TIME ZONE zone)::date, kind, -amount, -1 FROM old_entries
-    ) AS changes
-    GROUP BY 1, 2, 3 HAVING sum(amount) <> 0 OR sum(entries) <> 0 ORDER BY 1, 2, 3
+    SELECT account_id, (at AT TIME ZONE zone)::date, kind, sum(amount), count(*)
+    FROM new_entries GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
     ON CONFLICT (account_id, day, kind) DO UPDATE
     SET amount = d.amount + EXCLUDED.amount, entries = d.entries + EXCLUDED.entries;
-    DELETE FROM ledger_entryday
-    WHERE entries = 0 AND account_id IN (SELECT account_id FROM old_entries);
     RETURN NULL;
 END
 $$;
@@ -64,17 +39,10 @@ POSTGRES_TRIGGERS = [
     POSTGRES_FUNCTION,
     "CREATE TRIGGER ledger_entry_days_insert AFTER INSERT ON ledger_entry"
     " REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION ledger_entry_days()",
-    "CREATE TRIGGER ledger_entry_days_update AFTER UPDATE ON ledger_entry"
-    " REFERENCING OLD TABLE AS old_entries NEW TABLE AS new_entries"
-    " FOR EACH STATEMENT EXECUTE FUNCTION ledger_entry_days()",
-    "CREATE TRIGGER ledger_entry_days_delete AFTER DELETE ON ledger_entry"
-    " REFERENCING OLD TABLE AS old_entries FOR EACH STATEMENT EXECUTE FUNCTION ledger_entry_days()",
 ]
 
 POSTGRES_DROP = [
     "DROP TRIGGER IF EXISTS ledger_entry_days_insert ON ledger_entry",
-    "DROP TRIGGER IF EXISTS ledger_entry_days_update ON ledger_entry",
-    "DROP TRIGGER IF EXISTS ledger_entry_days_delete ON ledger_entry",
     "DROP FUNCTION IF EXISTS ledger_entry_days()",
 ]
 
