@@ -323,6 +323,27 @@ class EntryDay(models.Model):
         return f"{self.day} {self.kind} {self.amount:+d} ({self.entries})"
 
 
+class ResponseDay(models.Model):
+    """The responses of one seat's InMails on one local day (by `responded_at`, in
+    `EntryDayZone`'s zone): the rollup credit flows count responses from (cost per response).
+
+    Kept exact by database triggers on the InMail table (migration 0018), whatever writes the
+    InMails (the ORM, an import's COPY); proved by `ledger_flows_check` like `EntryDay`.
+    """
+
+    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="response_days")
+    day = models.DateField()
+    responses = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["seat", "day"], name="response_day_seat_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.responses}"
+
+
 class EntryDayZone(models.Model):
     """The one row saying in which time zone `EntryDay` counts its days.
 

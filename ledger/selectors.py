@@ -37,6 +37,7 @@ from ledger.models import (
     Operation,
     Reconciliation,
     ReconciliationStatus,
+    ResponseDay,
 )
 from ledger.services import (
     SeatUsage,
@@ -52,7 +53,7 @@ from ledger.services.accounts import (
     refresh_due_at,
     spendable_lots,
 )
-from ledger.services.flow_days import entry_days_from_entries
+from ledger.services.flow_days import entry_days_from_entries, response_days_from_inmails
 from teams.models import Seat, SeatStatus, Team, User
 from teams.selectors import seats_visible_to
 
@@ -415,7 +416,8 @@ def flow_days_zone() -> str | None:
 
 
 def flow_day_discrepancies() -> list[Discrepancy]:
-    """Recompute the entries' days (`EntryDay`) from the entries and list each difference.
+    """Recompute the entries' days (`EntryDay`) from the entries and the responses' days
+    (`ResponseDay`) from the InMails, and list each difference.
 
     The days are counted in the rollup's own zone (`flow_days_zone`). That it is no longer the
     organisation's zone is no difference: credit flows then read the entries, and
@@ -432,6 +434,20 @@ def flow_day_discrepancies() -> list[Discrepancy]:
             "account_id", "day", "kind", "amount", "entries"
         ).iterator()
     }
+    expected_responses = response_days_from_inmails(ZoneInfo(zone))
+    kept_responses = {
+        (seat_id, day): responses
+        for seat_id, day, responses in ResponseDay.objects.values_list(
+            "seat_id", "day", "responses"
+        ).iterator()
+    }
+    for seat_id, day in sorted(expected_responses.keys() | kept_responses.keys(), key=str):
+        should_count = expected_responses.get((seat_id, day), 0)
+        has_count = kept_responses.get((seat_id, day), 0)
+        if should_count != has_count:
+            found.append(
+                Discrepancy(f"seat #{seat_id} responses on {day}", should_count, has_count)
+            )
     for key in sorted(expected.keys() | kept.keys(), key=str):
         account_id, day, kind = key
         should, has = expected.get(key, (0, 0)), kept.get(key, (0, 0))

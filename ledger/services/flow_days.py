@@ -1,4 +1,5 @@
-"""Counting the entries' days again (`EntryDay`), in the organisation's time zone.
+"""Counting the entries' days (`EntryDay`) and the responses' days (`ResponseDay`) again, in
+the organisation's time zone.
 
 The triggers of migration 0017 keep the rollup exact as entries are written; this rebuilds it
 whole: after the organisation's time zone changed (until then credit flows read the entries),
@@ -16,7 +17,14 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
 from ledger import schedule
-from ledger.models import Entry, EntryDay, EntryDayZone
+from ledger.models import (
+    RESPONSE_STATUSES,
+    Entry,
+    EntryDay,
+    EntryDayZone,
+    InMail,
+    ResponseDay,
+)
 
 
 @dataclass(frozen=True)
@@ -43,20 +51,35 @@ def entry_days_from_entries(
     }
 
 
-def flow_days_rebuild() -> FlowDaysRebuilt:
-    """Count every entry's day again in the organisation's time zone, in one transaction.
+def response_days_from_inmails(zone: ZoneInfo) -> dict[tuple[int, date], int]:
+    """(seat, local day of the response in `zone`) -> responses, straight from the InMails."""
+    rows = (
+        InMail.objects.filter(status__in=RESPONSE_STATUSES, responded_at__isnull=False)
+        .annotate(day=TruncDate("responded_at", tzinfo=zone))
+        .values("seat_id", "day")
+        .annotate(count=Count("pk"))
+        .order_by()
+        .values_list("seat_id", "day", "count")
+    )
+    return {(seat_id, day): int(count) for seat_id, day, count in rows.iterator()}
 
-    On PostgreSQL the entry table is locked against writes meanwhile (SHARE), so no entry is
-    written between counting and the triggers taking over again in the new zone.
+
+def flow_days_rebuild() -> FlowDaysRebuilt:
+    """Count every entry's and every response's day again in the organisation's time zone, in
+    one transaction.
+
+    On PostgreSQL the entry and InMail tables are locked against writes meanwhile (SHARE), so
+    nothing is written between counting and the triggers taking over again in the new zone.
     """
     zone = schedule.org_tz().key
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("LOCK TABLE ledger_entry IN SHARE MODE")
+                cursor.execute("LOCK TABLE ledger_entry, ledger_inmail IN SHARE MODE")
         previous = EntryDayZone.objects.values_list("time_zone", flat=True).first()
         EntryDayZone.objects.all().delete()
         EntryDay.objects.all().delete()
+        ResponseDay.objects.all().delete()
         EntryDayZone.objects.create(time_zone=zone)
         rows = [
             EntryDay(account_id=account_id, day=day, kind=kind, amount=amount, entries=entries)
@@ -65,4 +88,13 @@ def flow_days_rebuild() -> FlowDaysRebuilt:
             ).items()
         ]
         EntryDay.objects.bulk_create(rows, batch_size=5000)
+        ResponseDay.objects.bulk_create(
+            [
+                ResponseDay(seat_id=seat_id, day=day, responses=responses)
+                for (seat_id, day), responses in response_days_from_inmails(
+                    schedule.org_tz()
+                ).items()
+            ],
+            batch_size=5000,
+        )
     return FlowDaysRebuilt(time_zone=zone, previous_time_zone=previous, days=len(rows))

@@ -1,5 +1,6 @@
-"""The entries' days (`EntryDay`): the rollup credit flows read, kept by triggers on the entry
-table, equal to the entries whatever wrote them (issue 15, goal 2).
+"""The entries' days (`EntryDay`) and the responses' days (`ResponseDay`): the rollups credit
+flows read, kept by triggers on the entry and InMail tables, equal to the raw rows whatever
+wrote them (issue 15, goal 2).
 
 The analytics conftest counts the days in the organisation's zone (America/Los_Angeles) before
 each test, so credit flows read the rollup; moving the rollup to another zone makes them read
@@ -25,7 +26,7 @@ from time_machine import TimeMachineFixture
 
 from ledger.analytics import credit_flows, monthly_credit_flows
 from ledger.analytics.periods import credit_flows_by_month
-from ledger.models import Entry, EntryDay, EntryDayZone, EntryKind
+from ledger.models import Entry, EntryDay, EntryDayZone, EntryKind, InMailStatus, ResponseDay
 from ledger.selectors import flow_day_discrepancies, flow_days_zone
 from ledger.services import (
     adjustment_post,
@@ -35,6 +36,7 @@ from ledger.services import (
     purchase_record,
 )
 from ledger.services.flow_days import flow_days_rebuild
+from ledger.services.imports import HistoricInMail, inmails_import
 from ledger.tasks import check_ledger
 from tests.conftest import Org
 from tests.ledger.analytics.helpers import ORG_TZ
@@ -211,7 +213,11 @@ def test_the_check_finds_a_tampered_day_and_the_daily_task_logs_it(
     assert f"account #{day.account_id} spend on {day.day} credits" in err.getvalue()
     assert f"account #{gone.account_id} grant on {gone.day} credits" in err.getvalue()
     assert "3 differences" in str(raised.value)  # the spend's credits, the grant's both
-    assert check_ledger() == 3
+    answered = ResponseDay.objects.order_by("pk").first()
+    assert answered is not None
+    ResponseDay.objects.filter(pk=answered.pk).update(responses=F("responses") + 1)
+    assert check_ledger() == 4
+    assert f"seat #{answered.seat_id} responses on {answered.day}" in caplog.text
     assert "ledger_flows_check: account #" in caplog.text
     call_command("ledger_flows_check", "--rebuild", stdout=StringIO())
     assert flow_day_discrepancies() == []
@@ -233,3 +239,42 @@ def test_a_new_time_zone_reads_the_entries_until_the_days_are_counted_again(
     assert flow_days_zone() == "Asia/Tokyo"
     assert all_flows(org.admin, BOOK_NOW) == in_tokyo
     assert flow_day_discrepancies() == []
+
+
+def test_imported_and_backdated_answers_land_on_their_local_days(
+    org: Org, book: Book, time_machine: TimeMachineFixture
+) -> None:
+    """An import's InMails (COPY on PostgreSQL) and a response recorded late, dated back."""
+    rows = [
+        HistoricInMail(
+            line=line + 2,
+            seat=book.zed,
+            recipient=f"linkedin.com/in/imported-{line}",
+            subject="Hello",
+            body="x" * 50,
+            sent_at=utc(2026, 3, 1, 18),
+            status=status,
+            responded_at=responded_at,
+        )
+        for line, (status, responded_at) in enumerate(
+            [
+                (InMailStatus.ACCEPTED, utc(2026, 3, 8, 7, 30)),  # 7 March, 23:30 PST
+                (InMailStatus.REPLIED, utc(2026, 3, 8, 8, 30)),  # 8 March, 00:30 PST
+                (InMailStatus.NO_RESPONSE, None),
+            ]
+        )
+    ]
+    assert inmails_import(user=org.admin, rows=rows, cause=SYSTEM) == 3
+    days = dict(ResponseDay.objects.filter(seat=book.zed).values_list("day", "responses"))
+    assert days[date(2026, 3, 7)] == 1
+    assert days[date(2026, 3, 8)] == 1
+    pending = send(book.zed, "linkedin.com/in/member-late").inmail
+    time_machine.move_to(utc(2026, 6, 12, 19), tick=False)
+    inmail_record_response(
+        inmail=pending, outcome="replied", responded_at=utc(2026, 6, 11, 6), cause=SYSTEM
+    )
+    days = dict(ResponseDay.objects.filter(seat=book.zed).values_list("day", "responses"))
+    assert days[date(2026, 6, 10)] == 1  # 23:00 PDT on 10 June
+    march = credit_flows(org.admin, seat=book.zed, start=date(2026, 3, 8), end=date(2026, 3, 8))
+    assert march.responses == 1
+    assert_rollup_is_the_entries(org.admin, utc(2026, 6, 12, 19))
