@@ -15,7 +15,6 @@ from typing import Any
 
 from django.db.models import (
     Count,
-    Exists,
     F,
     Q,
     QuerySet,
@@ -127,8 +126,9 @@ def _flows(
 ) -> list[CreditFlows]:
     """The flows of each period, in a fixed number of queries however many periods there are.
 
-    Each sum is computed per period inside one query (a filtered aggregate per period), so a
-    year of months costs what one month does.
+    Each sum is computed per period from one query, so a year of months costs what one month
+    does. Credits moved and responses come from the daily rollups (`EntryDay`, `ResponseDay`),
+    which don't grow with the volume of history, only with its days.
     """
     for start, end in periods:
         if start > end:
@@ -142,7 +142,9 @@ def _flows(
         since, until = bounds[index]
         return Q(**{f"{field}__gte": since, f"{field}__lt": until})
 
-    moved = _moved(account_ids, periods, earliest=earliest, latest=latest)
+    # The rollups are read while their days are the organisation's (`EntryDayZone`).
+    days_kept = EntryDayZone.objects.filter(time_zone=schedule.org_tz().key).exists()
+    moved = _moved(account_ids, periods, earliest=earliest, latest=latest, days_kept=days_kept)
     # Credits a refresh did not grant are no movement, so no entry: only its Refresh row knows
     # them. Its `lost_to_cap` also counts the trimmed credits, but those are entries (on the
     # account that lost them, which may be a pooled seat), so they are taken from there.
@@ -156,7 +158,9 @@ def _flows(
             for index in range(len(periods))
         }
     )
-    responses = _responses(user, team=team, seat=seat, periods=periods, bounds=bounds)
+    responses = _responses(
+        user, team=team, seat=seat, periods=periods, bounds=bounds, days_kept=days_kept
+    )
     seats = list(
         Seat.objects.filter(
             pk__in=accounts.filter(seat__isnull=False).values("seat")
@@ -205,22 +209,20 @@ def _moved(
     *,
     earliest: datetime,
     latest: datetime,
+    days_kept: bool,
 ) -> list[dict[str, int]]:
     """The credits the accounts' entries moved in each period, per flow (`_FLOW_KINDS`).
 
     Read from the entries' days (`EntryDay`) while they are counted in the organisation's time
-    zone, else from the entries themselves; both in one statement, whose two halves are
-    guarded by the zone, so whichever does not apply costs nothing. A period is whole local
-    days, so both give the same sums; the rows are at most kinds x days (about 3,000 for a
-    year), summed here per period.
+    zone (`days_kept`), else from the entries themselves. A period is whole local days, so
+    both give the same sums; the rows are at most kinds x days (about 3,000 for a year),
+    summed here per period.
     """
     zone = schedule.org_tz()
-    counted_here = Exists(EntryDayZone.objects.filter(time_zone=zone.key))
     kinds = list(_FLOW_KINDS.values())
     first, last = min(start for start, _ in periods), max(end for _, end in periods)
     from_days = (
         EntryDay.objects.filter(
-            counted_here,
             account__in=account_ids,
             kind__in=kinds,
             day__gte=first,
@@ -232,7 +234,6 @@ def _moved(
     )
     from_entries = (
         Entry.objects.filter(
-            ~counted_here,
             account__in=account_ids,
             kind__in=kinds,
             at__gte=earliest,
@@ -245,7 +246,7 @@ def _moved(
     )
     names = {kind: name for name, kind in _FLOW_KINDS.items()}
     moved = [dict.fromkeys(_FLOW_KINDS, 0) for _ in periods]
-    for row in from_days.union(from_entries, all=True):
+    for row in from_days if days_kept else from_entries:
         name, day = names[row["kind"]], row["day"]
         for index, (start, end) in enumerate(periods):
             if start <= day <= end:
@@ -260,19 +261,18 @@ def _responses(
     seat: Seat | None,
     periods: list[tuple[date, date]],
     bounds: list[tuple[datetime, datetime]],
+    days_kept: bool,
 ) -> list[int]:
     """The responses in each period (by local `responded_at` date) to the InMails in scope.
 
     Read like `_moved`: from the responses' days (`ResponseDay`) while they are counted in the
-    organisation's zone, else from the InMails, in one statement.
+    organisation's zone (`days_kept`), else from the InMails.
     """
     zone = schedule.org_tz()
-    counted_here = Exists(EntryDayZone.objects.filter(time_zone=zone.key))
     first, last = min(start for start, _ in periods), max(end for _, end in periods)
     earliest, latest = min(since for since, _ in bounds), max(until for _, until in bounds)
     from_days = (
         ResponseDay.objects.filter(
-            counted_here,
             seat__in=analytics_seats(user, team=team, seat=seat).values("pk"),
             day__gte=first,
             day__lte=last,
@@ -284,7 +284,6 @@ def _responses(
     from_inmails = (
         analytics_inmails(user, team=team, seat=seat)
         .filter(
-            ~counted_here,
             status__in=RESPONSE_STATUSES,
             responded_at__gte=earliest,
             responded_at__lt=latest,
@@ -295,7 +294,7 @@ def _responses(
         .order_by()
     )
     responses = [0] * len(periods)
-    for row in from_days.union(from_inmails, all=True):
+    for row in from_days if days_kept else from_inmails:
         for index, (start, end) in enumerate(periods):
             if start <= row["day"] <= end:
                 responses[index] += int(row["total"])
