@@ -246,12 +246,21 @@ def _moved(
     )
     names = {kind: name for name, kind in _FLOW_KINDS.items()}
     moved = [dict.fromkeys(_FLOW_KINDS, 0) for _ in periods]
+    within = _periods_of_days(periods)
     for row in from_days if days_kept else from_entries:
-        name, day = names[row["kind"]], row["day"]
-        for index, (start, end) in enumerate(periods):
-            if start <= day <= end:
-                moved[index][name] += int(row["total"])
+        name = names[row["kind"]]
+        for index in within.get(row["day"], ()):
+            moved[index][name] += int(row["total"])
     return moved
+
+
+def _periods_of_days(periods: list[tuple[date, date]]) -> dict[date, list[int]]:
+    """Each day of the periods -> the indexes of the periods it is in."""
+    within: dict[date, list[int]] = {}
+    for index, (start, end) in enumerate(periods):
+        for offset in range((end - start).days + 1):
+            within.setdefault(start + timedelta(days=offset), []).append(index)
+    return within
 
 
 def _responses(
@@ -294,10 +303,10 @@ def _responses(
         .order_by()
     )
     responses = [0] * len(periods)
+    within = _periods_of_days(periods)
     for row in from_days if days_kept else from_inmails:
-        for index, (start, end) in enumerate(periods):
-            if start <= row["day"] <= end:
-                responses[index] += int(row["total"])
+        for index in within.get(row["day"], ()):
+            responses[index] += int(row["total"])
     return responses
 
 
