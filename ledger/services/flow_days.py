@@ -25,6 +25,7 @@ from ledger.models import (
     InMail,
     ResponseDay,
 )
+from teams.services import audit_record
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,13 @@ def flow_days_rebuild() -> FlowDaysRebuilt:
         EntryDayZone.objects.all().delete()
         EntryDay.objects.all().delete()
         ResponseDay.objects.all().delete()
-        EntryDayZone.objects.create(time_zone=zone)
+        kept = EntryDayZone.objects.create(time_zone=zone)
+        audit_record(
+            actor=None,
+            action="flow_days.rebuild",
+            obj=kept,
+            changes={"time_zone": (previous, zone)},
+        )
         rows = [
             EntryDay(account_id=account_id, day=day, kind=kind, amount=amount, entries=entries)
             for (account_id, day, kind), (amount, entries) in entry_days_from_entries(

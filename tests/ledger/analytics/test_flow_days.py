@@ -38,6 +38,7 @@ from ledger.services import (
 from ledger.services.flow_days import flow_days_rebuild
 from ledger.services.imports import HistoricInMail, inmails_import
 from ledger.tasks import check_ledger
+from teams.models import AuditEvent
 from tests.conftest import Org
 from tests.ledger.analytics.helpers import ORG_TZ
 from tests.ledger.analytics.test_credit_flows import BOOK_NOW, Book
@@ -237,6 +238,8 @@ def test_a_new_time_zone_reads_the_entries_until_the_days_are_counted_again(
     call_command("ledger_flows_check", "--rebuild", stdout=out)
     assert "in Asia/Tokyo (before: America/Los_Angeles)" in out.getvalue()
     assert flow_days_zone() == "Asia/Tokyo"
+    rebuilt = AuditEvent.objects.filter(action="flow_days.rebuild").latest("pk")
+    assert rebuilt.changes == {"time_zone": ["America/Los_Angeles", "Asia/Tokyo"]}
     assert all_flows(org.admin, BOOK_NOW) == in_tokyo
     assert flow_day_discrepancies() == []
 
