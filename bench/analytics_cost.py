@@ -422,9 +422,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rebuild", action="store_true", help="build the database again")
     parser.add_argument("--no-write", action="store_true", help="don't touch bench/RESULTS.md")
+    parser.add_argument(
+        "--name",
+        default="inmail_bench_analytics",
+        help="the database's name before _<N> (so two checkouts can keep their own)",
+    )
     args = parser.parse_args()
 
-    name = f"inmail_bench_analytics_{args.inmails}"
+    name = f"{args.name}_{args.inmails}"
     url = database_url(name)
     built = BUILT_COMMENT.format(n=args.inmails, seed=args.seed)
     reuse = not args.rebuild and database_comment(url, name) == built
@@ -442,6 +447,8 @@ def main() -> None:
 
     setup: dict[str, Any] | None = None
     if reuse:
+        # A database built before a later migration (a rollup, say) is brought up to date.
+        call_command("migrate", verbosity=0)
         print(f"Reusing {name} ({built}).", flush=True)
     else:
         call_command("migrate", verbosity=0)

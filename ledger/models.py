@@ -295,6 +295,69 @@ class Entry(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.amount:+d}"
 
 
+class EntryDay(models.Model):
+    """The entries of one account on one local day (the organisation's time zone), per kind: a
+    rollup of `Entry` that credit flows read instead of the entries themselves.
+
+    Kept exact by database triggers on the entry table (migration 0017), in the statement that
+    writes the entries, whatever writes them: the ORM, the spend's raw SQL, the batched
+    catch-up's COPY. Never written by the application except by `flow_days_rebuild`. Its days
+    are those of `EntryDayZone`'s zone; `manage.py ledger_flows_check` proves it against the
+    entries.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entry_days")
+    day = models.DateField()
+    kind = models.CharField(max_length=16, choices=EntryKind.choices)
+    amount = models.BigIntegerField()
+    entries = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "day", "kind"], name="entry_day_account_day_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.amount:+d} ({self.entries})"
+
+
+class ResponseDay(models.Model):
+    """The responses of one seat's InMails on one local day (by `responded_at`, in
+    `EntryDayZone`'s zone): the rollup credit flows count responses from (cost per response).
+
+    Kept exact by database triggers on the InMail table (migration 0018), whatever writes the
+    InMails (the ORM, an import's COPY); proved by `ledger_flows_check` like `EntryDay`.
+    """
+
+    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="response_days")
+    day = models.DateField()
+    responses = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["seat", "day"], name="response_day_seat_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.responses}"
+
+
+class EntryDayZone(models.Model):
+    """The one row saying in which time zone `EntryDay` counts its days.
+
+    The triggers date each entry in this zone; credit flows read the rollup only while it is
+    the organisation's zone (`settings.TIME_ZONE`), and the entries otherwise, until
+    `flow_days_rebuild` counts the days again in the new zone. No row: no rollup kept.
+    """
+
+    time_zone = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return self.time_zone
+
+
 class RefreshKind(models.TextChoices):
     ACTIVATION = "activation", "Activation grant"
     REFRESH = "refresh", "Monthly refresh"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
@@ -28,12 +29,15 @@ from ledger.models import (
     AccountKind,
     AccountRefresh,
     Entry,
+    EntryDay,
+    EntryDayZone,
     InMail,
     Lot,
     LotSource,
     Operation,
     Reconciliation,
     ReconciliationStatus,
+    ResponseDay,
 )
 from ledger.services import (
     SeatUsage,
@@ -49,6 +53,7 @@ from ledger.services.accounts import (
     refresh_due_at,
     spendable_lots,
 )
+from ledger.services.flow_days import entry_days_from_entries, response_days_from_inmails
 from teams.models import Seat, SeatStatus, Team, User
 from teams.selectors import seats_visible_to
 
@@ -402,6 +407,58 @@ def ledger_discrepancies() -> list[Discrepancy]:
     )
     for operation_id, total in unbalanced:
         found.append(Discrepancy(f"operation #{operation_id} move legs", 0, int(total)))
+    return found
+
+
+def flow_days_zone() -> str | None:
+    """The zone the entries' days are counted in; None when they are not kept."""
+    return EntryDayZone.objects.values_list("time_zone", flat=True).first()
+
+
+def flow_day_discrepancies() -> list[Discrepancy]:
+    """Recompute the entries' days (`EntryDay`) from the entries and the responses' days
+    (`ResponseDay`) from the InMails, and list each difference.
+
+    The days are counted in the rollup's own zone (`flow_days_zone`). That it is no longer the
+    organisation's zone is no difference: credit flows then read the entries, and
+    `ledger_flows_check --rebuild` counts the days again.
+    """
+    zone = flow_days_zone()
+    if zone is None:
+        return []
+    found: list[Discrepancy] = []
+    expected = entry_days_from_entries(ZoneInfo(zone))
+    kept = {
+        (account_id, day, kind): (int(amount), int(count))
+        for account_id, day, kind, amount, count in EntryDay.objects.values_list(
+            "account_id", "day", "kind", "amount", "entries"
+        ).iterator()
+    }
+    expected_responses = response_days_from_inmails(ZoneInfo(zone))
+    kept_responses = {
+        (seat_id, day): responses
+        for seat_id, day, responses in ResponseDay.objects.values_list(
+            "seat_id", "day", "responses"
+        ).iterator()
+    }
+    for seat_id, day in sorted(expected_responses.keys() | kept_responses.keys(), key=str):
+        should_count = expected_responses.get((seat_id, day), 0)
+        has_count = kept_responses.get((seat_id, day), 0)
+        if should_count != has_count:
+            found.append(
+                Discrepancy(f"seat #{seat_id} responses on {day}", should_count, has_count)
+            )
+    for key in sorted(expected.keys() | kept.keys(), key=str):
+        account_id, day, kind = key
+        should, has = expected.get(key, (0, 0)), kept.get(key, (0, 0))
+        if should[0] != has[0]:
+            found.append(
+                Discrepancy(f"account #{account_id} {kind} on {day} credits", should[0], has[0])
+            )
+        if should[1] != has[1]:
+            found.append(
+                Discrepancy(f"account #{account_id} {kind} on {day} entries", should[1], has[1])
+            )
     return found
 
 

@@ -14,7 +14,7 @@ from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
 from ledger.notifications.alerts import alerts_raise
-from ledger.selectors import ledger_discrepancies
+from ledger.selectors import flow_day_discrepancies, ledger_discrepancies
 from ledger.services import idempotency_records_purge, ledger_tick
 from ledger.webhooks.delivery import deliver_due
 
@@ -50,7 +50,11 @@ def check_ledger() -> int:
     differences = ledger_discrepancies()
     for difference in differences:
         logger.error("ledger_check: %s", difference)
-    return len(differences)
+    # The rollup credit flows read (`manage.py ledger_flows_check`).
+    flow_days = flow_day_discrepancies()
+    for difference in flow_days:
+        logger.error("ledger_flows_check: %s", difference)
+    return len(differences) + len(flow_days)
 
 
 @shared_task(name="ledger.tasks.purge_idempotency_keys", acks_late=True, ignore_result=True)

@@ -11,24 +11,34 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import (
     Count,
     F,
     Q,
+    QuerySet,
     Sum,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from ledger import schedule
-from ledger.analytics.scope import Viewer, analytics_accounts, analytics_inmails
+from ledger.analytics.scope import (
+    Viewer,
+    analytics_accounts,
+    analytics_inmails,
+    analytics_seats,
+)
 from ledger.models import (
     RESPONSE_STATUSES,
     Entry,
+    EntryDay,
+    EntryDayZone,
     EntryKind,
     Purchase,
     Refresh,
+    ResponseDay,
 )
 from teams.models import Seat, Team
 
@@ -116,8 +126,9 @@ def _flows(
 ) -> list[CreditFlows]:
     """The flows of each period, in a fixed number of queries however many periods there are.
 
-    Each sum is computed per period inside one query (a filtered aggregate per period), so a
-    year of months costs what one month does.
+    Each sum is computed per period from one query, so a year of months costs what one month
+    does. Credits moved and responses come from the daily rollups (`EntryDay`, `ResponseDay`),
+    which don't grow with the volume of history, only with its days.
     """
     for start, end in periods:
         if start > end:
@@ -131,15 +142,9 @@ def _flows(
         since, until = bounds[index]
         return Q(**{f"{field}__gte": since, f"{field}__lt": until})
 
-    moved = Entry.objects.filter(
-        account__in=account_ids, at__gte=earliest, at__lt=latest
-    ).aggregate(
-        **{
-            f"{name}_{index}": Coalesce(Sum("amount", filter=Q(kind=kind) & within("at", index)), 0)
-            for index in range(len(periods))
-            for name, kind in _FLOW_KINDS.items()
-        }
-    )
+    # The rollups are read while their days are the organisation's (`EntryDayZone`).
+    days_kept = EntryDayZone.objects.filter(time_zone=schedule.org_tz().key).exists()
+    moved = _moved(account_ids, periods, earliest=earliest, latest=latest, days_kept=days_kept)
     # Credits a refresh did not grant are no movement, so no entry: only its Refresh row knows
     # them. Its `lost_to_cap` also counts the trimmed credits, but those are entries (on the
     # account that lost them, which may be a pooled seat), so they are taken from there.
@@ -153,15 +158,8 @@ def _flows(
             for index in range(len(periods))
         }
     )
-    responses = (
-        analytics_inmails(user, team=team, seat=seat)
-        .filter(status__in=RESPONSE_STATUSES, responded_at__gte=earliest, responded_at__lt=latest)
-        .aggregate(
-            **{
-                f"period_{index}": Count("pk", filter=within("responded_at", index))
-                for index in range(len(periods))
-            }
-        )
+    responses = _responses(
+        user, team=team, seat=seat, periods=periods, bounds=bounds, days_kept=days_kept
     )
     seats = list(
         Seat.objects.filter(
@@ -190,9 +188,9 @@ def _flows(
         _period_flows(
             start,
             end,
-            moved={name: int(moved[f"{name}_{index}"]) for name in _FLOW_KINDS},
+            moved=moved[index],
             not_granted=int(not_granted[f"period_{index}"]),
-            responses=int(responses[f"period_{index}"]),
+            responses=responses[index],
             subscription=sum(
                 (price for day, price in charges if start <= day <= end), Decimal("0.00")
             ),
@@ -203,6 +201,113 @@ def _flows(
         )
         for index, (start, end) in enumerate(periods)
     ]
+
+
+def _moved(
+    account_ids: QuerySet[Any, Any],
+    periods: list[tuple[date, date]],
+    *,
+    earliest: datetime,
+    latest: datetime,
+    days_kept: bool,
+) -> list[dict[str, int]]:
+    """The credits the accounts' entries moved in each period, per flow (`_FLOW_KINDS`).
+
+    Read from the entries' days (`EntryDay`) while they are counted in the organisation's time
+    zone (`days_kept`), else from the entries themselves. A period is whole local days, so
+    both give the same sums; the rows are at most kinds x days (about 3,000 for a year),
+    summed here per period.
+    """
+    zone = schedule.org_tz()
+    kinds = list(_FLOW_KINDS.values())
+    first, last = min(start for start, _ in periods), max(end for _, end in periods)
+    from_days = (
+        EntryDay.objects.filter(
+            account__in=account_ids,
+            kind__in=kinds,
+            day__gte=first,
+            day__lte=last,
+        )
+        .values("kind", "day")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    from_entries = (
+        Entry.objects.filter(
+            account__in=account_ids,
+            kind__in=kinds,
+            at__gte=earliest,
+            at__lt=latest,
+        )
+        .annotate(day=TruncDate("at", tzinfo=zone))
+        .values("kind", "day")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    names = {kind: name for name, kind in _FLOW_KINDS.items()}
+    moved = [dict.fromkeys(_FLOW_KINDS, 0) for _ in periods]
+    within = _periods_of_days(periods)
+    for row in from_days if days_kept else from_entries:
+        name = names[row["kind"]]
+        for index in within.get(row["day"], ()):
+            moved[index][name] += int(row["total"])
+    return moved
+
+
+def _periods_of_days(periods: list[tuple[date, date]]) -> dict[date, list[int]]:
+    """Each day of the periods -> the indexes of the periods it is in."""
+    within: dict[date, list[int]] = {}
+    for index, (start, end) in enumerate(periods):
+        for offset in range((end - start).days + 1):
+            within.setdefault(start + timedelta(days=offset), []).append(index)
+    return within
+
+
+def _responses(
+    user: Viewer,
+    *,
+    team: Team | None,
+    seat: Seat | None,
+    periods: list[tuple[date, date]],
+    bounds: list[tuple[datetime, datetime]],
+    days_kept: bool,
+) -> list[int]:
+    """The responses in each period (by local `responded_at` date) to the InMails in scope.
+
+    Read like `_moved`: from the responses' days (`ResponseDay`) while they are counted in the
+    organisation's zone (`days_kept`), else from the InMails.
+    """
+    zone = schedule.org_tz()
+    first, last = min(start for start, _ in periods), max(end for _, end in periods)
+    earliest, latest = min(since for since, _ in bounds), max(until for _, until in bounds)
+    from_days = (
+        ResponseDay.objects.filter(
+            seat__in=analytics_seats(user, team=team, seat=seat).values("pk"),
+            day__gte=first,
+            day__lte=last,
+        )
+        .values("day")
+        .annotate(total=Sum("responses"))
+        .order_by()
+    )
+    from_inmails = (
+        analytics_inmails(user, team=team, seat=seat)
+        .filter(
+            status__in=RESPONSE_STATUSES,
+            responded_at__gte=earliest,
+            responded_at__lt=latest,
+        )
+        .annotate(day=TruncDate("responded_at", tzinfo=zone))
+        .values("day")
+        .annotate(total=Count("pk"))
+        .order_by()
+    )
+    responses = [0] * len(periods)
+    within = _periods_of_days(periods)
+    for row in from_days if days_kept else from_inmails:
+        for index in within.get(row["day"], ()):
+            responses[index] += int(row["total"])
+    return responses
 
 
 def _period_flows(

@@ -57,6 +57,18 @@ def _analysable_seats(user: Viewer) -> QuerySet[Seat]:
     )
 
 
+def analytics_seats(
+    user: Viewer, *, team: Team | None = None, seat: Seat | None = None
+) -> QuerySet[Seat]:
+    """The seats whose InMails `analytics_inmails` gives (same scope, same narrowing)."""
+    seats = _analysable_seats(user)
+    if team is not None:
+        seats = seats.filter(team=team)
+    if seat is not None:
+        seats = seats.filter(pk=seat.pk)
+    return seats
+
+
 def analytics_inmails(
     user: Viewer,
     *,
