@@ -28,6 +28,8 @@ from tests.ledger.helpers import utc
 PASSWORD = "correct horse battery staple"
 ROLES = ("admin", "lead", "recruiter", "outsider", "anonymous")
 SYSTEM = Cause.system("api-test")
+# Where `world` stops the clock: 09:00 UTC on 15 January 2025, the day every seat is activated.
+WORLD_CLOCK = utc(2025, 1, 15, 9)
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +88,12 @@ class World:
 @pytest.fixture
 def world(org: Org, time_machine: TimeMachineFixture) -> World:
     """Everything activated on 15 January 2025; the clock stays at 09:00 UTC that day."""
-    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    time_machine.move_to(WORLD_CLOCK, tick=False)
+    return make_world(org)
+
+
+def make_world(org: Org) -> World:
+    """The seats of `world`, made now (at `WORLD_CLOCK` for what `world` promises)."""
     return World(
         org=org,
         seat=make_seat(holder=org.recruiter, team=org.team),
