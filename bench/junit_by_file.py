@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import xml.etree.ElementTree as ET
-from collections import Counter
+from collections import Counter, defaultdict
 
 
 def file_of(classname: str) -> str:
@@ -21,7 +21,7 @@ def file_of(classname: str) -> str:
 
 
 def main(path: str, shown: int) -> None:
-    seconds: Counter[str] = Counter()
+    seconds: defaultdict[str, float] = defaultdict(float)
     tests: Counter[str] = Counter()
     slowest: list[tuple[float, str]] = []
     # The report is our own pytest run's, not untrusted input.
@@ -32,13 +32,13 @@ def main(path: str, shown: int) -> None:
         tests[name] += 1
         slowest.append((took, f"{name}::{case.get('name')}"))
     print(f"all files: {sum(seconds.values()):,.0f} s, {sum(tests.values())} tests")
-    packages: Counter[str] = Counter()
+    packages: defaultdict[str, float] = defaultdict(float)
     for name, took in seconds.items():
         packages["/".join(name.split("/")[:2])] += took
-    for package, took in packages.most_common():
+    for package, took in sorted(packages.items(), key=lambda item: -item[1]):
         print(f"{took:8.0f}  {package}")
     print()
-    for name, took in seconds.most_common(shown):
+    for name, took in sorted(seconds.items(), key=lambda item: -item[1])[:shown]:
         print(f"{took:8.1f} {tests[name]:5d}  {name}")
     print()
     for took, test in sorted(slowest, reverse=True)[:shown]:

@@ -17,20 +17,27 @@ subjects of three words):
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import time_machine
-from django.db import transaction
-from django.test.utils import override_settings
 from pytest_django import DjangoDbBlocker
 from rest_framework.test import APIClient
 from time_machine import TimeMachineFixture
 
 from teams.models import Role, Seat, User
-from tests.api.conftest import ROLES, WORLD_CLOCK, World, make_world, send, token_client
+from tests.api.conftest import (
+    ROLES,
+    WORLD_CLOCK,
+    World,
+    make_world,
+    rows_for_the_module,
+    send,
+    token_client,
+)
 from tests.conftest import make_org
 from tests.factories import MembershipFactory, UserFactory, make_seat
 
@@ -71,18 +78,8 @@ def _outreach_rows(
     request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: DjangoDbBlocker
 ) -> Iterator[Outreach]:
     """The `world` of tests/api/conftest.py and the InMails above, built once per parameter
-    (per xdist worker) inside a transaction rolled back when the parameter's tests are done.
-
-    Every test here only reads them; each runs in a savepoint within that transaction
-    (pytest-django's `db`), so what a test adds (a token, the dual person) is undone before the
-    next. The settings the function-scoped autouse fixtures of tests/conftest.py give every
-    test are given to the build: the fast password hasher and no task publishing.
-    """
-    fast = override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-        LEDGER_PUBLISH_TASKS=False,
-    )
-    with django_db_blocker.unblock(), fast, transaction.atomic():
+    (per xdist worker): every test here only reads them (see `rows_for_the_module`)."""
+    with rows_for_the_module(django_db_blocker):
         with time_machine.travel(WORLD_CLOCK, tick=False):
             world = make_world(make_org())
             world.team.share_usage = request.param
@@ -91,7 +88,6 @@ def _outreach_rows(
             found = Outreach(world, teammate_seat)
             _send_all({name: found.seat(name) for name in SENT})
         yield found
-        transaction.set_rollback(True)
 
 
 @pytest.fixture
@@ -99,7 +95,7 @@ def outreach(_outreach_rows: Outreach, db: None, time_machine: TimeMachineFixtur
     """The InMails above; Talent North shares its usage or hides it (the parameter). The clock
     stays where `world` stops it."""
     time_machine.move_to(WORLD_CLOCK, tick=False)
-    return _outreach_rows
+    return copy.deepcopy(_outreach_rows)
 
 
 def client_of(world: World, role: str) -> APIClient:
