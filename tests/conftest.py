@@ -80,11 +80,13 @@ SPREAD_FILES = frozenset(
     }
 )
 # Single tests so long that they must start first, each on a worker of its own, for the run
-# to end evenly (longest first): the demo's module (its fixture replays six months) and the
-# catch-up compared hour by hour over 100 days.
+# to end evenly (longest first): the demo's module (its fixture replays six months), the
+# catch-up compared hour by hour over 100 days, and the batched catch-up compared with the
+# per-group one over 40 random histories (its file's other tests are short).
 LONG_FIRST = (
     "tests/teams/test_demo.py",
     "tests/ledger/test_catch_up.py::test_one_late_catch_up_equals_hourly_catch_ups",
+    "tests/ledger/test_batch_catch_up.py",
     "tests/ledger/test_properties.py",
     "tests/ledger/test_properties_lifecycle.py",
 )
@@ -227,6 +229,11 @@ class Org:
 
 @pytest.fixture
 def org(db: None) -> Org:
+    return make_org()
+
+
+def make_org() -> Org:
+    """The rows of `org`, for a fixture of a wider scope that builds them once."""
     team = TeamFactory.create(name="Talent North")
     other_team = TeamFactory.create(name="Talent South")
     admin = UserFactory.create(username="admin", is_staff=True)

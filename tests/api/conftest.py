@@ -8,12 +8,16 @@ client (`Authorization: Token ...`) and a session client that enforces CSRF as a
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import transaction
 from django.middleware.csrf import _get_new_csrf_string
+from django.test.utils import override_settings
+from pytest_django import DjangoDbBlocker
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from time_machine import TimeMachineFixture
@@ -28,6 +32,8 @@ from tests.ledger.helpers import utc
 PASSWORD = "correct horse battery staple"
 ROLES = ("admin", "lead", "recruiter", "outsider", "anonymous")
 SYSTEM = Cause.system("api-test")
+# Where `world` stops the clock: 09:00 UTC on 15 January 2025, the day every seat is activated.
+WORLD_CLOCK = utc(2025, 1, 15, 9)
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +92,29 @@ class World:
 @pytest.fixture
 def world(org: Org, time_machine: TimeMachineFixture) -> World:
     """Everything activated on 15 January 2025; the clock stays at 09:00 UTC that day."""
-    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    time_machine.move_to(WORLD_CLOCK, tick=False)
+    return make_world(org)
+
+
+@contextmanager
+def rows_for_the_module(django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
+    """For a module-scoped fixture that builds rows its module's tests only read: the build
+    runs in a transaction rolled back when the fixture ends, and each test in a savepoint
+    within it (pytest-django's `db`), so what a test writes is undone before the next. The
+    build gets the settings the function-scoped autouse fixtures of tests/conftest.py give
+    every test: the fast password hasher and no task publishing. Tests should take a deep copy
+    of the built objects, so that no test sees another's changes to them in memory."""
+    fast = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        LEDGER_PUBLISH_TASKS=False,
+    )
+    with django_db_blocker.unblock(), fast, transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+def make_world(org: Org) -> World:
+    """The seats of `world`, made now (at `WORLD_CLOCK` for what `world` promises)."""
     return World(
         org=org,
         seat=make_seat(holder=org.recruiter, team=org.team),

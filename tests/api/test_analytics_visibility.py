@@ -17,14 +17,28 @@ subjects of three words):
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import time_machine
+from pytest_django import DjangoDbBlocker
 from rest_framework.test import APIClient
+from time_machine import TimeMachineFixture
 
 from teams.models import Role, Seat, User
-from tests.api.conftest import ROLES, World, send, token_client
+from tests.api.conftest import (
+    ROLES,
+    WORLD_CLOCK,
+    World,
+    make_world,
+    rows_for_the_module,
+    send,
+    token_client,
+)
+from tests.conftest import make_org
 from tests.factories import MembershipFactory, UserFactory, make_seat
 
 pytestmark = pytest.mark.django_db
@@ -59,15 +73,29 @@ def _send_all(seats: dict[str, Seat]) -> None:
             send(seat, f"linkedin.com/in/{name}-candidate-{number}", subject="Staff engineer role")
 
 
-@pytest.fixture(params=[True, False], ids=["shares-usage", "hides-usage"])
-def outreach(request: pytest.FixtureRequest, world: World) -> Outreach:
-    """The InMails above; Talent North shares its usage or hides it (the parameter)."""
-    world.team.share_usage = request.param
-    world.team.save()
-    teammate_seat = make_seat(holder=world.org.teammate, team=world.team)
-    found = Outreach(world, teammate_seat)
-    _send_all({name: found.seat(name) for name in SENT})
-    return found
+@pytest.fixture(scope="module", params=[True, False], ids=["shares-usage", "hides-usage"])
+def _outreach_rows(
+    request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: DjangoDbBlocker
+) -> Iterator[Outreach]:
+    """The `world` of tests/api/conftest.py and the InMails above, built once per parameter
+    (per xdist worker): every test here only reads them (see `rows_for_the_module`)."""
+    with rows_for_the_module(django_db_blocker):
+        with time_machine.travel(WORLD_CLOCK, tick=False):
+            world = make_world(make_org())
+            world.team.share_usage = request.param
+            world.team.save()
+            teammate_seat = make_seat(holder=world.org.teammate, team=world.team)
+            found = Outreach(world, teammate_seat)
+            _send_all({name: found.seat(name) for name in SENT})
+        yield found
+
+
+@pytest.fixture
+def outreach(_outreach_rows: Outreach, db: None, time_machine: TimeMachineFixture) -> Outreach:
+    """The InMails above; Talent North shares its usage or hides it (the parameter). The clock
+    stays where `world` stops it."""
+    time_machine.move_to(WORLD_CLOCK, tick=False)
+    return copy.deepcopy(_outreach_rows)
 
 
 def client_of(world: World, role: str) -> APIClient:

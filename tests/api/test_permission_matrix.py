@@ -13,16 +13,31 @@ named in a body that the user can't see is unknown (400).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import time_machine
 from django.urls import URLPattern
+from pytest_django import DjangoDbBlocker
 from rest_framework.test import APIClient
+from time_machine import TimeMachineFixture
 
 from ledger.api import urls as api_urls
 from ledger.services import reconciliation_record
-from tests.api.conftest import PASSWORD, ROLES, SYSTEM, World, send, token_client
+from tests.api.conftest import (
+    PASSWORD,
+    ROLES,
+    SYSTEM,
+    WORLD_CLOCK,
+    World,
+    make_world,
+    rows_for_the_module,
+    send,
+    token_client,
+)
+from tests.conftest import make_org
 
 pytestmark = pytest.mark.django_db
 
@@ -267,6 +282,23 @@ def test_every_rule_names_a_route() -> None:
 def test_every_rule_covers_every_role() -> None:
     for route, rule in EXPECTED.items():
         assert set(rule) == set(ROLES), route
+
+
+@pytest.fixture(scope="module")
+def _world_rows(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[World]:
+    """The `world` of tests/api/conftest.py, built once per xdist worker (see
+    `rows_for_the_module`): what a request here writes is rolled back after its test."""
+    with rows_for_the_module(django_db_blocker):
+        with time_machine.travel(WORLD_CLOCK, tick=False):
+            rows = make_world(make_org())
+        yield rows
+
+
+@pytest.fixture
+def world(_world_rows: World, db: None, time_machine: TimeMachineFixture) -> World:
+    """`world`, as tests/api/conftest.py's: the clock stopped at `WORLD_CLOCK`."""
+    time_machine.move_to(WORLD_CLOCK, tick=False)
+    return copy.deepcopy(_world_rows)
 
 
 @pytest.mark.parametrize("role", ROLES)
