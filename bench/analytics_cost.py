@@ -422,9 +422,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rebuild", action="store_true", help="build the database again")
     parser.add_argument("--no-write", action="store_true", help="don't touch bench/RESULTS.md")
+    parser.add_argument(
+        "--database", help="the database to build or reuse (default inmail_bench_analytics_<N>)"
+    )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="response rates from the InMails themselves, not the rollups (the 'before' figures)",
+    )
     args = parser.parse_args()
 
-    name = f"inmail_bench_analytics_{args.inmails}"
+    name = args.database or f"inmail_bench_analytics_{args.inmails}"
     url = database_url(name)
     built = BUILT_COMMENT.format(n=args.inmails, seed=args.seed)
     reuse = not args.rebuild and database_comment(url, name) == built
@@ -439,6 +447,11 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.test.utils import override_settings
+
+    if args.raw:
+        from ledger.analytics import scope
+
+        scope.rollups_in_use = lambda using="default": False  # type: ignore[attr-defined]
 
     setup: dict[str, Any] | None = None
     if reuse:

@@ -14,6 +14,7 @@ from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
 from ledger.notifications.alerts import alerts_raise
+from ledger.rate_rollups import rollup_check
 from ledger.selectors import ledger_discrepancies
 from ledger.services import idempotency_records_purge, ledger_tick
 from ledger.webhooks.delivery import deliver_due
@@ -50,7 +51,15 @@ def check_ledger() -> int:
     differences = ledger_discrepancies()
     for difference in differences:
         logger.error("ledger_check: %s", difference)
-    return len(differences)
+    # The response-rate rollups (issue 15), recomputed from the InMails, daily with the ledger.
+    # A time zone other than the rollups' is no difference: the analytics count the InMails
+    # until `manage.py rates_check --rebuild`.
+    rollups = rollup_check()
+    if rollups.zone != rollups.expected_zone:
+        logger.warning("rates_check: %s", rollups.problems()[0])
+    for rollup_difference in rollups.differences:
+        logger.error("rates_check: %s", rollup_difference)
+    return len(differences) + len(rollups.differences)
 
 
 @shared_task(name="ledger.tasks.purge_idempotency_keys", acks_late=True, ignore_result=True)
