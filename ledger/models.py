@@ -420,6 +420,14 @@ class InMail(models.Model):
                 name="inmail_seat_pending_idx",
                 condition=Q(status="pending"),
             ),
+            # The answered InMails, narrow (issue 15): the exact median hours to a response is
+            # read from this alone (an index-only scan), not from the wide table.
+            models.Index(
+                fields=["seat"],
+                include=["sender", "sent_at", "responded_at", "open_profile"],
+                name="inmail_answered_idx",
+                condition=Q(status__in=["accepted", "declined", "replied"]),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -144,7 +144,9 @@ DECLARE zone text;
 BEGIN
   SELECT time_zone INTO zone FROM {ZONE_TABLE} WHERE id = 1;
   IF zone IS NULL THEN
-    RAISE EXCEPTION 'ledger_rate_rollup_zone has no row: run manage.py rates_check --rebuild';
+    -- No zone (the table was emptied, as a test database's flush does): the analytics count
+    -- the InMails and rates_check asks for a rebuild; a write never fails for the rollups.
+    RETURN NULL;
   END IF;
   IF TG_OP = 'INSERT' THEN
     {_upsert(inserted)}
