@@ -8,7 +8,8 @@ The benchmark never touches the database named in DATABASE_URL: it builds its ow
 keeps it; a later run with the same N reuses it (a comment on the database records a finished
 build) and `--rebuild` builds it again. `--database NAME` builds or reuses another database (two
 people measuring at once); `--raw` makes the response rates count the InMails themselves, as
-before the rate rollups (issue 15), for before/after figures on one database. Everything it measures only reads.
+before the rate rollups (issue 15), for before/after figures on one database. Everything it
+measures only reads.
 
 The organisation, on a frozen clock (time_machine), "now" being Monday 16 June 2025, 10:00:
 
