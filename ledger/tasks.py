@@ -20,6 +20,7 @@ from ledger.services import idempotency_records_purge, ledger_tick
 from ledger.webhooks.delivery import deliver_due
 
 logger = logging.getLogger(__name__)
+rollup_logger = logging.getLogger("ledger.rate_rollups")
 
 
 @shared_task(name="ledger.tasks.tick", acks_late=True, ignore_result=True)
@@ -56,9 +57,9 @@ def check_ledger() -> int:
     # until `manage.py rates_check --rebuild`.
     rollups = rollup_check()
     if rollups.zone != rollups.expected_zone:
-        logger.warning("rates_check: %s", rollups.problems()[0])
+        rollup_logger.warning("rates_check: %s", rollups.problems()[0])
     for rollup_difference in rollups.differences:
-        logger.error("rates_check: %s", rollup_difference)
+        rollup_logger.error("rates_check: %s", rollup_difference)
     return len(differences) + len(rollups.differences)
 
 
