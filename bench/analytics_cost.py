@@ -6,7 +6,10 @@
 The benchmark never touches the database named in DATABASE_URL: it builds its own,
 `inmail_bench_analytics_<N>` on the same server (created through the `postgres` database), and
 keeps it; a later run with the same N reuses it (a comment on the database records a finished
-build) and `--rebuild` builds it again. Everything it measures only reads.
+build) and `--rebuild` builds it again. `--database NAME` builds or reuses another database (two
+people measuring at once); `--raw` makes the response rates count the InMails themselves, as
+before the rate rollups (issue 15), for before/after figures on one database. Everything it
+measures only reads.
 
 The organisation, on a frozen clock (time_machine), "now" being Monday 16 June 2025, 10:00:
 
@@ -427,9 +430,15 @@ def main() -> None:
         default="inmail_bench_analytics",
         help="the database's name before _<N> (so two checkouts can keep their own)",
     )
+    parser.add_argument("--database", help="the database to build or reuse (default <--name>_<N>)")
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="response rates from the InMails themselves, not the rollups (the 'before' figures)",
+    )
     args = parser.parse_args()
 
-    name = f"{args.name}_{args.inmails}"
+    name = args.database or f"{args.name}_{args.inmails}"
     url = database_url(name)
     built = BUILT_COMMENT.format(n=args.inmails, seed=args.seed)
     reuse = not args.rebuild and database_comment(url, name) == built
@@ -444,6 +453,11 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.test.utils import override_settings
+
+    if args.raw:
+        from ledger.analytics import scope
+
+        scope.rollups_in_use = lambda using="default": False  # type: ignore[attr-defined]
 
     setup: dict[str, Any] | None = None
     if reuse:

@@ -483,6 +483,14 @@ class InMail(models.Model):
                 name="inmail_seat_pending_idx",
                 condition=Q(status="pending"),
             ),
+            # The answered InMails, narrow (issue 15): the exact median hours to a response is
+            # read from this alone (an index-only scan), not from the wide table.
+            models.Index(
+                fields=["seat"],
+                include=["sender", "sent_at", "responded_at", "open_profile"],
+                name="inmail_answered_idx",
+                condition=Q(status__in=["accepted", "declined", "replied"]),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -919,3 +927,72 @@ class ImportJob(models.Model):
             ImportJobStatus.CHECKING,
             ImportJobStatus.COMMITTING,
         }
+
+
+# --- Response-rate rollups (issue 15) --------------------------------------------------------
+
+# The groups a rollup row splits its InMails into (all of them; by body length; by subject
+# length; Open Profile or paid) and what it counts of each: column `<group>_<measure>`. The
+# rules that sort InMails into them live in ledger/rate_rollups.py.
+RATE_ROLLUP_GROUPS = (
+    "all",
+    "body_short",
+    "body_medium",
+    "body_long",
+    "subject_short",
+    "subject_long",
+    "open_profile",
+    "paid",
+)
+RATE_ROLLUP_MEASURES = (
+    "sent",
+    "answered_30d",
+    "accepted",
+    "declined",
+    "replied",
+    "pending",
+    "no_response",
+    "withdrawn",
+)
+
+
+class RateRollup(models.Model):
+    """The InMails of one seat, sent by one person, on one local day, counted (issue 15).
+
+    Written only by the database's triggers on the InMail table (ledger/rate_rollups.py);
+    `manage.py rates_check` recomputes them from the InMails.
+    """
+
+    seat = models.ForeignKey(
+        Seat, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    day = models.DateField()
+    for _group in RATE_ROLLUP_GROUPS:
+        for _measure in RATE_ROLLUP_MEASURES:
+            locals()[f"{_group}_{_measure}"] = models.IntegerField(default=0)
+    del _group, _measure
+
+    class Meta:
+        db_table = "ledger_rate_rollup"
+        constraints = [
+            models.UniqueConstraint(fields=["seat", "sender", "day"], name="rate_rollup_key"),
+        ]
+        indexes = [models.Index(fields=["day"], name="rate_rollup_day_idx")]
+
+    def __str__(self) -> str:
+        return f"rollup of seat {self.seat_id}, sender {self.sender_id}, {self.day}"
+
+
+class RateRollupZone(models.Model):
+    """The one time zone the rollups' local days are in (id 1)."""
+
+    time_zone = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "ledger_rate_rollup_zone"
+
+    def __str__(self) -> str:
+        return self.time_zone

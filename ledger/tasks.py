@@ -14,11 +14,13 @@ from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
 from ledger.notifications.alerts import alerts_raise
+from ledger.rate_rollups import rollup_check
 from ledger.selectors import flow_day_discrepancies, ledger_discrepancies
 from ledger.services import idempotency_records_purge, ledger_tick
 from ledger.webhooks.delivery import deliver_due
 
 logger = logging.getLogger(__name__)
+rollup_logger = logging.getLogger("ledger.rate_rollups")
 
 
 @shared_task(name="ledger.tasks.tick", acks_late=True, ignore_result=True)
@@ -54,7 +56,15 @@ def check_ledger() -> int:
     flow_days = flow_day_discrepancies()
     for difference in flow_days:
         logger.error("ledger_flows_check: %s", difference)
-    return len(differences) + len(flow_days)
+    # The response-rate rollups (issue 15), recomputed from the InMails, daily with the ledger.
+    # A time zone other than the rollups' is no difference: the analytics count the InMails
+    # until `manage.py rates_check --rebuild`.
+    rollups = rollup_check()
+    if rollups.zone != rollups.expected_zone:
+        rollup_logger.warning("rates_check: %s", rollups.problems()[0])
+    for rollup_difference in rollups.differences:
+        rollup_logger.error("rates_check: %s", rollup_difference)
+    return len(differences) + len(flow_days) + len(rollups.differences)
 
 
 @shared_task(name="ledger.tasks.purge_idempotency_keys", acks_late=True, ignore_result=True)

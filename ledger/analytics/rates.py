@@ -26,6 +26,7 @@ from django.db.models import (
     F,
     Q,
     QuerySet,
+    Sum,
     Value,
     When,
 )
@@ -33,7 +34,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from ledger import schedule
-from ledger.analytics.scope import GROUP_BY
+from ledger.analytics.scope import GROUP_BY, rollup_filter_of
 from ledger.analytics.sql import (
     SIX_WORDS_OR_MORE,
     WEEKDAYS,
@@ -44,13 +45,16 @@ from ledger.analytics.sql import (
     _median_in_database,
 )
 from ledger.models import (
+    RATE_ROLLUP_MEASURES,
     RESPONSE_STATUSES,
     InMail,
     InMailStatus,
+    RateRollup,
 )
+from ledger.rate_rollups import BODY_LIMITS
+from ledger.rate_rollups import RESPONSE_RATE_WINDOW_DAYS as RESPONSE_RATE_WINDOW_DAYS
 from teams.models import Team, User
 
-RESPONSE_RATE_WINDOW_DAYS = 30
 # Fewer eligible InMails than this and a rate says little (a 100 % from 3 InMails is not a star):
 # the row is flagged `small_sample` (R22).
 SMALL_SAMPLE_ELIGIBLE = 20
@@ -233,8 +237,8 @@ _GROUPINGS: dict[str, _Grouping] = {
     "body_length": _Grouping(
         _bucket(
             "g_body",
-            When(Q(g_body_chars__lt=400), then=Value(BODY_BUCKETS[0][0])),
-            When(Q(g_body_chars__lt=1000), then=Value(BODY_BUCKETS[1][0])),
+            When(Q(g_body_chars__lt=BODY_LIMITS[0]), then=Value(BODY_BUCKETS[0][0])),
+            When(Q(g_body_chars__lt=BODY_LIMITS[1]), then=Value(BODY_BUCKETS[1][0])),
             default=BODY_BUCKETS[2][0],
         ),
         BODY_BUCKETS,
@@ -388,6 +392,132 @@ def _labels(group_by: str, keys: list[str]) -> dict[str, tuple[RowKey, str, tupl
     return named
 
 
+# --------------------------------------------------------------------------------------------
+# From the rollups (issue 15): counts from one row per seat, sender and local day; the rate's
+# base, which depends on now, from the rollups for the days wholly before the 30-day cutoff's
+# day and from the InMails of that one day; the median from the answered InMails.
+# --------------------------------------------------------------------------------------------
+
+# The rollup groups of a breakdown by bucket, by the row key each one is.
+_ROLLUP_BUCKETS: dict[str, tuple[tuple[str, str], ...]] = {
+    "body_length": (
+        ("body_short", BODY_BUCKETS[0][0]),
+        ("body_medium", BODY_BUCKETS[1][0]),
+        ("body_long", BODY_BUCKETS[2][0]),
+    ),
+    "subject_length": (
+        ("subject_short", SUBJECT_BUCKETS[0][0]),
+        ("subject_long", SUBJECT_BUCKETS[1][0]),
+    ),
+    "open_profile": (
+        ("open_profile", OPEN_PROFILE_BUCKETS[0][0]),
+        ("paid", OPEN_PROFILE_BUCKETS[1][0]),
+    ),
+}
+_ROLLUP_BY_DAY = ("week", "month", "weekday")
+ROLLUP_GROUP_BY = frozenset({"recruiter", "team", *_ROLLUP_BY_DAY, *_ROLLUP_BUCKETS})
+_ANSWERED = ("accepted", "declined", "replied")
+# Neither answered nor withdrawn: in the rate's base once their window is over.
+_UNANSWERED = ("pending", "no_response")
+
+
+def _rollup_sums(group: str, cutoff_day: date) -> dict[str, Aggregate]:
+    sums: dict[str, Aggregate] = {
+        f"r_{group}_{measure}": Sum(f"{group}_{measure}") for measure in RATE_ROLLUP_MEASURES
+    }
+    for measure in _UNANSWERED:
+        sums[f"r_{group}_early_{measure}"] = Sum(f"{group}_{measure}", filter=Q(day__lt=cutoff_day))
+    return sums
+
+
+def _counts_of(row: Mapping[str, Any], group: str, boundary: int) -> dict[str, int]:
+    counts = {measure: row[f"r_{group}_{measure}"] or 0 for measure in RATE_ROLLUP_MEASURES}
+    counts["rate_base"] = (
+        sum(counts[m] for m in _ANSWERED)
+        + sum(row[f"r_{group}_early_{m}"] or 0 for m in _UNANSWERED)
+        + boundary
+    )
+    return counts
+
+
+def _add(into: dict[RowKey, dict[str, int]], key: RowKey, counts: Mapping[str, int]) -> None:
+    found = into.setdefault(key, defaultdict(int))
+    for name, value in counts.items():
+        found[name] += value
+
+
+def _day_key(group_by: str, day: date) -> str:
+    if group_by == "week":
+        iso = day.isocalendar()
+        return f"{iso.year:04d}-W{iso.week:02d}"
+    if group_by == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    return WEEKDAYS[day.weekday()]
+
+
+def _from_rollups(
+    inmails: QuerySet[InMail], rollups: Q, group_by: str | None, now: datetime
+) -> tuple[dict[RowKey, dict[str, int]], dict[RowKey, float]]:
+    """The counts and medians of `response_rates` (group_by None: of `response_totals`, keyed
+    "all") in three queries: the rollups, the InMails of the cutoff's day, and the medians of
+    the answered InMails (exact, PERCENTILE_CONT: still one index entry per answered InMail).
+    """
+    cutoff = schedule.add_days(now, -RESPONSE_RATE_WINDOW_DAYS)
+    cutoff_day = schedule.local_date(cutoff)
+    # The cutoff's own day: its InMails sent by the cutoff, unanswered and not withdrawn, are in
+    # the rate's base; the rollups count the days before it.
+    on_boundary = Q(
+        sent_at__gte=schedule.start_of_day(cutoff_day),
+        sent_at__lte=cutoff,
+        status__in=[InMailStatus.PENDING, InMailStatus.NO_RESPONSE],
+    )
+    grouping = _GROUPINGS[group_by] if group_by is not None else None
+    boundary: dict[RowKey, int] = {}
+    medians: dict[RowKey, float] = {}
+    # Two small reads of the InMails: the cutoff's day (an index range), and the answered
+    # InMails' medians (an index-only scan of `inmail_answered_idx` for most breakdowns).
+    answered = inmails.filter(status__in=RESPONSE_STATUSES)
+    if grouping is None:
+        boundary["all"] = inmails.filter(on_boundary).count()
+        found = answered.order_by().aggregate(g_median=MedianHoursToResponse())["g_median"]
+        if found is not None:
+            medians["all"] = found
+    else:
+        for row in _grouped(inmails.filter(on_boundary), grouping).annotate(g_n=Count("pk")):
+            boundary[grouping.key_of(row)] = row["g_n"]
+        for row in _grouped(answered, grouping).annotate(g_median=MedianHoursToResponse()):
+            if row["g_median"] is not None:
+                medians[grouping.key_of(row)] = row["g_median"]
+
+    rows = RateRollup.objects.filter(rollups).order_by()
+    counted: dict[RowKey, dict[str, int]] = {}
+    if group_by is None:
+        total = rows.aggregate(**_rollup_sums("all", cutoff_day))
+        counted["all"] = _counts_of(total, "all", boundary.get("all", 0))
+    elif group_by in _ROLLUP_BUCKETS:
+        sums: dict[str, Aggregate] = {}
+        for group, _key in _ROLLUP_BUCKETS[group_by]:
+            sums.update(_rollup_sums(group, cutoff_day))
+        total = rows.aggregate(**sums)
+        for group, bucket in _ROLLUP_BUCKETS[group_by]:
+            counted[bucket] = _counts_of(total, group, boundary.get(bucket, 0))
+    elif group_by in _ROLLUP_BY_DAY:
+        for row in rows.values("day").annotate(**_rollup_sums("all", cutoff_day)):
+            _add(counted, _day_key(group_by, row["day"]), _counts_of(row, "all", 0))
+        for period, extra in boundary.items():
+            if extra:
+                _add(counted, period, {"rate_base": extra})
+    else:
+        assert grouping is not None
+        for row in rows.values(**grouping.fields()).annotate(**_rollup_sums("all", cutoff_day)):
+            group_key = grouping.key_of(row)
+            _add(counted, group_key, _counts_of(row, "all", boundary.get(group_key, 0)))
+    # Rows emptied by later changes (a reassignment, a deletion) stay, counting nothing: a
+    # group with no InMail is no row, as when counting the InMails themselves.
+    counted = {key: counts for key, counts in counted.items() if counts["sent"] or key == "all"}
+    return counted, medians
+
+
 def response_rates(
     inmails: QuerySet[InMail], *, group_by: str, now: datetime | None = None
 ) -> list[ResponseRateRow]:
@@ -405,14 +535,20 @@ def response_rates(
     now = now or timezone.now()
     grouping = _GROUPINGS[group_by]
     in_database = _median_in_database(inmails)
-    measures = _measures(now, median=in_database)
-    grouped = _grouped(inmails, grouping).annotate(**measures)
-    counted = {grouping.key_of(row): row for row in grouped}
-    counted.pop(None, None)  # R22: InMails without tags count under no tag
-    if in_database:
-        medians = {key: row["median_hours"] for key, row in counted.items()}
+    rollups = rollup_filter_of(inmails) if group_by in ROLLUP_GROUP_BY else None
+    counted: Mapping[RowKey, Mapping[str, Any]]
+    if rollups is not None:
+        counted, medians = _from_rollups(inmails, rollups, group_by, now)
     else:
-        medians = _median_hours_by_ranking(inmails, grouping)
+        measures = _measures(now, median=in_database)
+        grouped = _grouped(inmails, grouping).annotate(**measures)
+        found = {grouping.key_of(row): row for row in grouped}
+        found.pop(None, None)  # R22: InMails without tags count under no tag
+        counted = found
+        if in_database:
+            medians = {key: row["median_hours"] for key, row in counted.items()}
+        else:
+            medians = _median_hours_by_ranking(inmails, grouping)
     if grouping.domain is not None:
         return [
             _row(key, label, counted.get(key, _EMPTY_COUNTS), medians.get(key))
@@ -437,6 +573,10 @@ def recruiter_row_inmails(inmails: QuerySet[InMail], username: str) -> QuerySet[
 def response_totals(inmails: QuerySet[InMail], *, now: datetime | None = None) -> ResponseRateRow:
     """The response-rate numbers of the whole set, as one row keyed "all"."""
     now = now or timezone.now()
+    rollups = rollup_filter_of(inmails)
+    if rollups is not None:
+        counted, medians = _from_rollups(inmails, rollups, None, now)
+        return _row("all", "All InMails", counted["all"], medians.get("all"))
     in_database = _median_in_database(inmails)
     counts = inmails.order_by().aggregate(**_measures(now, median=in_database))
     if in_database:

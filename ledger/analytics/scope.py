@@ -18,6 +18,7 @@ from ledger.models import (
     Account,
     InMail,
 )
+from ledger.rate_rollups import rollups_in_use
 from teams.models import Seat, Team, User
 from teams.selectors import seats_visible_to, teams_led_by, teams_with_totals_visible_to
 
@@ -42,6 +43,26 @@ GROUP_BY = (
 PERSON_BREAKDOWNS = frozenset({"recruiter"})
 
 Viewer = User | AnonymousUser
+
+# Where a scope's InMails carry the same scope over the rate rollups (issue 15): the filter of
+# the rollup rows that count exactly these InMails. An attribute of the queryset object itself,
+# on purpose: any further `.filter()` makes a new queryset without it, whose response rates then
+# come from the InMails themselves, never from rollups that would count something else.
+_ROLLUP_FILTER = "_rate_rollup_filter"
+
+
+def _with_rollup_filter(inmails: QuerySet[InMail], rollups: Q) -> QuerySet[InMail]:
+    setattr(inmails, _ROLLUP_FILTER, rollups)
+    return inmails
+
+
+def rollup_filter_of(inmails: QuerySet[InMail]) -> Q | None:
+    """The rollup rows that count exactly `inmails` (made by `analytics_inmails` or
+    `breakdown_inmails` and not narrowed since), when the rollups may be read; else None."""
+    found: Q | None = getattr(inmails, _ROLLUP_FILTER, None)
+    if found is None or not rollups_in_use(inmails.db):
+        return None
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -76,22 +97,33 @@ def analytics_inmails(
     seat: Seat | None = None,
     start: date | None = None,
     end: date | None = None,
+    sender: User | None = None,
 ) -> QuerySet[InMail]:
-    """The InMails a user may analyse, narrowed by team, seat and local sent date (inclusive).
+    """The InMails a user may analyse, narrowed by team, seat, local sent date (inclusive) and
+    the person who sent them.
 
     Callers have already checked that `team` and `seat` are visible; narrowing still happens
     inside the user's scope, so a wrong argument can only give fewer InMails, never more.
     """
-    inmails = InMail.objects.filter(seat__in=_analysable_seats(user).values("pk"))
-    if team is not None:
-        inmails = inmails.filter(seat__team=team)
-    if seat is not None:
-        inmails = inmails.filter(seat=seat)
+    # The same narrowing of the InMails and of their rollups (one row per seat, sender and
+    # local day: `sent_at` within local days is `day` within them).
+    seats = Q(seat__in=_analysable_seats(user).values("pk"))
+    inmails = InMail.objects.filter(seats)
+    rollups = seats
+    for narrowing in (
+        Q(seat__team=team) if team is not None else None,
+        Q(seat=seat) if seat is not None else None,
+        Q(sender=sender) if sender is not None else None,
+    ):
+        if narrowing is not None:
+            inmails, rollups = inmails.filter(narrowing), rollups & narrowing
     if start is not None:
         inmails = inmails.filter(sent_at__gte=schedule.start_of_day(start))
+        rollups &= Q(day__gte=start)
     if end is not None:
         inmails = inmails.filter(sent_at__lt=schedule.start_of_day(end + timedelta(days=1)))
-    return inmails
+        rollups &= Q(day__lte=end)
+    return _with_rollup_filter(inmails, rollups)
 
 
 def breakdown_inmails(
@@ -121,9 +153,9 @@ def breakdown_inmails(
     if group_by in PERSON_BREAKDOWNS:
         # A row counts what its person sent (R19: `sender`, whoever holds the seat now): a
         # recruiter their own InMails, a lead every InMail of the teams they lead.
-        inmails = inmails.filter(
-            Q(seat__team__in=teams_led_by(user).values("pk")) | Q(sender_id=user.pk)
-        )
+        persons = Q(seat__team__in=teams_led_by(user).values("pk")) | Q(sender_id=user.pk)
+        rollups = getattr(inmails, _ROLLUP_FILTER)
+        inmails = _with_rollup_filter(inmails.filter(persons), rollups & persons)
     return inmails
 
 

@@ -29,11 +29,10 @@ from ledger.models import (
     InMail,
 )
 
-# Six or more whitespace-separated words. A regular expression, not a word count, because both
-# databases can match one (SQLite through Django's REGEXP) while neither can split a string.
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# The rule lives with the rollups, which count by it too.
+from ledger.rate_rollups import SIX_WORDS_OR_MORE as SIX_WORDS_OR_MORE
 
-SIX_WORDS_OR_MORE = r"^\s*\S+(\s+\S+){5}"
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 # --------------------------------------------------------------------------------------------

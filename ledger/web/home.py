@@ -209,7 +209,7 @@ def _inmail_list_context(request: HttpRequest, user: User) -> dict[str, Any]:
 
 def _response_rates_context(user: User) -> dict[str, Any]:
     # R19: what the user sent, whoever holds the seat now.
-    mine = analytics.analytics_inmails(user).filter(sender=user)
+    mine = analytics.analytics_inmails(user, sender=user)
     now = timezone.now()
     by_month = analytics.response_rates(mine, group_by="month", now=now)
     open_months = _months_still_open(mine, now)

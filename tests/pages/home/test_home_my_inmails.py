@@ -192,9 +192,12 @@ def test_home_reads_a_bounded_number_of_queries_however_much_history(
 
     # The seat card's run-out forecast and burn-down read 4 of them (issue 12, item 2). SQLite
     # runs 2 more than PostgreSQL (26, measured; this bound failed there before issue 15 too).
+    # On PostgreSQL the two response-rate reads (by month, and the totals) come from the rate
+    # rollups in 3 statements each instead of 1 (the rollups, the 30-day cutoff's day, the
+    # answered InMails' medians): 4 more, still however much history.
     from django.db import connection
 
-    with django_assert_max_num_queries(24 if connection.vendor == "postgresql" else 26):
+    with django_assert_max_num_queries(28 if connection.vendor == "postgresql" else 26):
         assert client.get(reverse("home")).status_code == 200
 
 

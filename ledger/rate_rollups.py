@@ -1,0 +1,309 @@
+"""Response-rate rollups: one row per (seat, sender, local day of sending) with wide counts.
+
+The rows are kept exact by PostgreSQL itself: statement-level triggers on the InMail table
+(insert, update, delete; with transition tables, so a COPY or a bulk update of a million rows is
+one grouped upsert, not a million) add what the new rows count and take away what the old rows
+counted, in the transaction of the write. Every path that writes InMails (the services, the
+imports' COPY and bulk_create, the tick's bulk updates, reassignment, test factories, the shell)
+keeps them exact without knowing they exist. SQLite has no rollups: there the analytics read the
+InMails themselves (it is the development database).
+
+The rules the rows count by (the local day, the 30-day answer window, the body and subject
+buckets) live here, once, as constants that both the SQL below and the raw-row analytics
+(`ledger.analytics`) read. The organisation's time zone is stored with the rollups
+(`RateRollupZone`): the analytics use the rollups only while it is the current one, and
+`manage.py rates_check --rebuild` rebuilds them after the time zone changes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.db import connection, connections, transaction
+
+from ledger import schedule
+from ledger.models import RATE_ROLLUP_GROUPS, RATE_ROLLUP_MEASURES, InMailStatus
+
+# --- The rules (one place; ledger.analytics reads them too) ----------------------------------
+
+RESPONSE_RATE_WINDOW_DAYS = 30
+# Body length buckets by characters: under the first limit, under the second, the rest.
+BODY_LIMITS = (400, 1000)
+# Six or more whitespace-separated words. A regular expression, not a word count, because both
+# databases can match one (SQLite through Django's REGEXP) while neither can split a string.
+SIX_WORDS_OR_MORE = r"^\s*\S+(\s+\S+){5}"
+
+TABLE = "ledger_rate_rollup"
+ZONE_TABLE = "ledger_rate_rollup_zone"
+KEY = ("seat_id", "sender_id", "day")
+COLUMNS = tuple(
+    f"{group}_{measure}" for group in RATE_ROLLUP_GROUPS for measure in RATE_ROLLUP_MEASURES
+)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _group_conditions() -> dict[str, str]:
+    low, high = BODY_LIMITS
+    six_words = f"subject ~ {_quote(SIX_WORDS_OR_MORE)}"
+    return {
+        "all": "TRUE",
+        "body_short": f"length(body) < {low}",
+        "body_medium": f"length(body) >= {low} AND length(body) < {high}",
+        "body_long": f"length(body) >= {high}",
+        "subject_short": f"NOT ({six_words})",
+        "subject_long": six_words,
+        "open_profile": "open_profile",
+        "paid": "NOT open_profile",
+    }
+
+
+def _measure_conditions(tz: str) -> dict[str, str]:
+    answered = ", ".join(
+        _quote(s) for s in (InMailStatus.ACCEPTED, InMailStatus.DECLINED, InMailStatus.REPLIED)
+    )
+    # Calendar days on the organisation's wall clock, as `AnsweredWithinDays`.
+    window_end = (
+        f"((sent_at AT TIME ZONE {tz}) + {RESPONSE_RATE_WINDOW_DAYS} * INTERVAL '1 day') "
+        f"AT TIME ZONE {tz}"
+    )
+    return {
+        "sent": "TRUE",
+        "answered_30d": f"status IN ({answered}) AND responded_at <= {window_end}",
+        "accepted": f"status = {_quote(InMailStatus.ACCEPTED)}",
+        "declined": f"status = {_quote(InMailStatus.DECLINED)}",
+        "replied": f"status = {_quote(InMailStatus.REPLIED)}",
+        "pending": f"status = {_quote(InMailStatus.PENDING)}",
+        "no_response": f"status = {_quote(InMailStatus.NO_RESPONSE)}",
+        "withdrawn": f"status = {_quote(InMailStatus.WITHDRAWN)}",
+    }
+
+
+def counts_sql(source: str, tz: str, *, signed: bool) -> str:
+    """SELECT seat_id, sender_id, day, <every count> FROM `source` grouped by the key.
+
+    `tz` is an SQL expression naming the time zone; with `signed`, `source` has a `sign`
+    column (+1 for a row that now counts, -1 for one that no longer does).
+    """
+    groups, measures = _group_conditions(), _measure_conditions(tz)
+    weight = "sign" if signed else "1"
+    sums = ",\n  ".join(
+        f"SUM(CASE WHEN ({groups[group]}) AND ({measures[measure]}) THEN {weight} ELSE 0 END)"
+        f" AS {group}_{measure}"
+        for group in RATE_ROLLUP_GROUPS
+        for measure in RATE_ROLLUP_MEASURES
+    )
+    return (
+        f"SELECT seat_id, sender_id, (sent_at AT TIME ZONE {tz})::date AS day,\n  {sums}\n"
+        f"FROM {source} GROUP BY 1, 2, 3"
+    )
+
+
+def _upsert(source: str) -> str:
+    columns = ", ".join((*KEY, *COLUMNS))
+    updates = ", ".join(f"{c} = {TABLE}.{c} + EXCLUDED.{c}" for c in COLUMNS)
+    # Ordered by key so that two transactions touching the same rows lock them in one order.
+    return (
+        f"INSERT INTO {TABLE} ({columns})\n{counts_sql(source, 'zone', signed=True)} "
+        f"ORDER BY 1, 2, 3\nON CONFLICT (seat_id, sender_id, day) DO UPDATE SET {updates};"
+    )
+
+
+# The fields whose change moves an InMail between rollup rows or counts.
+_COUNTED_FIELDS = (
+    "seat_id",
+    "sender_id",
+    "sent_at",
+    "responded_at",
+    "status",
+    "open_profile",
+    "subject",
+    "body",
+)
+
+
+def trigger_sql() -> str:
+    """The function and the three statement triggers that keep the rollups exact."""
+    changed = " OR ".join(f"n.{f} IS DISTINCT FROM o.{f}" for f in _COUNTED_FIELDS)
+    inserted = "(SELECT 1 AS sign, * FROM new_rows) AS d"
+    deleted = "(SELECT -1 AS sign, * FROM old_rows) AS d"
+    updated = (
+        "(SELECT 1 AS sign, n.* FROM new_rows n JOIN old_rows o ON o.id = n.id "  # noqa: S608
+        f"WHERE {changed} UNION ALL "
+        "SELECT -1 AS sign, o.* FROM old_rows o JOIN new_rows n ON n.id = o.id "
+        f"WHERE {changed}) AS d"
+    )
+    # Only our own table, column and constant text goes into it.
+    return f"""
+CREATE OR REPLACE FUNCTION ledger_rate_rollup_apply() RETURNS trigger
+LANGUAGE plpgsql AS $body$
+DECLARE zone text;
+BEGIN
+  SELECT time_zone INTO zone FROM {ZONE_TABLE} WHERE id = 1;
+  IF zone IS NULL THEN
+    -- No zone (the table was emptied, as a test database's flush does): the analytics count
+    -- the InMails and rates_check asks for a rebuild; a write never fails for the rollups.
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    {_upsert(inserted)}
+  ELSIF TG_OP = 'DELETE' THEN
+    {_upsert(deleted)}
+  ELSE
+    {_upsert(updated)}
+  END IF;
+  RETURN NULL;
+END
+$body$;
+DROP TRIGGER IF EXISTS ledger_rate_rollup_insert ON ledger_inmail;
+DROP TRIGGER IF EXISTS ledger_rate_rollup_update ON ledger_inmail;
+DROP TRIGGER IF EXISTS ledger_rate_rollup_delete ON ledger_inmail;
+CREATE TRIGGER ledger_rate_rollup_insert AFTER INSERT ON ledger_inmail
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_rate_rollup_apply();
+CREATE TRIGGER ledger_rate_rollup_update AFTER UPDATE ON ledger_inmail
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_rate_rollup_apply();
+CREATE TRIGGER ledger_rate_rollup_delete AFTER DELETE ON ledger_inmail
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_rate_rollup_apply();
+"""  # noqa: S608
+
+
+DROP_TRIGGER_SQL = """
+DROP TRIGGER IF EXISTS ledger_rate_rollup_insert ON ledger_inmail;
+DROP TRIGGER IF EXISTS ledger_rate_rollup_update ON ledger_inmail;
+DROP TRIGGER IF EXISTS ledger_rate_rollup_delete ON ledger_inmail;
+DROP FUNCTION IF EXISTS ledger_rate_rollup_apply();
+"""
+
+
+# --- Use, check, rebuild ---------------------------------------------------------------------
+
+# The InMails with the time zone as a column (one parameter), for the recounts.
+_RAW_SOURCE = "(SELECT *, CAST(%s AS text) AS zone FROM ledger_inmail) AS src"
+
+
+# The zone the rollups are kept in, by database alias, read at most once a minute: a rebuild in
+# another process (after the time zone changed, which restarts the processes anyway) is seen
+# within a minute; until then the analytics read the InMails themselves.
+_ZONE_TTL_SECONDS = 60.0
+_zone_seen: dict[str, tuple[float, str | None]] = {}
+
+
+def rollups_in_use(using: str = "default") -> bool:
+    """Whether the analytics may read the rollups: on PostgreSQL, kept in the current zone."""
+    if connections[using].vendor != "postgresql":
+        return False
+    seen = _zone_seen.get(using)
+    if seen is None or time.monotonic() - seen[0] > _ZONE_TTL_SECONDS:
+        with connections[using].cursor() as cursor:
+            cursor.execute(f"SELECT time_zone FROM {ZONE_TABLE} WHERE id = 1")  # noqa: S608
+            found = cursor.fetchone()
+        seen = (time.monotonic(), found[0] if found else None)
+        _zone_seen[using] = seen
+    return seen[1] == schedule.org_tz().key
+
+
+def forget_zone() -> None:
+    """Read the rollups' zone again at the next use (after a rebuild)."""
+    _zone_seen.clear()
+
+
+@dataclass(frozen=True)
+class RollupDifference:
+    seat_id: int
+    sender_id: int
+    day: str
+    column: str
+    stored: int
+    recomputed: int
+
+    def __str__(self) -> str:
+        return (
+            f"rate rollup seat {self.seat_id} sender {self.sender_id} {self.day}: {self.column} "
+            f"is {self.stored}, the InMails say {self.recomputed}"
+        )
+
+
+@dataclass(frozen=True)
+class RollupCheck:
+    zone: str | None
+    expected_zone: str
+    differences: list[RollupDifference]
+    rows: int
+
+    @property
+    def clean(self) -> bool:
+        return self.zone == self.expected_zone and not self.differences
+
+    def problems(self) -> list[str]:
+        found = [str(d) for d in self.differences]
+        if self.zone != self.expected_zone:
+            found.insert(
+                0,
+                f"rate rollups are kept in time zone {self.zone!r}, the organisation's is "
+                f"{self.expected_zone!r} (the analytics read raw rows until a rebuild)",
+            )
+        return found
+
+
+def rollup_check(*, limit: int = 1000) -> RollupCheck:
+    """Recompute every rollup row from the InMails and list each difference (PostgreSQL)."""
+    expected = schedule.org_tz().key
+    if connection.vendor != "postgresql":
+        return RollupCheck(zone=expected, expected_zone=expected, differences=[], rows=0)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT time_zone FROM {ZONE_TABLE} WHERE id = 1")  # noqa: S608
+        found = cursor.fetchone()
+        zone = found[0] if found else None
+        if zone is None:
+            return RollupCheck(zone=None, expected_zone=expected, differences=[], rows=0)
+        nonzero = " OR ".join(f"s.{c} <> 0" for c in COLUMNS)
+        stored_cols = ", ".join(f"COALESCE(s.{c}, 0)" for c in COLUMNS)
+        fresh_cols = ", ".join(f"COALESCE(f.{c}, 0)" for c in COLUMNS)
+        differs = " OR ".join(f"COALESCE(s.{c}, 0) <> COALESCE(f.{c}, 0)" for c in COLUMNS)
+        fresh = counts_sql(_RAW_SOURCE, "zone", signed=False)
+        sql = (
+            f"WITH f AS ({fresh}), s AS (SELECT * FROM {TABLE} s WHERE {nonzero}) "  # noqa: S608
+            f"SELECT COALESCE(s.seat_id, f.seat_id), COALESCE(s.sender_id, f.sender_id), "
+            f"COALESCE(s.day, f.day), {stored_cols}, {fresh_cols} "
+            f"FROM s FULL OUTER JOIN f USING (seat_id, sender_id, day) WHERE {differs} "
+            f"ORDER BY 1, 2, 3 LIMIT %s"
+        )
+        cursor.execute(sql, [zone, limit])
+        differences = []
+        for seat_id, sender_id, day, *values in cursor.fetchall():
+            stored, recomputed = values[: len(COLUMNS)], values[len(COLUMNS) :]
+            for column, a, b in zip(COLUMNS, stored, recomputed, strict=True):
+                if a != b:
+                    differences.append(RollupDifference(seat_id, sender_id, str(day), column, a, b))
+        cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")  # noqa: S608
+        (rows,) = cursor.fetchone()
+    return RollupCheck(zone=zone, expected_zone=expected, differences=differences, rows=rows)
+
+
+def rollup_rebuild() -> int:
+    """Recompute every rollup row from the InMails in the organisation's current time zone
+    (after it changed, or to repair); returns the rows written. Locks out InMail writes while
+    it runs, so no write slips between the recount and the new rows."""
+    if connection.vendor != "postgresql":
+        return 0
+    zone = schedule.org_tz().key
+    columns = ", ".join((*KEY, *COLUMNS))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE ledger_inmail IN SHARE MODE")
+        cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {ZONE_TABLE} (id, time_zone) VALUES (1, %s) "  # noqa: S608
+            "ON CONFLICT (id) DO UPDATE SET time_zone = EXCLUDED.time_zone",
+            [zone],
+        )
+        cursor.execute(
+            f"INSERT INTO {TABLE} ({columns}) " + counts_sql(_RAW_SOURCE, "zone", signed=False),
+            [zone],
+        )
+        written: int = cursor.rowcount
+    forget_zone()
+    return written
