@@ -25,6 +25,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Protocol
 
 from django.utils.translation import ngettext
 
@@ -216,6 +217,25 @@ def pooled_seats_active_at(
     )
 
 
+class _Held(Protocol):
+    balance: int
+    synced_until: datetime
+
+
+def post_to(account: _Held, at: datetime, amount: int) -> datetime:
+    """Move an account's cached balance by an entry of `amount` due at `at`; returns the
+    entry's instant.
+
+    An entry is never dated before the account's last entry or the instant it was last brought
+    up to (a refund lot that was already past its life expires when recorded, not in the past),
+    so the entries of an account are always in time order and `balance_after` is a running
+    balance.
+    """
+    account.balance += amount
+    account.synced_until = max(at, account.synced_until)
+    return account.synced_until
+
+
 # --------------------------------------------------------------------------------------------
 # Due instants
 # --------------------------------------------------------------------------------------------
@@ -278,15 +298,14 @@ class CatchUp:
         memo: str,
         refresh: NewRefresh | None = None,
     ) -> None:
-        account.balance += amount
-        account.synced_until = max(at, account.synced_until)
+        at = post_to(account, at, amount)
         if operation.at is None:
-            operation.at = account.synced_until
+            operation.at = at
             self.operations.append(operation)
         self.entries.append(
             NewEntry(
                 account=account,
-                at=account.synced_until,
+                at=at,
                 kind=kind,
                 amount=amount,
                 balance_after=account.balance,
@@ -298,7 +317,7 @@ class CatchUp:
             )
         )
 
-    def _new_lot(
+    def _credit(
         self,
         account: AccountState,
         *,
@@ -307,7 +326,13 @@ class CatchUp:
         granted_at: datetime,
         expires_at: datetime | None,
         moved_from: LotState | None = None,
-    ) -> LotState:
+        at: datetime,
+        kind: str,
+        operation: NewOperation,
+        memo: str,
+        refresh: NewRefresh | None = None,
+    ) -> None:
+        """A new lot of `credits` on the account, and its entry."""
         lot = LotState(
             order=NEW_LOT + len(self.new_lots),
             account_id=account.id,
@@ -321,7 +346,17 @@ class CatchUp:
         )
         self.new_lots.append(lot)
         account.lots.append(lot)
-        return lot
+        self._post(
+            account,
+            at=at,
+            kind=kind,
+            amount=credits,
+            lot=lot,
+            operation=operation,
+            cause="refresh",
+            memo=memo,
+            refresh=refresh,
+        )
 
     @staticmethod
     def _take(lot: LotState, credits: int) -> None:
@@ -369,22 +404,16 @@ class CatchUp:
                 f"Only {credits - left} of {credits_text(credits)} are available."
             )
         for lot, piece in pieces:
-            moved = self._new_lot(
+            self._credit(
                 target,
                 source=lot.source,
                 credits=piece,
                 granted_at=lot.granted_at,
                 expires_at=lot.expires_at,
                 moved_from=lot,
-            )
-            self._post(
-                target,
                 at=at,
                 kind=EntryKind.ALLOCATION,
-                amount=piece,
-                lot=moved,
                 operation=operation,
-                cause="refresh",
                 memo=memo,
             )
 
@@ -479,21 +508,15 @@ class CatchUp:
         if granted:
             memo = grant_memo(RefreshKind.REFRESH, granted=granted, monthly=monthly, cap=cap)
             expires_at = None if lifetime_days is None else schedule.add_days(at, lifetime_days)
-            lot = self._new_lot(
+            self._credit(
                 account,
                 source=LotSource.GRANT,
                 credits=granted,
                 granted_at=at,
                 expires_at=expires_at,
-            )
-            self._post(
-                account,
                 at=at,
                 kind=EntryKind.GRANT,
-                amount=granted,
-                lot=lot,
                 operation=operation,
-                cause="refresh",
                 memo=memo,
                 refresh=refresh,
             )
