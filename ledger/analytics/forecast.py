@@ -1,13 +1,12 @@
 """The run-out forecast: the day a seat's own credits, and the team pool it draws on, run out.
 
 docs/rules.md ("Run-out forecast") defines it and docs/analytics.md states how it is read.
-The ledger is projected forward day by day for a year with its own rules, in memory, by the
-catch-up's own steps (`services.catch_up_rules.CatchUp`): lots expire when due, refreshes grant
-under the cap and trim capped credits above it on the dates the schedule gives
-(`schedule.next_refresh_at`, R3's anchor-day arithmetic), a pool refresh grants every active
-pooled seat's monthly credits and moves the allocations (R14); each day then takes the
-account's expected spend. Nothing is written: the projection copies the lots it starts from,
-and the seats active now stay active over the horizon.
+The ledger is projected forward day by day for a year with its own rules, in memory: lots
+expire when due, refreshes grant under the cap (`rules.grant_under_cap`) on the dates the
+schedule gives (`schedule.next_refresh_at`, R3's anchor-day arithmetic) and trim capped credits
+above it, a pool refresh grants every active pooled seat's monthly credits and moves the
+allocations (R14), and each day takes the account's expected spend. Nothing is written: the
+projection copies the lots it starts from.
 
 Each account spends at its own trailing rate: the paid InMails it paid for in the last 30 days,
 a day's worth of them, less the share of the last 90 days' paid InMails that were refunded. A
@@ -23,6 +22,8 @@ sends) whatever the number of seats, then arithmetic.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,7 +34,7 @@ from functools import cached_property
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from ledger import schedule
+from ledger import rules, schedule
 from ledger.models import (
     Account,
     AccountKind,
@@ -42,16 +43,9 @@ from ledger.models import (
     EntryKind,
     InMail,
     Lot,
+    LotSource,
 )
-from ledger.services.catch_up_rules import (
-    AccountState,
-    CatchUp,
-    LotState,
-    NewOperation,
-    PlanState,
-    SeatState,
-)
-from teams.models import Seat, SeatStatus
+from teams.models import Plan, Seat, SeatStatus
 
 FORECAST_HORIZON_DAYS = 365
 SPEND_TRAILING_DAYS = 30
@@ -120,46 +114,107 @@ class SeatForecast:
 # The projection, in memory
 # --------------------------------------------------------------------------------------------
 
+# Lots created by the projection sort after every real lot of the same grant instant, as a
+# newer row would.
+_projected_ids = itertools.count(2**62)
+
+
+@dataclass
+class _Lot:
+    granted_at: datetime
+    expires_at: datetime | None
+    capped: bool
+    remaining: int
+    order: int
+
+    @property
+    def spend_key(self) -> tuple[bool, datetime, datetime, int]:
+        # `ledger.models.SPEND_ORDER` (R6): soonest expiry first, then oldest; never last.
+        return (
+            self.expires_at is None,
+            self.expires_at or self.granted_at,
+            self.granted_at,
+            self.order,
+        )
+
 
 @dataclass
 class _Account:
-    """An account projected forward: its state as the catch-up takes it, and its expected spend.
+    """An account's lots, in spend order, and its expected spend."""
 
-    Expiries and refreshes are `catch_up_rules.CatchUp`'s steps, the ones the ledger applies;
-    only the daily spend is the projection's own.
-    """
-
-    state: AccountState
+    lots: list[_Lot]
     rate: Fraction = Fraction(0)
     # Spent but not yet taken, in 1/rate.denominator of a credit: it carries over to the next
     # day (whole numbers, so a year of days adds up exactly and fast).
     owed: int = 0
     daily: list[int] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.lots.sort(key=lambda lot: lot.spend_key)
+
     @property
     def balance(self) -> int:
-        return self.state.balance
+        return sum(lot.remaining for lot in self.lots)
+
+    @property
+    def capped(self) -> int:
+        return sum(lot.remaining for lot in self.lots if lot.capped)
 
     def next_expiry(self) -> datetime | None:
-        return min(
-            (lot.expires_at for lot in self.state.lots if lot.expires_at is not None),
-            default=None,
-        )
+        # In spend order the soonest-expiring lot is first (never-expiring ones are last).
+        return self.lots[0].expires_at if self.lots else None
 
-    def end_the_day(self) -> None:
-        """Take this day's expected spend in spend order (R6), whole credits only; the fraction
-        waits for the next day. Credits wanted beyond the balance are not sent, so they are not
-        owed later. Lots left empty are dropped."""
-        if self.rate:
-            left, self.owed = divmod(self.owed + self.rate.numerator, self.rate.denominator)
-            for lot in sorted(self.state.lots, key=LotState.spend_key):
-                if left == 0:
-                    break
-                piece = min(lot.remaining, left)
-                lot.remaining -= piece
-                self.state.balance -= piece
-                left -= piece
-        self.state.lots = self.state.live_lots()
+    def expire(self, at: datetime) -> None:
+        self.lots = [lot for lot in self.lots if lot.expires_at is None or lot.expires_at > at]
+
+    def add(self, lot: _Lot) -> None:
+        bisect.insort(self.lots, lot, key=lambda held: held.spend_key)
+
+    def take(self, credits: int) -> list[tuple[_Lot, int]]:
+        """Take up to `credits` in spend order; returns the pieces taken."""
+        pieces = []
+        left = credits
+        for lot in self.lots:
+            if left == 0:
+                break
+            piece = min(lot.remaining, left)
+            lot.remaining -= piece
+            left -= piece
+            pieces.append((lot, piece))
+        self.lots = [lot for lot in self.lots if lot.remaining > 0]
+        return pieces
+
+    def spend_a_day(self) -> None:
+        """Take this day's expected spend, whole credits only; the fraction waits for the next
+        day. Credits wanted beyond the balance are not sent, so they are not owed later."""
+        if not self.rate:
+            return
+        whole, self.owed = divmod(self.owed + self.rate.numerator, self.rate.denominator)
+        if whole:
+            self.take(whole)
+
+
+def _granted_lot(at: datetime, credits: int, lifetime_days: int | None) -> _Lot:
+    expires = None if lifetime_days is None else schedule.add_days(at, lifetime_days)
+    return _Lot(at, expires, True, credits, next(_projected_ids))
+
+
+def _trim_above_cap(accounts: Sequence[_Account], excess: int) -> None:
+    """Capped credits above the cap go, earliest-expiring first across the accounts (R4)."""
+    if excess <= 0:
+        return
+    held = sorted(
+        (lot for account in accounts for lot in account.lots if lot.capped),
+        key=lambda lot: lot.spend_key,
+    )
+    for lot in held:
+        if excess == 0:
+            break
+        piece = min(lot.remaining, excess)
+        lot.remaining -= piece
+        excess -= piece
+    for account in accounts:
+        account.lots = [lot for lot in account.lots if lot.remaining > 0]
 
 
 @dataclass
@@ -167,9 +222,24 @@ class _SeatRefresh:
     """A seat outside a pool refreshing its own account (R3, R4)."""
 
     account: _Account
+    plan: Plan
 
-    def apply(self, steps: CatchUp, at: datetime) -> None:
-        steps.refresh_seat(self.account.state, at, NewOperation())
+    def apply(self, at: datetime) -> None:
+        capped = self.account.capped
+        granted = rules.grant_under_cap(
+            monthly=self.plan.monthly_credits, cap=self.plan.max_balance, capped=capped
+        )
+        if granted:
+            self.account.add(_granted_lot(at, granted, self.plan.credit_lifetime_days))
+        _trim_above_cap([self.account], capped - self.plan.max_balance)
+
+
+@dataclass
+class _PooledSeat:
+    seat_id: int
+    account: _Account
+    plan: Plan
+    allocation: int
 
 
 @dataclass
@@ -177,11 +247,28 @@ class _PoolRefresh:
     """A team pool refreshing for its active pooled seats and paying their allocations (R14)."""
 
     pool: _Account
-    seats: list[_Account]
+    seats: list[_PooledSeat]
 
-    def apply(self, steps: CatchUp, at: datetime) -> None:
-        group = [self.pool.state, *(seat.state for seat in self.seats)]
-        steps.refresh_pool(self.pool.state, group, at, NewOperation())
+    def apply(self, at: datetime) -> None:
+        if not self.seats:
+            return
+        members = [self.pool, *(seat.account for seat in self.seats)]
+        cap = sum(seat.plan.max_balance for seat in self.seats)
+        capped = sum(account.capped for account in members)
+        granted = rules.grant_under_cap(
+            monthly=sum(seat.plan.monthly_credits for seat in self.seats), cap=cap, capped=capped
+        )
+        if granted:
+            lifetime = self.seats[0].plan.credit_lifetime_days
+            self.pool.add(_granted_lot(at, granted, lifetime))
+        _trim_above_cap(members, capped - cap)
+        for seat in self.seats:
+            credits = min(seat.allocation, self.pool.balance)
+            # Moved credits keep their lot's grant and expiry.
+            for lot, piece in self.pool.take(credits):
+                seat.account.add(
+                    _Lot(lot.granted_at, lot.expires_at, lot.capped, piece, next(_projected_ids))
+                )
 
 
 _Refresh = _SeatRefresh | _PoolRefresh
@@ -216,7 +303,6 @@ def _project(
     """
     due = sorted(refreshes, key=lambda row: row[0])
     upcoming = 0
-    steps = CatchUp()
     for day, day_end in enumerate(day_ends):
         while True:
             instants = [account.next_expiry() for account in accounts]
@@ -226,13 +312,14 @@ def _project(
             if at is None:
                 break
             for account in accounts:
-                steps.expire(account.state, at, NewOperation())
+                account.expire(at)
             while upcoming < len(due) and due[upcoming][0] == at:
-                due[upcoming][1].apply(steps, at)
+                due[upcoming][1].apply(at)
                 upcoming += 1
+        if day > 0:
+            for account in accounts:
+                account.spend_a_day()
         for account in accounts:
-            if day > 0:
-                account.end_the_day()
             account.daily.append(account.balance)
 
 
@@ -259,9 +346,7 @@ def _active_at(seat: Seat, at: datetime) -> bool:
     return seat.cancelled_at is not None and seat.cancelled_at > at
 
 
-def _lots_at(
-    account_ids: Iterable[int], at: datetime, *, current: bool
-) -> dict[int, list[LotState]]:
+def _lots_at(account_ids: Iterable[int], at: datetime, *, current: bool) -> dict[int, list[_Lot]]:
     """The lots holding spendable credits at `at`, by account.
 
     Now, their `remaining` (the caller brought the accounts up to date); at a past instant,
@@ -280,10 +365,10 @@ def _lots_at(
             .filter(held__gt=0)
             .values_list("pk", "account_id", "source", "granted_at", "expires_at", "held")
         )
-    by_account: dict[int, list[LotState]] = defaultdict(list)
+    by_account: dict[int, list[_Lot]] = defaultdict(list)
     for pk, account_id, source, granted_at, expires_at, held in rows:
         by_account[account_id].append(
-            LotState(pk, account_id, source, granted_at, expires_at, int(held), int(held), id=pk)
+            _Lot(granted_at, expires_at, source != LotSource.PURCHASE, int(held), pk)
         )
     return by_account
 
@@ -356,41 +441,17 @@ class _Projection:
 
     now: datetime
     days: int
-    lots: dict[int, list[LotState]]
+    lots: dict[int, list[_Lot]]
     rates: dict[int, SpendRate]
 
     @property
     def today(self) -> date:
         return schedule.local_date(self.now)
 
-    def start(self, account: Account, seat: Seat | None = None) -> _Account:
-        """The account as the projection starts it, with its seat's plan and allocation if
-        given (a seat active now stays active over the horizon)."""
+    def start(self, account: Account) -> _Account:
         # Copies: the projection spends and expires its own lots, never the ones read.
         lots = [replace(lot) for lot in self.lots[account.pk]]
-        state = AccountState(
-            account.pk,
-            account.kind,
-            account.seat_id,
-            account.team_id,
-            account.anchor_on,
-            account.refresh,
-            sum(lot.remaining for lot in lots),
-            self.now,
-            None,
-            True,
-            None,
-            lots=lots,
-        )
-        if seat is not None:
-            plan = seat.plan
-            state.seat = SeatState(
-                schedule.start_of_day(seat.activated_on),
-                None,
-                seat.monthly_allocation,
-                PlanState(plan.monthly_credits, plan.max_balance, plan.credit_lifetime_days),
-            )
-        return _Account(state, rate=self.rate(account).per_day)
+        return _Account(lots, rate=self.rate(account).per_day)
 
     def rate(self, account: Account) -> SpendRate:
         return self.rates.get(account.pk, SpendRate())
@@ -411,19 +472,26 @@ class _Projection:
 
     def pool(self, pool: Account, members: list[Account]) -> tuple[_Account, dict[int, _Account]]:
         """A team pool projected with its pooled seats; returns it and the seats' accounts."""
-        seats = {
-            account.seat.pk: self.start(account, account.seat)
+        seats = [
+            _PooledSeat(
+                seat_id=account.seat.pk,
+                account=self.start(account),
+                plan=account.seat.plan,
+                allocation=account.seat.monthly_allocation or 0,
+            )
             for account in members
             if account.seat is not None
-        }
+        ]
         projected = self.start(pool)
-        self.run([projected, *seats.values()], _PoolRefresh(projected, list(seats.values())), pool)
-        return projected, seats
+        self.run(
+            [projected, *(seat.account for seat in seats)], _PoolRefresh(projected, seats), pool
+        )
+        return projected, {seat.seat_id: seat.account for seat in seats}
 
     def seat(self, seat: Seat) -> _Account:
         """A seat outside a pool, projected alone."""
-        projected = self.start(seat.account, seat)
-        self.run([projected], _SeatRefresh(projected), seat.account)
+        projected = self.start(seat.account)
+        self.run([projected], _SeatRefresh(projected, seat.plan), seat.account)
         return projected
 
 

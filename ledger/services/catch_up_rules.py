@@ -15,8 +15,9 @@ Its callers only read state and write the effects:
   on PostgreSQL).
 
 Both draw ids in creation order, so the ledger reads the same whichever wrote it. The run-out
-forecast (`analytics.forecast`) projects with the same refresh steps (`CatchUp.refresh_seat`,
-`CatchUp.refresh_pool`) and expiries (`CatchUp.expire`).
+forecast (`analytics.forecast`) still has its own projection of the refresh steps; projecting
+with `CatchUp.expire`, `refresh_seat` and `refresh_pool` instead is drafted in commit 8afba49
+but not verified yet.
 """
 
 from __future__ import annotations
