@@ -1,4 +1,8 @@
-"""Bringing accounts up to date (R17): expiries, refreshes under the cap, allocations."""
+"""Bringing accounts up to date (R17): expiries, refreshes under the cap, allocations.
+
+The rule is `catch_up_rules` (plain state in, what it writes out); this module reads a locked
+group's state for it and writes the result through the ORM.
+"""
 
 from __future__ import annotations
 
@@ -7,44 +11,37 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import ngettext
 
 from ledger import schedule
 from ledger.models import (
-    SPEND_ORDER,
     Account,
     AccountKind,
     AccountRefresh,
+    Entry,
     EntryKind,
     Lot,
     LotSource,
+    Operation,
     OperationKind,
     Refresh,
     RefreshKind,
 )
 from ledger.rules import grant_under_cap
-from ledger.services.accounts import capped_balance, refresh_due_at
+from ledger.services import catch_up_rules
 from ledger.services.locking import Cause, LockedGroup, _lock_groups
-from ledger.services.posting import OpenOperation, _move, _new_lot, _post, _take
+from ledger.services.posting import OpenOperation, _new_lot, _take
+from ledger.webhooks import announce as webhooks  # R23
 from teams.models import Seat
-
-
-def _seat_activation_at(seat: Seat) -> datetime:
-    return schedule.start_of_day(seat.activated_on)
 
 
 def _pooled_seats_active_at(
     group: LockedGroup, pool: Account, at: datetime, *, activated_at_instant: bool = False
 ) -> list[Account]:
-    """The pool's seat accounts whose seat was active at `at`.
-
-    A refresh counts seats activated strictly before it (a seat activated at that very instant
-    got its credits from its own activation); an activation's cap also counts the seats
-    activated at the same instant. A locked group may hold several teams' accounts, so
-    membership is checked, not assumed.
-    """
+    """The pool's seat accounts in the group whose seat counts at a pool grant at `at`
+    (`catch_up_rules.seat_active_at`), in seat order: for an activation's cap, which also
+    counts the seats activated at the same instant."""
     active = []
     for account in group.values():
         if (
@@ -55,72 +52,14 @@ def _pooled_seats_active_at(
         ):
             continue
         seat = account.seat
-        activation = _seat_activation_at(seat)
-        if activation > at or (activation == at and not activated_at_instant):
-            continue
-        if seat.cancelled_at is not None and seat.cancelled_at <= at:
-            continue
-        active.append(account)
+        if catch_up_rules.seat_active_at(
+            schedule.start_of_day(seat.activated_on),
+            seat.cancelled_at,
+            at,
+            activated_at_instant=activated_at_instant,
+        ):
+            active.append(account)
     return sorted(active, key=lambda account: account.seat_id or 0)
-
-
-def _expire(account: Account, at: datetime, operation: OpenOperation) -> None:
-    lots = Lot.objects.filter(account=account, remaining__gt=0, expires_at__lte=at).order_by(
-        "expires_at", "id"
-    )
-    for lot in lots:
-        credits = lot.remaining
-        _take(lot, credits)
-        _post(
-            account,
-            at=lot.expires_at or at,
-            kind=EntryKind.EXPIRY,
-            amount=-credits,
-            lot=lot,
-            operation=operation,
-            cause=Cause.system("expiry"),
-            memo=ngettext(
-                "%(count)d credit reached the end of its life",
-                "%(count)d credits reached the end of their life",
-                credits,
-            )
-            % {"count": credits},
-        )
-
-
-def _trim_above_cap(
-    accounts: list[Account],
-    excess: int,
-    *,
-    at: datetime,
-    refresh: Refresh,
-    operation: OpenOperation,
-) -> None:
-    """Capped credits above the cap expire, earliest-expiring first (R4)."""
-    by_id = {account.pk: account for account in accounts}
-    lots = (
-        Lot.objects.filter(account_id__in=by_id, remaining__gt=0)
-        .exclude(source=LotSource.PURCHASE)
-        .order_by(*SPEND_ORDER)
-    )
-    left = excess
-    for lot in lots:
-        if left == 0:
-            break
-        piece = min(lot.remaining, left)
-        _take(lot, piece)
-        _post(
-            by_id[lot.account_id],
-            at=at,
-            kind=EntryKind.LOST_TO_CAP,
-            amount=-piece,
-            lot=lot,
-            operation=operation,
-            cause=Cause.system("refresh"),
-            memo=f"Above the cap of {refresh.cap} at the refresh",
-            refresh=refresh,
-        )
-        left -= piece
 
 
 def _grant(
@@ -137,7 +76,8 @@ def _grant(
     cause: Cause | None = None,
     seat: Seat | None = None,
 ) -> Refresh:
-    """Grant monthly credits subject to the cap (R4) and record what the cap kept back."""
+    """A seat's activation grant: its monthly credits subject to the cap (R4), and what the cap
+    kept back. (The monthly refreshes are `catch_up_rules.CatchUp`'s.)"""
     granted = grant_under_cap(monthly=monthly, cap=cap, capped=capped_before)
     refresh = Refresh.objects.create(
         account=account,
@@ -152,10 +92,6 @@ def _grant(
         lost_to_cap=monthly - granted,
     )
     if granted:
-        label = "Activation grant" if kind == RefreshKind.ACTIVATION else "Monthly refresh"
-        memo = f"{label}: {granted} of {monthly}"
-        if granted < monthly:
-            memo += f" ({monthly - granted} lost to the cap of {cap})"
         _new_lot(
             account,
             source=LotSource.GRANT,
@@ -166,120 +102,172 @@ def _grant(
             at=at,
             operation=operation,
             cause=cause,
-            memo=memo,
+            memo=catch_up_rules.grant_memo(kind, granted=granted, monthly=monthly, cap=cap),
             refresh=refresh,
         )
     return refresh
 
 
-def _refresh_seat(account: Account, at: datetime, operation: OpenOperation) -> None:
-    assert account.seat is not None
-    plan = account.seat.plan
-    capped = capped_balance(account)
-    refresh = _grant(
-        account,
-        kind=RefreshKind.REFRESH,
-        period_on=schedule.local_date(at),
-        at=at,
-        monthly=plan.monthly_credits,
-        cap=plan.max_balance,
-        capped_before=capped,
-        lifetime_days=plan.credit_lifetime_days,
-        operation=operation,
-        cause=Cause.system("refresh"),
-    )
-    excess = capped - plan.max_balance
-    if excess > 0:
-        _trim_above_cap([account], excess, at=at, refresh=refresh, operation=operation)
-        Refresh.objects.filter(pk=refresh.pk).update(lost_to_cap=F("lost_to_cap") + excess)
+# --------------------------------------------------------------------------------------------
+# One locked group: read its state, apply the rule, write what it wrote
+# --------------------------------------------------------------------------------------------
 
 
-def _refresh_pool(
-    pool: Account, group: LockedGroup, at: datetime, operation: OpenOperation
-) -> None:
-    """The pool grants every active pooled seat's monthly credits, then pays allocations (R14).
-
-    The cap is the sum of the active pooled seats' caps, counted over the pool and those seats'
-    own balances; credits above it are trimmed across all of them, earliest-expiring first.
-    """
-    seats = _pooled_seats_active_at(group, pool, at)
-    members = [pool, *seats]
-    plans = [account.seat.plan for account in seats if account.seat is not None]
-    cap = sum(plan.max_balance for plan in plans)
-    capped = sum(capped_balance(account) for account in members)
-    # With no active pooled seat the refresh is still recorded (granting nothing), so the
-    # schedule moves on; there is no cap to enforce then.
-    refresh = _grant(
-        pool,
-        kind=RefreshKind.REFRESH,
-        period_on=schedule.local_date(at),
-        at=at,
-        monthly=sum(plan.monthly_credits for plan in plans),
-        cap=cap,
-        capped_before=capped,
-        lifetime_days=plans[0].credit_lifetime_days if plans else None,
-        operation=operation,
-        cause=Cause.system("refresh"),
-    )
-    if plans and capped > cap:
-        _trim_above_cap(members, capped - cap, at=at, refresh=refresh, operation=operation)
-        Refresh.objects.filter(pk=refresh.pk).update(lost_to_cap=F("lost_to_cap") + capped - cap)
-    for account in seats:
-        assert account.seat is not None
-        allocation = account.seat.monthly_allocation or 0
-        credits = min(allocation, pool.balance)
-        if credits > 0:
-            _move(
-                pool,
-                account,
-                credits,
-                at=at,
-                kind=EntryKind.ALLOCATION,
-                operation=operation,
-                cause=Cause.system("refresh"),
-                memo=f"Monthly allocation: {credits} of {allocation}",
+def _read_state(group: LockedGroup) -> list[catch_up_rules.AccountState]:
+    """The group's accounts as `catch_up_rules` takes them: their cached state as locked (and
+    changed since), their lots holding credits, and their last refresh."""
+    group.load_seats()
+    accounts = group.values()
+    plans: dict[int, catch_up_rules.PlanState] = {}
+    states: dict[int, catch_up_rules.AccountState] = {}
+    for account in accounts:
+        state = catch_up_rules.AccountState(
+            account.pk,
+            account.kind,
+            account.seat_id,
+            account.team_id,
+            account.anchor_on,
+            account.refresh,
+            account.balance,
+            account.synced_until,
+            account.next_due_at,
+            account.is_open,
+            None,
+        )
+        if account.seat is not None:
+            seat = account.seat
+            plan = seat.plan
+            if plan.pk not in plans:
+                plans[plan.pk] = catch_up_rules.PlanState(
+                    plan.monthly_credits, plan.max_balance, plan.credit_lifetime_days
+                )
+            state.seat = catch_up_rules.SeatState(
+                schedule.start_of_day(seat.activated_on),
+                seat.cancelled_at,
+                seat.monthly_allocation,
+                plans[plan.pk],
             )
+        states[account.pk] = state
+    for pk, account_id, source, granted_at, expires_at, initial, remaining in (
+        Lot.objects.filter(account_id__in=states, remaining__gt=0)
+        .order_by("pk")
+        .values_list(
+            "pk", "account_id", "source", "granted_at", "expires_at", "initial", "remaining"
+        )
+    ):
+        states[account_id].lots.append(
+            catch_up_rules.LotState(
+                pk, account_id, source, granted_at, expires_at, initial, remaining, id=pk
+            )
+        )
+    refreshing = [a.pk for a in accounts if a.refresh != AccountRefresh.NONE]
+    if refreshing:
+        for account_id, last in (
+            Refresh.objects.filter(account_id__in=refreshing, kind=RefreshKind.REFRESH)
+            .values("account_id")
+            .annotate(last=Max("period_on"))
+            .values_list("account_id", "last")
+        ):
+            states[account_id].last_period = last
+    return list(states.values())
+
+
+def _write(done: catch_up_rules.CatchUp, group: LockedGroup) -> None:
+    """Write what the catch-up wrote, in the order it was created (ids in that order)."""
+    operations = Operation.objects.bulk_create(
+        OpenOperation(OperationKind.CATCH_UP, Cause.system()).unsaved_row(op.at or timezone.now())
+        for op in done.operations
+    )
+    for operation, operation_row in zip(done.operations, operations, strict=True):
+        operation.id = operation_row.pk
+    refreshes = Refresh.objects.bulk_create(
+        Refresh(
+            account_id=r.account_id,
+            kind=r.kind,
+            period_on=r.period_on,
+            due_at=r.due_at,
+            monthly=r.monthly,
+            cap=r.cap,
+            capped_before=r.capped_before,
+            granted=r.granted,
+            lost_to_cap=r.lost_to_cap,
+        )
+        for r in done.refreshes
+    )
+    for refresh, refresh_row in zip(done.refreshes, refreshes, strict=True):
+        refresh.id = refresh_row.pk
+    _create_lots(done.new_lots)
+    entries = Entry.objects.bulk_create(
+        Entry(
+            account_id=e.account.id,
+            at=e.at,
+            kind=e.kind,
+            amount=e.amount,
+            balance_after=e.balance_after,
+            lot_id=e.lot.id,
+            refresh_id=e.refresh.id if e.refresh is not None else None,
+            actor=None,
+            cause=e.cause,
+            memo=e.memo,
+            operation_id=e.operation.id,
+        )
+        for e in done.entries
+    )
+    for lot in {id(e.lot): e.lot for e in done.entries if not e.lot.new and e.lot.taken}.values():
+        # posting._take: the database has the last word on whether the credits are there.
+        _take(Lot(pk=lot.id, remaining=lot.remaining + lot.taken), lot.taken)
+    for state in done.changed:
+        account = group[state.id]
+        account.balance = state.balance
+        account.synced_until = state.synced_until
+        account.next_due_at = state.next_due_at
+    for entry, e in zip(entries, done.entries, strict=True):
+        webhooks.announce_entry(entry, e.account.seat_id)  # R23
+
+
+def _create_lots(lots: list[catch_up_rules.LotState]) -> None:
+    """Insert the new lots in the order they were created; a lot moved from one created in the
+    same catch-up (a pool grant's, allocated) waits for that one's id."""
+    pending: list[catch_up_rules.LotState] = []
+
+    def insert() -> None:
+        rows = Lot.objects.bulk_create(
+            Lot(
+                account_id=lot.account_id,
+                source=lot.source,
+                granted_at=lot.granted_at,
+                expires_at=lot.expires_at,
+                initial=lot.initial,
+                remaining=lot.remaining,
+                moved_from_id=lot.moved_from.id if lot.moved_from is not None else None,
+            )
+            for lot in pending
+        )
+        for lot, row in zip(pending, rows, strict=True):
+            lot.id = row.pk
+        pending.clear()
+
+    for lot in lots:
+        if lot.moved_from is not None and lot.moved_from.new and not lot.moved_from.id:
+            insert()
+        pending.append(lot)
+    insert()
 
 
 def _bring_up_to_date(group: LockedGroup, until: datetime) -> None:
-    """Apply every expiry and refresh due up to `until`, in time order (R17), and save.
+    """Apply every expiry and refresh due up to `until` on a locked group, in time order
+    (R17; the rule is `catch_up_rules.CatchUp.bring_up_to_date`), and save the group.
 
-    At one instant, expiries apply before refreshes, so a refresh never counts credits that
-    expire at the very moment it happens. Each entry is dated at the instant it was due, and
-    what one instant applies is one `catch_up` operation of the system, whoever brought the
-    accounts up to date (the ledger reads the same whether the job ran on time or a send ran
-    late).
+    Usually nothing is due: that costs no read beyond the accounts the caller locked.
     """
-    accounts = group.values()
     # A write since the lock (a new lot, say) may have brought a due instant forward.
     group.update_next_due()
-    while True:
-        due = [a.next_due_at for a in accounts if a.next_due_at and a.next_due_at <= until]
-        if not due:
-            break
-        at = min(due)
-        # Only accounts with something due at this instant have work; a pool refresh may also
-        # move credits into (or trim) its seats, whose balances then change.
-        due_now = [a for a in accounts if a.next_due_at is not None and a.next_due_at <= at]
-        balances = {a.pk: a.balance for a in accounts}
-        operation = OpenOperation(OperationKind.CATCH_UP, Cause.system())
-        for account in due_now:
-            _expire(account, at, operation)
-        for account in due_now:
-            if refresh_due_at(account) == at:
-                if account.kind == AccountKind.POOL:
-                    _refresh_pool(account, group, at, operation)
-                else:
-                    _refresh_seat(account, at, operation)
-        for account in accounts:
-            if account in due_now or account.balance != balances[account.pk]:
-                group.update_next_due(account)
-                account.synced_until = max(account.synced_until, at)
-                group.eventful.add(account.pk)
-    # Accounts that had nothing due keep their row as it was: nothing about them changed.
-    for account in accounts:
-        if account.pk in group.eventful:
-            account.synced_until = max(account.synced_until, until)
+    if any(a.next_due_at is not None and a.next_due_at <= until for a in group.values()):
+        done = catch_up_rules.CatchUp()
+        done.bring_up_to_date(_read_state(group), until)
+        _write(done, group)
+        # The rule worked out every account's next due instant for what it now holds.
+        group.due_worked_out()
     group.save()
 
 

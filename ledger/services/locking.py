@@ -125,7 +125,6 @@ class LockedGroup:
         # What each account held when its next due instant was last worked out: every write
         # moves the balance (entries are never zero), so an unchanged holding needs no redo.
         self._due_computed = {pk: self._holding(a) for pk, a in self.accounts.items()}
-        self.eventful: set[int] = set()
 
     @staticmethod
     def _state(account: Account) -> tuple[object, ...]:
@@ -166,6 +165,12 @@ class LockedGroup:
                 _update_next_due(candidate)
                 self._due_computed[candidate.pk] = self._holding(candidate)
 
+    def due_worked_out(self) -> None:
+        """Every account's next due instant was just worked out for what it now holds (the
+        catch-up does it in memory)."""
+        for pk, account in self.accounts.items():
+            self._due_computed[pk] = self._holding(account)
+
     def spent_from(self, account: Account, lot: Lot, credits: int) -> None:
         """`credits` were just taken from `lot`: if it still holds some, no due instant moved
         (the next expiry is one of the lots holding credits, and the next refresh does not
@@ -194,7 +199,6 @@ class LockedGroup:
             if self._state(account) != self._loaded[pk]:
                 save_fields(account, _CACHED_STATE)
                 self._loaded[pk] = self._state(account)
-        self.eventful.clear()
 
     def add(self, other: LockedGroup) -> None:
         self.accounts.update(other.accounts)

@@ -26,6 +26,7 @@ from ledger.models import (
     Refresh,
 )
 from ledger.services.accounts import refresh_due_at, spendable_lots
+from ledger.services.catch_up_rules import post_to
 from ledger.services.locking import Cause
 from ledger.webhooks import announce as webhooks  # R23
 
@@ -69,18 +70,12 @@ def _entry(
     inmail: InMail | None = None,
     refresh: Refresh | None = None,
 ) -> Entry:
-    """The next entry of the account, unsaved, and the account's cached balance moved with it.
-
-    An entry is never dated before the account's last entry or the instant it was last brought
-    up to (a refund lot that was already past its life expires when recorded, not in the past),
-    so the entries of an account are always in time order and `balance_after` is a running
-    balance.
-    """
-    account.balance += amount
-    account.synced_until = max(at, account.synced_until)
+    """The next entry of the account, unsaved, and the account's cached balance moved with it
+    (`catch_up_rules.post_to` dates it)."""
+    at = post_to(account, at, amount)
     return Entry(
         account=account,
-        at=account.synced_until,
+        at=at,
         kind=kind,
         amount=amount,
         balance_after=account.balance,

@@ -41,7 +41,7 @@ from ledger.models import (
     RefreshKind,
 )
 from ledger.selectors import ledger_discrepancies
-from ledger.services import batch_catch_up, bonus_grant, catch_up, ledger_tick
+from ledger.services import batch_catch_up, bonus_grant, catch_up, catch_up_rules, ledger_tick
 from ledger.tasks import check_ledger, purge_idempotency_keys, send_alerts, tick
 from teams.models import Seat, Team
 from tests.ledger.helpers import SYSTEM, account_of, ledger_rows, new_team, seat_on, send, utc
@@ -378,7 +378,7 @@ def test_a_tick_killed_half_way_leaves_whole_groups_and_the_next_tick_finishes_t
         if connection.vendor == "postgresql":
             # The tick works a batch of groups per transaction: one group per batch here, and
             # the fourth dies once its writes are made, before its commit.
-            real_group = batch_catch_up._Simulation.bring_up_to_date
+            real_group = catch_up_rules.CatchUp.bring_up_to_date
             real_write = batch_catch_up._write
 
             def records_the_group(simulation: Any, accounts: Any, until: datetime) -> None:
@@ -393,7 +393,7 @@ def test_a_tick_killed_half_way_leaves_whole_groups_and_the_next_tick_finishes_t
                     raise WorkerKilled
 
             patch.setattr(batch_catch_up, "BATCH_SIZE", 1)
-            patch.setattr(batch_catch_up._Simulation, "bring_up_to_date", records_the_group)
+            patch.setattr(catch_up_rules.CatchUp, "bring_up_to_date", records_the_group)
             patch.setattr(batch_catch_up, "_write", dies_writing_the_fourth_batch)
         else:
             real_bring_up_to_date = catch_up._bring_up_to_date
