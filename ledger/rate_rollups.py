@@ -17,7 +17,6 @@ buckets) live here, once, as constants that both the SQL below and the raw-row a
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from django.db import connection, connections, transaction
@@ -185,30 +184,19 @@ DROP FUNCTION IF EXISTS ledger_rate_rollup_apply();
 _RAW_SOURCE = "(SELECT *, CAST(%s AS text) AS zone FROM ledger_inmail) AS src"
 
 
-# The zone the rollups are kept in, by database alias, read at most once a minute: a rebuild in
-# another process (after the time zone changed, which restarts the processes anyway) is seen
-# within a minute; until then the analytics read the InMails themselves.
-_ZONE_TTL_SECONDS = 60.0
-_zone_seen: dict[str, tuple[float, str | None]] = {}
-
-
 def rollups_in_use(using: str = "default") -> bool:
-    """Whether the analytics may read the rollups: on PostgreSQL, kept in the current zone."""
+    """Whether the analytics may read the rollups: on PostgreSQL, kept in the current zone.
+
+    The zone row is read on every use (one primary-key read): a copy kept in the process
+    would go on trusting rollups after a rebuild elsewhere, a changed zone or an emptied table
+    (a flush), and the analytics would count from rows that no longer say the truth.
+    """
     if connections[using].vendor != "postgresql":
         return False
-    seen = _zone_seen.get(using)
-    if seen is None or time.monotonic() - seen[0] > _ZONE_TTL_SECONDS:
-        with connections[using].cursor() as cursor:
-            cursor.execute(f"SELECT time_zone FROM {ZONE_TABLE} WHERE id = 1")  # noqa: S608
-            found = cursor.fetchone()
-        seen = (time.monotonic(), found[0] if found else None)
-        _zone_seen[using] = seen
-    return seen[1] == schedule.org_tz().key
-
-
-def forget_zone() -> None:
-    """Read the rollups' zone again at the next use (after a rebuild)."""
-    _zone_seen.clear()
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT time_zone FROM {ZONE_TABLE} WHERE id = 1")  # noqa: S608
+        found = cursor.fetchone()
+    return found is not None and found[0] == schedule.org_tz().key
 
 
 @dataclass(frozen=True)
@@ -305,5 +293,4 @@ def rollup_rebuild() -> int:
             [zone],
         )
         written: int = cursor.rowcount
-    forget_zone()
     return written

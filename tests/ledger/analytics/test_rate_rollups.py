@@ -10,7 +10,6 @@ the InMails, and `rates_check` says so.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from io import StringIO
 
@@ -47,11 +46,9 @@ CUTOFF = NOW - timedelta(days=30)
 
 
 @pytest.fixture
-def rollups() -> Iterator[None]:
+def rollups() -> None:
     """The rollups rebuilt in the test's time zone, so that the analytics read them."""
     rate_rollups.rollup_rebuild()
-    yield
-    rate_rollups.forget_zone()
 
 
 @pytest.fixture
@@ -280,8 +277,19 @@ def test_the_analytics_count_the_inmails_while_the_rollups_are_kept_in_another_z
             for d in range(3)
         ]
     )
-    rate_rollups.forget_zone()
     assert rollup_filter_of(analytics_inmails(org.admin)) is None
     if connection.vendor == "postgresql":
         with pytest.raises(CommandError):
             check_output()
+
+
+@pytest.mark.postgres
+def test_rollups_stop_being_read_the_moment_their_zone_row_goes(
+    org: Org, seats: tuple[Seat, Seat, Seat], rollups: None
+) -> None:
+    """No copy of the zone outlives the row: after a flush (or a rebuild elsewhere) the next
+    read counts the InMails, not rollups that no longer hold them."""
+    assert rollup_filter_of(analytics_inmails(org.admin)) is not None
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {rate_rollups.ZONE_TABLE}")  # noqa: S608
+    assert rollup_filter_of(analytics_inmails(org.admin)) is None
