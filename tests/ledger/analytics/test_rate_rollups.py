@@ -83,6 +83,15 @@ def check_output() -> str:
     return out.getvalue()
 
 
+def assert_check_is_clean() -> None:
+    """`rates_check` finds nothing: on PostgreSQL 0 differences, on SQLite no rollups to check."""
+    found = check_output()
+    if connection.vendor == "postgresql":
+        assert "0 differences" in found
+    else:
+        assert found == "No rate rollups on SQLite: the analytics count the InMails.\n"
+
+
 _RECIPIENTS = itertools.count()
 
 
@@ -150,7 +159,7 @@ def test_rollups_equal_the_inmails_for_random_histories_written_in_bulk(
     for user in (org.admin, org.lead, org.recruiter):
         assert_rollups_match_inmails(user)
     assert_rollups_match_inmails(org.admin, team=org.team)
-    assert "0 differences" in check_output()
+    assert_check_is_clean()
 
 
 def test_the_thirtieth_and_thirty_first_day_before_now_count_as_sql_counts_them(
@@ -218,7 +227,7 @@ def test_a_late_response_a_withdrawal_and_a_reassignment_keep_the_rollups_exact(
     }
     assert_rollups_match_inmails(org.admin)
     assert_rollups_match_inmails(org.lead, team=org.team)
-    assert "0 differences" in check_output()
+    assert_check_is_clean()
 
 
 def test_an_import_keeps_the_rollups_exact(
@@ -242,7 +251,7 @@ def test_an_import_keeps_the_rollups_exact(
     assert inmails_import(user=org.admin, rows=rows, cause=Cause(org.admin, "test")) == 20
     assert RateRollup.objects.exists() == (connection.vendor == "postgresql")
     assert_rollups_match_inmails(org.admin)
-    assert "0 differences" in check_output()
+    assert_check_is_clean()
 
 
 def test_rates_check_finds_a_tampered_rollup_and_a_rebuild_repairs_it(
@@ -262,7 +271,7 @@ def test_rates_check_finds_a_tampered_rollup_and_a_rebuild_repairs_it(
         check_output()
     out = StringIO()
     call_command("rates_check", "--rebuild", stdout=out, stderr=out)
-    assert "0 differences" in check_output()
+    assert_check_is_clean()
 
 
 def test_the_analytics_count_the_inmails_while_the_rollups_are_kept_in_another_zone(
