@@ -160,6 +160,29 @@ def _seed_migration_data() -> None:
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings: None) -> None:
+    """On PostgreSQL, every connection of the test run (the migrations', the tests', the live
+    server's threads') commits without waiting for its WAL to reach the disk.
+
+    A transactional test commits each service call of its set-up and each request of the live
+    server, and a flush after it: at 1–3 ms of fsync each on this machine's disk, that was a
+    good part of those tests' time. Only durability across a server crash is given up, which no
+    test needs (the test databases are thrown away); what a transaction sees, locks and rolls
+    back is unchanged, so the tests of concurrency and locking prove the same. Production's
+    settings are untouched (issue 15 goal 4, bench/RESULTS.md).
+    """
+    from django.conf import settings
+    from django.db import connections
+
+    for database in settings.DATABASES.values():
+        if "postgresql" in database["ENGINE"]:
+            options = database.setdefault("OPTIONS", {})
+            given = options.get("options", "")
+            options["options"] = f"{given} -c synchronous_commit=off".strip()
+    connections.close_all()
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     """A reused test database may have been flushed by the last run's transactional tests."""
     with django_db_blocker.unblock():
