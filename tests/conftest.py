@@ -76,9 +76,11 @@ SPREAD_FILES = frozenset(
         "tests/api/test_analytics_visibility.py",
         "tests/api/test_permission_matrix.py",
         "tests/api/test_schemathesis.py",
-        "tests/pages/manage/test_console_access.py",
     }
 )
+# tests/pages/manage/test_console_access.py was spread too; its rows are now built once per
+# module, which handing its tests out one by one rebuilt again and again (204 tests: 91 s
+# spread over two workers, 34 s whole on one, at a load of ~7; bench/RESULTS.md).
 # Single tests so long that they must start first, each on a worker of its own, for the run
 # to end evenly (longest first): the demo's module (its fixture replays six months), the
 # catch-up compared hour by hour over 100 days, and the batched catch-up compared with the
