@@ -76,9 +76,11 @@ SPREAD_FILES = frozenset(
         "tests/api/test_analytics_visibility.py",
         "tests/api/test_permission_matrix.py",
         "tests/api/test_schemathesis.py",
-        "tests/pages/manage/test_console_access.py",
     }
 )
+# tests/pages/manage/test_console_access.py was spread too; its rows are now built once per
+# module, which handing its tests out one by one rebuilt again and again (204 tests: 91 s
+# spread over two workers, 34 s whole on one, at a load of ~7; bench/RESULTS.md).
 # Single tests so long that they must start first, each on a worker of its own, for the run
 # to end evenly (longest first): the demo's module (its fixture replays six months), the
 # catch-up compared hour by hour over 100 days, and the batched catch-up compared with the
@@ -157,6 +159,29 @@ def _seed_migration_data() -> None:
         for name in ("seed_catalog", "schedule_jobs"):
             if hasattr(seeder, name):
                 getattr(seeder, name)(apps, None)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings: None) -> None:
+    """On PostgreSQL, every connection of the test run (the migrations', the tests', the live
+    server's threads') commits without waiting for its WAL to reach the disk.
+
+    A transactional test commits each service call of its set-up and each request of the live
+    server, and a flush after it: at 1–3 ms of fsync each on this machine's disk, that was a
+    good part of those tests' time. Only durability across a server crash is given up, which no
+    test needs (the test databases are thrown away); what a transaction sees, locks and rolls
+    back is unchanged, so the tests of concurrency and locking prove the same. Production's
+    settings are untouched (issue 15 goal 4, bench/RESULTS.md).
+    """
+    from django.conf import settings
+    from django.db import connections
+
+    for database in settings.DATABASES.values():
+        if "postgresql" in database["ENGINE"]:
+            options = database.setdefault("OPTIONS", {})
+            given = options.get("options", "")
+            options["options"] = f"{given} -c synchronous_commit=off".strip()
+    connections.close_all()
 
 
 @pytest.fixture(scope="session")

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from pytest_django import DjangoDbBlocker
 
 from ledger.services import seat_cancel
 from teams.models import Membership, Role, Seat
+from tests.api.conftest import rows_for_the_module
+from tests.conftest import Org, make_org
 from tests.factories import MembershipFactory, UserFactory, make_seat, plan
 from tests.pages.manage.conftest import Console
 from tests.pages.manage.helpers import (
@@ -24,6 +30,34 @@ from tests.pages.manage.helpers import (
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
+
+
+@pytest.fixture(scope="module")
+def _console_rows(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[Console]:
+    """The `console` of tests/pages/manage/conftest.py (and its `org`), built once for this
+    module (per xdist worker) in a transaction rolled back at its end, each test in a savepoint
+    within it (see `rows_for_the_module`): what a test writes is undone before the next."""
+    with rows_for_the_module(django_db_blocker):
+        org = make_org()
+        yield Console(
+            org=org,
+            seat=make_seat(holder=org.recruiter, team=org.team),
+            other_seat=make_seat(holder=org.outsider, team=org.other_team),
+            membership=Membership.objects.get(user=org.teammate, team=org.team),
+        )
+
+
+@pytest.fixture
+def console(_console_rows: Console, db: None) -> Console:
+    """The module's rows, as tests/pages/manage/conftest.py's `console` makes them; a copy, so
+    no test sees another's changes to the objects in memory."""
+    return copy.deepcopy(_console_rows)
+
+
+@pytest.fixture
+def org(console: Console) -> Org:
+    """The console's `org` (`admin_client` signs in its admin)."""
+    return console.org
 
 
 # --- who may see what -------------------------------------------------------------------------
