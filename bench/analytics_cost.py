@@ -8,8 +8,10 @@ The benchmark never touches the database named in DATABASE_URL: it builds its ow
 keeps it; a later run with the same N reuses it (a comment on the database records a finished
 build) and `--rebuild` builds it again. `--database NAME` builds or reuses another database (two
 people measuring at once); `--raw` makes the response rates count the InMails themselves, as
-before the rate rollups (issue 15), for before/after figures on one database. Everything it
-measures only reads.
+before the rate rollups (issue 15), for before/after figures on one database; `--only REGEX`
+runs the cases whose "what case" text matches (with `--no-write`: a partial run is no
+subsection). Everything it measures only reads; before measuring (without `--raw`) it settles
+the response-rate breakdowns at "now", as the daily check would have that morning.
 
 The organisation, on a frozen clock (time_machine), "now" being Monday 16 June 2025, 10:00:
 
@@ -436,6 +438,10 @@ def main() -> None:
         action="store_true",
         help="response rates from the InMails themselves, not the rollups (the 'before' figures)",
     )
+    parser.add_argument(
+        "--only",
+        help="run only the cases whose label matches this regular expression (e.g. 'hour|tag')",
+    )
     args = parser.parse_args()
 
     name = args.database or f"{args.name}_{args.inmails}"
@@ -458,6 +464,7 @@ def main() -> None:
         from ledger.analytics import scope
 
         scope.rollups_in_use = lambda using="default": False  # type: ignore[attr-defined]
+        scope.breakdowns_settled_before = lambda using="default": None  # type: ignore[attr-defined]
 
     setup: dict[str, Any] | None = None
     if reuse:
@@ -476,10 +483,21 @@ def main() -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     with time_machine.travel(NOW, tick=False), override_settings(STORAGES=storages):
+        if not args.raw:
+            # What the daily check (`ledger.tasks.check_ledger`) did this morning: the response-
+            # rate breakdowns settled up to now's 30-day cutoff (a write, before any timing).
+            from ledger.rate_breakdowns import breakdown_settle
+
+            breakdown_settle()
         who = subjects()
         facts = organisation_facts(who)
         print(f"Organisation: {facts}", flush=True)
-        timings = [measure(case) for case in cases(who)]
+        chosen = [
+            case
+            for case in cases(who)
+            if args.only is None or re.search(args.only, f"{case.group} {case.label}")
+        ]
+        timings = [measure(case) for case in chosen]
     body = subsection(args.inmails, machine(), facts, setup, timings)
     print(body)
     if not args.no_write:

@@ -996,3 +996,59 @@ class RateRollupZone(models.Model):
 
     def __str__(self) -> str:
         return self.time_zone
+
+
+# --- Response-rate breakdowns by hour, weekday and hour, template and tag (issue 15) ---------
+
+# What a breakdown row's `bucket` is, by its `kind`: the local hour of sending ("09"), the ISO
+# weekday and hour ("2-09"), the template ("" for none), one tag. The rules that sort InMails
+# into them live in ledger/rate_breakdowns.py.
+RATE_BREAKDOWN_KINDS = ("hour", "weekday_hour", "template", "tag")
+
+
+class RateBreakdown(models.Model):
+    """The InMails of one seat, sent by one person, in one bucket of one breakdown, counted over
+    all time (issue 15); `settled_unanswered` counts those of them that were neither answered
+    nor withdrawn and were sent before the local day `RateBreakdownState.settled_before`.
+
+    Written only by the database's triggers on the InMail and InMail tag tables and by
+    ledger/rate_breakdowns.py; `manage.py rates_check` recomputes them from the InMails.
+    """
+
+    seat = models.ForeignKey(
+        Seat, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    kind = models.CharField(max_length=16)
+    bucket = models.CharField(max_length=100)
+    for _measure in RATE_ROLLUP_MEASURES:
+        locals()[_measure] = models.IntegerField(default=0)
+    del _measure
+    settled_unanswered = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "ledger_rate_breakdown"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "seat", "sender", "bucket"], name="rate_breakdown_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.bucket!r} of seat {self.seat_id}, sender {self.sender_id}"
+
+
+class RateBreakdownState(models.Model):
+    """The one time zone the breakdowns' local hours and days are in, and the local day before
+    which their unanswered InMails are `settled_unanswered` (id 1)."""
+
+    time_zone = models.CharField(max_length=64)
+    settled_before = models.DateField()
+
+    class Meta:
+        db_table = "ledger_rate_breakdown_state"
+
+    def __str__(self) -> str:
+        return f"{self.time_zone}, settled before {self.settled_before}"

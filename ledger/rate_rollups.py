@@ -18,8 +18,10 @@ buckets) live here, once, as constants that both the SQL below and the raw-row a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.db import connection, connections, transaction
+from django.utils import timezone
 
 from ledger import schedule
 from ledger.models import RATE_ROLLUP_GROUPS, RATE_ROLLUP_MEASURES, InMailStatus
@@ -27,6 +29,15 @@ from ledger.models import RATE_ROLLUP_GROUPS, RATE_ROLLUP_MEASURES, InMailStatus
 # --- The rules (one place; ledger.analytics reads them too) ----------------------------------
 
 RESPONSE_RATE_WINDOW_DAYS = 30
+
+
+def cutoff_day(now: datetime) -> date:
+    """The local day of the 30-day cutoff at `now`: the unanswered InMails sent on the days
+    before it are in the rate's base whatever their hour; of that day, those sent by the cutoff.
+    """
+    return schedule.local_date(schedule.add_days(now, -RESPONSE_RATE_WINDOW_DAYS))
+
+
 # Body length buckets by characters: under the first limit, under the second, the rest.
 BODY_LIMITS = (400, 1000)
 # Six or more whitespace-separated words. A regular expression, not a word count, because both
@@ -34,6 +45,8 @@ BODY_LIMITS = (400, 1000)
 SIX_WORDS_OR_MORE = r"^\s*\S+(\s+\S+){5}"
 
 TABLE = "ledger_rate_rollup"
+# The database function that rebuilds the breakdowns (ledger/rate_breakdowns.py installs it).
+BREAKDOWN_REBUILD = "ledger_rate_breakdown_rebuild(text,date)"
 ZONE_TABLE = "ledger_rate_rollup_zone"
 KEY = ("seat_id", "sender_id", "day")
 COLUMNS = tuple(
@@ -275,7 +288,11 @@ def rollup_check(*, limit: int = 1000) -> RollupCheck:
 def rollup_rebuild() -> int:
     """Recompute every rollup row from the InMails in the organisation's current time zone
     (after it changed, or to repair); returns the rows written. Locks out InMail writes while
-    it runs, so no write slips between the recount and the new rows."""
+    it runs, so no write slips between the recount and the new rows.
+
+    The breakdowns by hour, template and tag (ledger/rate_breakdowns.py) are rebuilt with them,
+    in the same zone, by the database function their migration installs (none before it).
+    """
     if connection.vendor != "postgresql":
         return 0
     zone = schedule.org_tz().key
@@ -293,4 +310,10 @@ def rollup_rebuild() -> int:
             [zone],
         )
         written: int = cursor.rowcount
+        cursor.execute("SELECT to_regprocedure(%s)", [BREAKDOWN_REBUILD])
+        if cursor.fetchone()[0] is not None:
+            cursor.execute(
+                "SELECT ledger_rate_breakdown_rebuild(%s, %s)",
+                [zone, cutoff_day(timezone.now())],
+            )
     return written

@@ -14,6 +14,7 @@ from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
 from ledger.notifications.alerts import alerts_raise
+from ledger.rate_breakdowns import breakdown_check, breakdown_settle
 from ledger.rate_rollups import rollup_check
 from ledger.selectors import flow_day_discrepancies, ledger_discrepancies
 from ledger.services import idempotency_records_purge, ledger_tick
@@ -64,7 +65,17 @@ def check_ledger() -> int:
         rollup_logger.warning("rates_check: %s", rollups.problems()[0])
     for rollup_difference in rollups.differences:
         rollup_logger.error("rates_check: %s", rollup_difference)
-    return len(differences) + len(flow_days) + len(rollups.differences)
+    # The breakdowns by hour, template and tag: their unanswered InMails settled up to today's
+    # 30-day cutoff (what keeps their reads small), then recomputed like the rollups.
+    breakdown_settle()
+    breakdowns = breakdown_check()
+    if breakdowns.zone != breakdowns.expected_zone:
+        rollup_logger.warning("rates_check: %s", breakdowns.problems()[0])
+    for breakdown_difference in breakdowns.differences:
+        rollup_logger.error("rates_check: %s", breakdown_difference)
+    return (
+        len(differences) + len(flow_days) + len(rollups.differences) + len(breakdowns.differences)
+    )
 
 
 @shared_task(name="ledger.tasks.purge_idempotency_keys", acks_late=True, ignore_result=True)

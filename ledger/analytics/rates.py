@@ -34,7 +34,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from ledger import schedule
-from ledger.analytics.scope import GROUP_BY, rollup_filter_of
+from ledger.analytics.scope import GROUP_BY, breakdown_filter_of, rollup_filter_of
 from ledger.analytics.sql import (
     SIX_WORDS_OR_MORE,
     WEEKDAYS,
@@ -49,8 +49,10 @@ from ledger.models import (
     RESPONSE_STATUSES,
     InMail,
     InMailStatus,
+    RateBreakdown,
     RateRollup,
 )
+from ledger.rate_breakdowns import UNANSWERED as BREAKDOWN_UNANSWERED
 from ledger.rate_rollups import BODY_LIMITS
 from ledger.rate_rollups import RESPONSE_RATE_WINDOW_DAYS as RESPONSE_RATE_WINDOW_DAYS
 from teams.models import Team, User
@@ -416,6 +418,9 @@ _ROLLUP_BUCKETS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 _ROLLUP_BY_DAY = ("week", "month", "weekday")
 ROLLUP_GROUP_BY = frozenset({"recruiter", "team", *_ROLLUP_BY_DAY, *_ROLLUP_BUCKETS})
+# Counted over all time by `RateBreakdown` rows (ledger/rate_breakdowns.py), for scopes
+# without a range of days; a range counts the InMails.
+BREAKDOWN_GROUP_BY = frozenset({"hour", "weekday_hour", "template", "tag"})
 _ANSWERED = ("accepted", "declined", "replied")
 # Neither answered nor withdrawn: in the rate's base once their window is over.
 _UNANSWERED = ("pending", "no_response")
@@ -455,8 +460,63 @@ def _day_key(group_by: str, day: date) -> str:
     return WEEKDAYS[day.weekday()]
 
 
+_BREAKDOWN_COLUMNS = (*RATE_ROLLUP_MEASURES, "settled_unanswered")
+
+
+def _breakdown_counts(
+    inmails: QuerySet[InMail],
+    breakdowns: Q,
+    group_by: str,
+    cutoff_day: date,
+    settled: date,
+    boundary: Mapping[RowKey, int],
+) -> dict[RowKey, dict[str, int]]:
+    """The counts of an hour, weekday-hour, template or tag breakdown from its all-time rows.
+
+    The rate's base: the answered InMails, the unanswered ones of the days before the cutoff's
+    day (the rows' settled ones, corrected by the InMails of the days between the settled day
+    and the cutoff's day when the daily settling has not caught up with `now`, or is ahead of
+    it) and `boundary` (the cutoff's own day, from the InMails).
+    """
+    grouping = _GROUPINGS[group_by]
+    (name,) = grouping.fields()
+    correction: dict[RowKey, int] = {}
+    if settled != cutoff_day:
+        low, high = min(settled, cutoff_day), max(settled, cutoff_day)
+        sign = 1 if cutoff_day > settled else -1
+        between = inmails.filter(
+            sent_at__gte=schedule.start_of_day(low),
+            sent_at__lt=schedule.start_of_day(high),
+            status__in=BREAKDOWN_UNANSWERED,
+        )
+        for row in _grouped(between, grouping).annotate(g_n=Count("pk")):
+            correction[grouping.key_of(row)] = sign * row["g_n"]
+    rows = (
+        RateBreakdown.objects.filter(breakdowns, kind=group_by)
+        .order_by()
+        .values("bucket")
+        .annotate(**{f"b_{column}": Sum(column) for column in _BREAKDOWN_COLUMNS})
+    )
+    counted: dict[RowKey, dict[str, int]] = {}
+    for row in rows:
+        key = grouping.key_of({name: row["bucket"]})
+        counts = {measure: row[f"b_{measure}"] or 0 for measure in RATE_ROLLUP_MEASURES}
+        counts["rate_base"] = (
+            sum(counts[m] for m in _ANSWERED)
+            + (row["b_settled_unanswered"] or 0)
+            + correction.get(key, 0)
+            + boundary.get(key, 0)
+        )
+        counted[key] = counts
+    return counted
+
+
 def _from_rollups(
-    inmails: QuerySet[InMail], rollups: Q, group_by: str | None, now: datetime
+    inmails: QuerySet[InMail],
+    rollups: Q,
+    group_by: str | None,
+    now: datetime,
+    settled: date | None = None,
 ) -> tuple[dict[RowKey, dict[str, int]], dict[RowKey, float]]:
     """The counts and medians of `response_rates` (group_by None: of `response_totals`, keyed
     "all") in three queries: the rollups, the InMails of the cutoff's day, and the medians of
@@ -501,6 +561,10 @@ def _from_rollups(
         total = rows.aggregate(**sums)
         for group, bucket in _ROLLUP_BUCKETS[group_by]:
             counted[bucket] = _counts_of(total, group, boundary.get(bucket, 0))
+    elif group_by in BREAKDOWN_GROUP_BY:
+        # `rollups` filters the breakdown rows (`breakdown_filter_of`), settled at `settled`.
+        assert settled is not None
+        counted = _breakdown_counts(inmails, rollups, group_by, cutoff_day, settled, boundary)
     elif group_by in _ROLLUP_BY_DAY:
         for row in rows.values("day").annotate(**_rollup_sums("all", cutoff_day)):
             _add(counted, _day_key(group_by, row["day"]), _counts_of(row, "all", 0))
@@ -536,9 +600,14 @@ def response_rates(
     grouping = _GROUPINGS[group_by]
     in_database = _median_in_database(inmails)
     rollups = rollup_filter_of(inmails) if group_by in ROLLUP_GROUP_BY else None
+    settled: date | None = None
+    if group_by in BREAKDOWN_GROUP_BY:
+        found_breakdowns = breakdown_filter_of(inmails)
+        if found_breakdowns is not None:
+            rollups, settled = found_breakdowns
     counted: Mapping[RowKey, Mapping[str, Any]]
     if rollups is not None:
-        counted, medians = _from_rollups(inmails, rollups, group_by, now)
+        counted, medians = _from_rollups(inmails, rollups, group_by, now, settled)
     else:
         measures = _measures(now, median=in_database)
         grouped = _grouped(inmails, grouping).annotate(**measures)

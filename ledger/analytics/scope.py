@@ -18,6 +18,7 @@ from ledger.models import (
     Account,
     InMail,
 )
+from ledger.rate_breakdowns import breakdowns_settled_before
 from ledger.rate_rollups import rollups_in_use
 from teams.models import Seat, Team, User
 from teams.selectors import seats_visible_to, teams_led_by, teams_with_totals_visible_to
@@ -49,10 +50,16 @@ Viewer = User | AnonymousUser
 # on purpose: any further `.filter()` makes a new queryset without it, whose response rates then
 # come from the InMails themselves, never from rollups that would count something else.
 _ROLLUP_FILTER = "_rate_rollup_filter"
+# Likewise over the breakdowns by hour, weekday and hour, template and tag, which count all time:
+# set only for a scope without a range of days (a range counts the InMails themselves).
+_BREAKDOWN_FILTER = "_rate_breakdown_filter"
 
 
-def _with_rollup_filter(inmails: QuerySet[InMail], rollups: Q) -> QuerySet[InMail]:
+def _with_rollup_filter(
+    inmails: QuerySet[InMail], rollups: Q, breakdowns: Q | None = None
+) -> QuerySet[InMail]:
     setattr(inmails, _ROLLUP_FILTER, rollups)
+    setattr(inmails, _BREAKDOWN_FILTER, breakdowns)
     return inmails
 
 
@@ -63,6 +70,19 @@ def rollup_filter_of(inmails: QuerySet[InMail]) -> Q | None:
     if found is None or not rollups_in_use(inmails.db):
         return None
     return found
+
+
+def breakdown_filter_of(inmails: QuerySet[InMail]) -> tuple[Q, date] | None:
+    """The breakdown rows (`RateBreakdown`) that count exactly `inmails` and their settled day,
+    when `inmails` are a whole scope without a range of days (made by `analytics_inmails` or
+    `breakdown_inmails`, not narrowed since) and the breakdowns may be read; else None."""
+    found: Q | None = getattr(inmails, _BREAKDOWN_FILTER, None)
+    if found is None:
+        return None
+    settled = breakdowns_settled_before(inmails.db)
+    if settled is None:
+        return None
+    return found, settled
 
 
 # --------------------------------------------------------------------------------------------
@@ -120,10 +140,11 @@ def analytics_inmails(
     if start is not None:
         inmails = inmails.filter(sent_at__gte=schedule.start_of_day(start))
         rollups &= Q(day__gte=start)
+    breakdowns = rollups if start is None and end is None else None
     if end is not None:
         inmails = inmails.filter(sent_at__lt=schedule.start_of_day(end + timedelta(days=1)))
         rollups &= Q(day__lte=end)
-    return _with_rollup_filter(inmails, rollups)
+    return _with_rollup_filter(inmails, rollups, breakdowns)
 
 
 def breakdown_inmails(
@@ -155,7 +176,12 @@ def breakdown_inmails(
         # recruiter their own InMails, a lead every InMail of the teams they lead.
         persons = Q(seat__team__in=teams_led_by(user).values("pk")) | Q(sender_id=user.pk)
         rollups = getattr(inmails, _ROLLUP_FILTER)
-        inmails = _with_rollup_filter(inmails.filter(persons), rollups & persons)
+        breakdowns = getattr(inmails, _BREAKDOWN_FILTER)
+        inmails = _with_rollup_filter(
+            inmails.filter(persons),
+            rollups & persons,
+            breakdowns & persons if breakdowns is not None else None,
+        )
     return inmails
 
 

@@ -28,6 +28,7 @@ from ledger.models import (
     RESPONSE_STATUSES,
     InMail,
 )
+from ledger.rate_breakdowns import LOCAL_PERIOD_FORMATS
 
 # The rule lives with the rollups, which count by it too.
 from ledger.rate_rollups import SIX_WORDS_OR_MORE as SIX_WORDS_OR_MORE
@@ -138,8 +139,8 @@ class LocalPeriod(Func):
         "week": 'IYYY-"W"IW',
         "month": "YYYY-MM",
         "weekday": "FMDay",
-        "hour": "HH24",
-        "weekday_hour": "ID-HH24",
+        # Where the breakdowns by hour count them too (one rule, one place).
+        **LOCAL_PERIOD_FORMATS,
     }
 
     def __init__(self, expression: Expression | str, period: str) -> None:

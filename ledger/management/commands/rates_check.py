@@ -1,5 +1,6 @@
-"""`manage.py rates_check`: recompute the response-rate rollups from the InMails; exit 1 on a
-difference. `--rebuild` recomputes them all (after the organisation's time zone changed)."""
+"""`manage.py rates_check`: recompute the response-rate rollups and the breakdowns by hour,
+weekday and hour, template and tag from the InMails; exit 1 on a difference. `--rebuild`
+recomputes them all (after the organisation's time zone changed)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils.translation import ngettext
 
+from ledger.rate_breakdowns import breakdown_check
 from ledger.rate_rollups import rollup_check, rollup_rebuild
 
 
@@ -28,10 +30,12 @@ class Command(BaseCommand):
             self.stdout.write("No rate rollups on SQLite: the analytics count the InMails.")
             return
         if options["rebuild"]:
+            # The breakdowns with them.
             written = rollup_rebuild()
             self.stdout.write(f"Rebuilt {written} rate rollup rows.")
         check = rollup_check()
-        problems = check.problems()
+        breakdowns = breakdown_check()
+        problems = check.problems() + breakdowns.problems()
         for problem in problems:
             self.stderr.write(problem)
         if problems:
@@ -41,9 +45,12 @@ class Command(BaseCommand):
                     "%(count)d differences across %(rows)d rate rollup rows.",
                     len(problems),
                 )
-                % {"count": len(problems), "rows": check.rows},
+                % {"count": len(problems), "rows": check.rows + breakdowns.rows},
                 returncode=1,
             )
         self.stdout.write(
             self.style.SUCCESS(f"Rate rollups exact: {check.rows} rows, 0 differences.")
+        )
+        self.stdout.write(
+            self.style.SUCCESS(f"Rate breakdowns exact: {breakdowns.rows} rows, 0 differences.")
         )

@@ -1,0 +1,401 @@
+"""Response-rate breakdowns by hour, weekday and hour, template and tag (issue 15): the numbers
+read from their all-time rows are the numbers counted from the InMails, whatever wrote the
+InMails or their tags and whenever `now` is against the settled day, and `rates_check` finds a
+row that is not.
+
+As in test_rate_rollups.py, each comparison is `response_rates` over a scope as
+`breakdown_inmails` gives it (the breakdown rows, on PostgreSQL) against the same scope narrowed
+by nothing (`.all()`: counted from the InMails). SQLite keeps no breakdowns: both sides count the
+InMails there.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timedelta
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from time_machine import TimeMachineFixture
+
+from ledger import rate_breakdowns, rate_rollups
+from ledger.analytics import breakdown_inmails, response_rates
+from ledger.analytics.rates import BREAKDOWN_GROUP_BY
+from ledger.analytics.scope import breakdown_filter_of
+from ledger.models import InMail, InMailStatus, InMailTag, RateBreakdown
+from ledger.services import (
+    Cause,
+    HistoricInMail,
+    inmail_record_response,
+    inmail_send,
+    inmail_update_tags,
+    inmail_withdraw,
+    inmails_import,
+    seat_reassign,
+)
+from teams.models import Seat, Team, User
+from tests.conftest import Org
+from tests.ledger.helpers import SYSTEM, seat_on, utc
+
+pytestmark = pytest.mark.django_db
+
+# Monday 15 June 2026, 10:00 in Los Angeles (the analytics tests' zone, PDT): the 30-day cutoff
+# is 16 May 2026 10:00 PDT.
+NOW = utc(2026, 6, 15, 17)
+POSTGRES = "postgresql"
+
+
+@pytest.fixture
+def rollups() -> None:
+    """Rollups and breakdowns rebuilt in the test's time zone, so that the analytics read them.
+    (The clock then stands 60 days before NOW: the settled day is not NOW's cutoff day.)"""
+    rate_rollups.rollup_rebuild()
+
+
+@pytest.fixture
+def seats(org: Org, time_machine: TimeMachineFixture) -> tuple[Seat, Seat, Seat]:
+    time_machine.move_to(NOW - timedelta(days=60), tick=False)
+    return (
+        seat_on(holder=org.recruiter, team=org.team, activated_on=utc(2026, 1, 1).date()),
+        seat_on(holder=org.teammate, team=org.team, activated_on=utc(2026, 1, 1).date()),
+        seat_on(holder=org.outsider, team=org.other_team, activated_on=utc(2026, 1, 1).date()),
+    )
+
+
+def assert_breakdowns_match_inmails(
+    user: User,
+    *,
+    team: Team | None = None,
+    now: datetime = NOW,
+    start: date | None = None,
+    end: date | None = None,
+) -> None:
+    for group_by in sorted(BREAKDOWN_GROUP_BY):
+        scoped = breakdown_inmails(user, group_by, team=team, start=start, end=end)
+        if connection.vendor == POSTGRES and start is None and end is None:
+            assert breakdown_filter_of(scoped) is not None
+        else:
+            # A range of days counts the InMails (the rows count all time).
+            assert breakdown_filter_of(scoped) is None
+        assert breakdown_filter_of(scoped.all()) is None
+        assert response_rates(scoped, group_by=group_by, now=now) == response_rates(
+            scoped.all(), group_by=group_by, now=now
+        ), group_by
+
+
+def assert_all_match(org: Org, *, now: datetime = NOW) -> None:
+    for user in (org.admin, org.lead, org.recruiter):
+        assert_breakdowns_match_inmails(user, now=now)
+    assert_breakdowns_match_inmails(org.admin, team=org.team, now=now)
+
+
+def check_output() -> str:
+    out = StringIO()
+    call_command("rates_check", stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def assert_check_clean() -> None:
+    out = check_output()
+    if connection.vendor == POSTGRES:
+        assert "Rate breakdowns exact" in out
+        assert "0 differences" in out
+    else:
+        assert "No rate rollups on SQLite" in out
+
+
+def rows_of(user: User, group_by: str, *, now: datetime = NOW) -> dict[Any, Any]:
+    scoped = breakdown_inmails(user, group_by)
+    return {row.key: row for row in response_rates(scoped, group_by=group_by, now=now)}
+
+
+_RECIPIENTS = itertools.count()
+TEMPLATES = ("", "Intro", "Referral")
+TAGS = ("alpha", "beta", "gamma")
+
+
+def _inmail(
+    seat: Seat,
+    sent_at: datetime,
+    status: str,
+    answered_after: timedelta | None,
+    template: str = "",
+) -> InMail:
+    someone = f"someone-{next(_RECIPIENTS)}"
+    return InMail(
+        seat=seat,
+        sender=seat.holder,
+        recipient=f"linkedin.com/in/{someone}",
+        recipient_key=someone,
+        subject="A role",
+        body="x",
+        status=status,
+        sent_at=sent_at,
+        responded_at=sent_at + answered_after if answered_after is not None else None,
+        template=template,
+    )
+
+
+ANSWERED = {InMailStatus.ACCEPTED, InMailStatus.DECLINED, InMailStatus.REPLIED}
+STATUSES = st.sampled_from([s.value for s in InMailStatus])
+TAG_SETS = st.sets(st.sampled_from(TAGS))
+HISTORY = st.lists(
+    st.tuples(
+        st.integers(0, 2),  # seat
+        st.integers(0, 70 * 24 * 60),  # minutes before NOW: the cutoff's day is in it
+        STATUSES,
+        st.integers(0, 40 * 24 * 60),  # minutes to the answer, if answered
+        st.sampled_from(TEMPLATES),
+        TAG_SETS,
+    ),
+    max_size=30,
+)
+# Later writes, each one statement or service call on one InMail: a status change (as no
+# service would: an update statement), new tags and template through the service, a move to
+# another seat and sender, a deletion.
+LATER = st.lists(
+    st.tuples(
+        st.integers(0, 29),
+        st.one_of(
+            st.tuples(st.just("status"), STATUSES),
+            st.tuples(st.just("tags"), TAG_SETS),
+            st.tuples(st.just("template"), st.sampled_from(TEMPLATES)),
+            st.tuples(st.just("move"), st.integers(0, 2)),
+            st.tuples(st.just("delete"), st.none()),
+        ),
+    ),
+    max_size=10,
+)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(history=HISTORY, later=LATER)
+def test_breakdowns_equal_the_inmails_for_random_histories_and_later_changes(
+    org: Org,
+    seats: tuple[Seat, Seat, Seat],
+    rollups: None,
+    history: list[tuple[int, int, str, int, str, set[str]]],
+    later: list[tuple[int, tuple[str, Any]]],
+) -> None:
+    InMail.objects.all().delete()
+    created = InMail.objects.bulk_create(
+        _inmail(
+            seats[seat],
+            NOW - timedelta(minutes=minutes),
+            status,
+            timedelta(minutes=after) if status in ANSWERED else None,
+            template,
+        )
+        for seat, minutes, status, after, template, _ in history
+    )
+    InMailTag.objects.bulk_create(
+        InMailTag(inmail=inmail, tag=tag)
+        for inmail, (*_, tags) in zip(created, history, strict=True)
+        for tag in sorted(tags)
+    )
+    for index, (op, value) in later:
+        if index >= len(created) or not InMail.objects.filter(pk=created[index].pk).exists():
+            continue
+        inmail = created[index]
+        one = InMail.objects.filter(pk=inmail.pk)
+        if op == "status":
+            one.update(status=value, responded_at=NOW if value in ANSWERED else None)
+        elif op == "tags":
+            inmail_update_tags(inmail=inmail, cause=SYSTEM, tags=sorted(value))
+        elif op == "template":
+            inmail_update_tags(inmail=inmail, cause=SYSTEM, template=value)
+        elif op == "move":
+            one.update(seat=seats[value], sender=seats[value].holder)
+        else:
+            one.delete()
+    # NOW, a day later and two days earlier: the settled day (60 days before NOW's cutoff day)
+    # is corrected by the InMails in between, whichever side `now` is on.
+    for now in (NOW, NOW + timedelta(days=1), NOW - timedelta(days=2)):
+        assert_all_match(org, now=now)
+    # Settled at NOW, as the daily check does: the same numbers, no correction needed.
+    assert rate_breakdowns.breakdown_settle(NOW) == (
+        date(2026, 5, 16) if connection.vendor == POSTGRES else None
+    )
+    for now in (NOW, NOW - timedelta(days=1)):
+        assert_all_match(org, now=now)
+    assert_check_clean()
+
+
+def test_hours_are_local_across_daylight_saving_changes(
+    org: Org, seats: tuple[Seat, Seat, Seat], rollups: None
+) -> None:
+    seat = seats[0]
+    # Los Angeles: 2 November 2025 fell back at 02:00 PDT, so 08:30 and 09:30 UTC are both
+    # 01:30 local (PDT, then PST); 8 March 2026 sprang forward at 02:00 PST, so 09:30 UTC is
+    # 01:30 PST and 10:30 UTC 03:30 PDT (Sunday both days).
+    sent = [
+        utc(2025, 11, 2, 8, 30),
+        utc(2025, 11, 2, 9, 30),
+        utc(2026, 3, 8, 9, 30),
+        utc(2026, 3, 8, 10, 30),
+    ]
+    InMail.objects.bulk_create(
+        [_inmail(seat, at, InMailStatus.REPLIED, timedelta(hours=3)) for at in sent]
+    )
+    hours = rows_of(org.admin, "hour")
+    assert {key: row.sent for key, row in hours.items() if row.sent} == {1: 3, 3: 1}
+    weekday_hours = rows_of(org.admin, "weekday_hour")
+    assert {key: row.sent for key, row in weekday_hours.items() if row.sent} == {
+        "7-01": 3,
+        "7-03": 1,
+    }
+    assert_all_match(org)
+    assert_check_clean()
+
+
+def test_the_cutoff_day_and_its_neighbours_count_as_the_inmails_do(
+    org: Org, seats: tuple[Seat, Seat, Seat], rollups: None
+) -> None:
+    cutoff = NOW - timedelta(days=30)
+    for n, sent_at in enumerate(
+        (
+            cutoff - timedelta(days=1),
+            cutoff - timedelta(hours=9, minutes=59),  # 00:01 local on the cutoff's day
+            cutoff - timedelta(minutes=1),
+            cutoff,
+            cutoff + timedelta(minutes=1),
+            cutoff + timedelta(hours=13),  # 23:00 local on the cutoff's day
+            cutoff + timedelta(days=1),
+        )
+    ):
+        InMail.objects.bulk_create(
+            [
+                _inmail(seats[0], sent_at, InMailStatus.PENDING, None, TEMPLATES[n % 3]),
+                _inmail(seats[0], sent_at, InMailStatus.NO_RESPONSE, None, TEMPLATES[n % 3]),
+                _inmail(seats[0], sent_at, InMailStatus.WITHDRAWN, None, TEMPLATES[n % 3]),
+                _inmail(seats[0], sent_at, InMailStatus.REPLIED, timedelta(days=2)),
+            ]
+        )
+    rows = rows_of(org.admin, "template")
+    # Windows over: the unanswered InMails sent by the cutoff (the day before, and three on
+    # its day: 8 of them), every reply (7); no withdrawn one.
+    assert sum(row.rate_base for row in rows.values()) == 8 + 7
+    assert sum(row.sent for row in rows.values()) == 28
+    assert rows[None].label == "No template"
+    for settle_at in (None, NOW):
+        if settle_at is not None:
+            rate_breakdowns.breakdown_settle(settle_at)
+        for moved in (timedelta(0), timedelta(minutes=1), timedelta(hours=14), timedelta(days=1)):
+            assert_all_match(org, now=NOW + moved)
+    assert_check_clean()
+
+
+def test_services_imports_and_tags_changed_later_keep_the_breakdowns_exact(
+    org: Org, seats: tuple[Seat, Seat, Seat], rollups: None, time_machine: TimeMachineFixture
+) -> None:
+    seat = seats[0]
+    time_machine.move_to(NOW - timedelta(days=45), tick=False)
+
+    def send(recipient: str, **extra: Any) -> InMail:
+        return inmail_send(
+            seat=seat, recipient=recipient, subject="A role", body="Hello", cause=SYSTEM, **extra
+        ).inmail
+
+    first = send("linkedin.com/in/ann", template="Intro", tags=["alpha", "beta"])
+    second = send("linkedin.com/in/bob", tags=["alpha"])
+    third = send("linkedin.com/in/cid", template="Referral")
+    time_machine.move_to(NOW - timedelta(days=44), tick=False)
+    inmail_withdraw(inmail=third, cause=SYSTEM)
+    inmail_update_tags(inmail=second, cause=SYSTEM, tags=["beta", "gamma"], template="Intro")
+    time_machine.move_to(NOW - timedelta(days=2), tick=False)
+    # Answered 43 days after sending: answered, not within 30 days.
+    inmail_record_response(inmail=first, outcome=InMailStatus.ACCEPTED, cause=SYSTEM)
+    seat = seat_reassign(seat=seat, holder=org.teammate, cause=SYSTEM)
+    time_machine.move_to(NOW, tick=False)
+    inmail_update_tags(inmail=first, cause=SYSTEM, tags=[])
+    imported = [
+        HistoricInMail(
+            line=2 + n,
+            seat=seats[n % 2],
+            recipient=f"linkedin.com/in/imported-{n}",
+            subject="Imported",
+            body="y",
+            sent_at=NOW - timedelta(days=n * 3 + 1, hours=n),
+            status=InMailStatus.REPLIED if n % 3 == 0 else InMailStatus.PENDING,
+            responded_at=NOW - timedelta(days=n * 3) if n % 3 == 0 else None,
+            template=TEMPLATES[n % 3],
+            tags=tuple(TAGS[: n % 4]),
+        )
+        for n in range(12)
+    ]
+    assert inmails_import(user=org.admin, rows=imported, cause=Cause(org.admin, "test")) == 12
+    tags = rows_of(org.admin, "tag")
+    # first: no tags any more; second: beta, gamma; imported n: TAGS[: n % 4].
+    assert {key: row.sent for key, row in tags.items()} == {
+        "alpha": 9,
+        "beta": 1 + 6,
+        "gamma": 1 + 3,
+    }
+    templates = rows_of(org.admin, "template")
+    assert templates["Intro"].sent == 2 + 4
+    assert templates["Referral"].withdrawn == 1
+    assert RateBreakdown.objects.exists() == (connection.vendor == POSTGRES)
+    assert_all_match(org)
+    assert_breakdowns_match_inmails(org.lead, team=org.team)
+    # A range of days counts the InMails, exactly as before.
+    assert_breakdowns_match_inmails(
+        org.admin, start=(NOW - timedelta(days=20)).date(), end=NOW.date()
+    )
+    assert_check_clean()
+
+
+def test_rates_check_finds_a_tampered_breakdown_and_a_rebuild_repairs_it(
+    org: Org, seats: tuple[Seat, Seat, Seat], rollups: None
+) -> None:
+    InMail.objects.bulk_create(
+        [_inmail(seats[0], NOW - timedelta(days=d), InMailStatus.PENDING, None) for d in range(5)]
+    )
+    if connection.vendor != POSTGRES:
+        assert "SQLite" in check_output()
+        return
+    assert "Rate breakdowns exact" in check_output()
+    RateBreakdown.objects.filter(kind="template", seat=seats[0]).update(settled_unanswered=9)
+    with pytest.raises(CommandError, match="1 difference"):
+        check_output()
+    out = StringIO()
+    call_command("rates_check", "--rebuild", stdout=out, stderr=out)
+    assert_check_clean()
+
+
+def test_another_time_zone_counts_the_inmails_until_a_rebuild(
+    org: Org, seats: tuple[Seat, Seat, Seat], rollups: None, settings: Any
+) -> None:
+    InMail.objects.bulk_create(
+        [
+            _inmail(seats[0], NOW - timedelta(days=d, hours=7), InMailStatus.REPLIED, timedelta(2))
+            for d in range(3)
+        ]
+    )
+    settings.TIME_ZONE = "Asia/Tokyo"
+    scoped = breakdown_inmails(org.admin, "hour")
+    # Kept in Los Angeles time: not read, the InMails are counted in Tokyo's hours.
+    assert breakdown_filter_of(scoped) is None
+    tokyo = {row.key: row.sent for row in response_rates(scoped, group_by="hour", now=NOW)}
+    assert tokyo == {
+        row.key: row.sent for row in response_rates(scoped.all(), group_by="hour", now=NOW)
+    }
+    assert sum(tokyo.values()) == 3
+    if connection.vendor != POSTGRES:
+        return
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("rates_check", stdout=out, stderr=out)
+    assert "rate breakdowns are kept in time zone 'America/Los_Angeles'" in out.getvalue()
+    call_command("rates_check", "--rebuild", stdout=StringIO())
+    assert_all_match(org)
+    # With the state row gone (a flush), the InMails are counted at once.
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {rate_breakdowns.STATE_TABLE}")  # noqa: S608
+    assert breakdown_filter_of(breakdown_inmails(org.admin, "hour")) is None
