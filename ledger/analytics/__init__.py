@@ -18,6 +18,7 @@ from ledger.analytics.flows import (
     CreditFlows,
     billing_dates,
     credit_flows,
+    credit_flows_by_team,
     monthly_credit_flows,
 )
 from ledger.analytics.forecast import (
@@ -88,6 +89,7 @@ __all__ = [
     "billing_dates",
     "breakdown_inmails",
     "credit_flows",
+    "credit_flows_by_team",
     "daily_balances",
     "monthly_credit_flows",
     "response_rates",

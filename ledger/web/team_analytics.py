@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from ledger import analytics, schedule
-from ledger.analytics.periods import credit_flows_by_month
+from ledger.analytics.periods import credit_flows_months_and_period
 from ledger.analytics.rates import SMALL_SAMPLE_ELIGIBLE, recruiter_row_inmails
 from ledger.models import InMail
 from ledger.web.common import INMAILS_PER_PAGE, _rate_chart
@@ -195,7 +195,10 @@ def _breakdowns(can_manage: bool) -> list[tuple[str, str, str, str]]:
 
 def _flows_of(user: User, team: Team, view: AnalyticsView, now: datetime) -> dict[str, Any]:
     period = view.period
-    monthly = credit_flows_by_month(user, team=team, start=period.start, end=period.end, now=now)
+    # The months and the whole period in one read: `_flows` sums each period on its own.
+    monthly, whole = credit_flows_months_and_period(
+        user, team=team, start=period.start, end=period.end, now=now
+    )
     flow_lines = [
         {
             "flows": flows,
@@ -205,9 +208,7 @@ def _flows_of(user: User, team: Team, view: AnalyticsView, now: datetime) -> dic
     ]
     return {
         "flow_lines": flow_lines,
-        "flow_period": analytics.credit_flows(
-            user, team=team, start=period.start, end=period.end, now=now
-        ),
+        "flow_period": whole,
     }
 
 
