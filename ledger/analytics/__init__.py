@@ -49,6 +49,7 @@ from ledger.analytics.scope import (
     analytics_accounts,
     analytics_inmails,
     breakdown_inmails,
+    breakdown_scopes,
 )
 from ledger.analytics.sql import (
     SIX_WORDS_OR_MORE,
@@ -88,6 +89,7 @@ __all__ = [
     "analytics_inmails",
     "billing_dates",
     "breakdown_inmails",
+    "breakdown_scopes",
     "credit_flows",
     "credit_flows_by_team",
     "daily_balances",
