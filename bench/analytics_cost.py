@@ -44,7 +44,8 @@ time, SQL statements (through `connection.execute_wrapper`) and the time spent i
   team 1 (its lead's scope, `team=`); `response_totals` over both;
 - `credit_flows` for the last 30 days and the last 12 months, organisation and team 1;
   `monthly_credit_flows(months=12)` for team 1;
-- the team page of team 1 for its lead, and the recruiter home of the heavy recruiter (Django
+- the team page of team 1 for its lead (also `?months=12`), the recruiter home of the heavy
+  recruiter and the admin's organisation overview (Django
   test Client, `force_login`; static files through the plain storage, since the benchmark does
   not run `collectstatic`);
 - `GET /api/v1/inmails/?page_size=500` and `GET /api/v1/analytics/response-rates/?group_by=
@@ -246,6 +247,7 @@ def cases(who: Subjects) -> list[Case]:
         Case("pages", "team page of team 1, its lead", page(who.lead, team_url)),
         Case("pages", "team page, ?months=12", page(who.lead, f"{team_url}?months=12")),
         Case("pages", "recruiter home, heavy recruiter (/)", page(who.heavy, reverse("home"))),
+        Case("pages", "admin overview (/overview/)", page(who.admin, reverse("overview"))),
         Case(
             "API, admin",
             "GET /api/v1/inmails/?page_size=500",
@@ -442,7 +444,14 @@ def main() -> None:
         "--only",
         help="run only the cases whose label matches this regular expression (e.g. 'hour|tag')",
     )
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="measure the pages only (team page, home, overview); implies --no-write",
+    )
     args = parser.parse_args()
+    if args.pages_only:
+        args.no_write = True
 
     name = args.database or f"{args.name}_{args.inmails}"
     url = database_url(name)
@@ -495,7 +504,8 @@ def main() -> None:
         chosen = [
             case
             for case in cases(who)
-            if args.only is None or re.search(args.only, f"{case.group} {case.label}")
+            if (args.only is None or re.search(args.only, f"{case.group} {case.label}"))
+            and (not args.pages_only or case.group == "pages")
         ]
         timings = [measure(case) for case in chosen]
     body = subsection(args.inmails, machine(), facts, setup, timings)

@@ -491,6 +491,13 @@ class InMail(models.Model):
                 name="inmail_answered_idx",
                 condition=Q(status__in=["accepted", "declined", "replied"]),
             ),
+            # R22: the templates a team already uses (the send form's suggestions) are read
+            # along this, one probe per distinct template, not from every InMail of the team.
+            models.Index(
+                fields=["template", "seat"],
+                name="inmail_template_idx",
+                condition=~Q(template=""),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -18,6 +18,7 @@ from ledger.analytics.flows import (
     CreditFlows,
     billing_dates,
     credit_flows,
+    credit_flows_by_team,
     monthly_credit_flows,
 )
 from ledger.analytics.forecast import (
@@ -48,6 +49,7 @@ from ledger.analytics.scope import (
     analytics_accounts,
     analytics_inmails,
     breakdown_inmails,
+    breakdown_scopes,
 )
 from ledger.analytics.sql import (
     SIX_WORDS_OR_MORE,
@@ -87,7 +89,9 @@ __all__ = [
     "analytics_inmails",
     "billing_dates",
     "breakdown_inmails",
+    "breakdown_scopes",
     "credit_flows",
+    "credit_flows_by_team",
     "daily_balances",
     "monthly_credit_flows",
     "response_rates",

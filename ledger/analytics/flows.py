@@ -130,6 +130,46 @@ def _flows(
     does. Credits moved and responses come from the daily rollups (`EntryDay`, `ResponseDay`),
     which don't grow with the volume of history, only with its days.
     """
+    return _grouped_flows(user, team=team, seat=seat, periods=periods, now=now, by_team=False)[None]
+
+
+def credit_flows_by_team(
+    user: Viewer,
+    *,
+    teams: list[Team],
+    start: date,
+    end: date,
+    now: datetime | None = None,
+) -> dict[int, CreditFlows]:
+    """`credit_flows(user, team=team, start=start, end=end)` of each of `teams`, by team id,
+    read for all of them at once (a fixed number of queries however many teams)."""
+    now = now or timezone.now()
+    found = _grouped_flows(
+        user, team=None, seat=None, periods=[(start, end)], now=now, by_team=True
+    )
+    nothing = _period_flows(
+        start,
+        end,
+        moved=dict.fromkeys(_FLOW_KINDS, 0),
+        not_granted=0,
+        responses=0,
+        subscription=Decimal("0.00"),
+        purchases=Decimal("0.00"),
+    )
+    return {team.pk: found[team.pk][0] if team.pk in found else nothing for team in teams}
+
+
+def _grouped_flows(
+    user: Viewer,
+    *,
+    team: Team | None,
+    seat: Seat | None,
+    periods: list[tuple[date, date]],
+    now: datetime,
+    by_team: bool,
+) -> dict[int | None, list[CreditFlows]]:
+    """`_flows`, per team of the accounts when `by_team` (keyed by team id: a team with no
+    account in scope is missing), else of them all (keyed by None)."""
     for start, end in periods:
         if start > end:
             raise ValueError(f"The period starts ({start}) after it ends ({end}).")
@@ -137,6 +177,7 @@ def _flows(
     earliest, latest = min(since for since, _ in bounds), max(until for _, until in bounds)
     accounts = analytics_accounts(user, team=team, seat=seat)
     account_ids = accounts.values("pk")
+    group = "account__team" if by_team else None
 
     def within(field: str, index: int) -> Q:
         since, until = bounds[index]
@@ -144,30 +185,51 @@ def _flows(
 
     # The rollups are read while their days are the organisation's (`EntryDayZone`).
     days_kept = EntryDayZone.objects.filter(time_zone=schedule.org_tz().key).exists()
-    moved = _moved(account_ids, periods, earliest=earliest, latest=latest, days_kept=days_kept)
+    moved = _moved(
+        account_ids, periods, earliest=earliest, latest=latest, days_kept=days_kept, group=group
+    )
     # Credits a refresh did not grant are no movement, so no entry: only its Refresh row knows
     # them. Its `lost_to_cap` also counts the trimmed credits, but those are entries (on the
     # account that lost them, which may be a pooled seat), so they are taken from there.
-    not_granted = Refresh.objects.filter(
+    refreshes = Refresh.objects.filter(
         account__in=account_ids, due_at__gte=earliest, due_at__lt=latest
-    ).aggregate(
-        **{
-            f"period_{index}": Coalesce(
-                Sum(F("monthly") - F("granted"), filter=within("due_at", index)), 0
-            )
-            for index in range(len(periods))
+    )
+    not_granted_sums = {
+        f"period_{index}": Coalesce(
+            Sum(F("monthly") - F("granted"), filter=within("due_at", index)), 0
+        )
+        for index in range(len(periods))
+    }
+    not_granted: dict[int | None, dict[str, Any]] = (
+        {
+            row["account__team"]: row
+            for row in refreshes.values("account__team").annotate(**not_granted_sums).order_by()
         }
+        if by_team
+        else {None: refreshes.aggregate(**not_granted_sums)}
     )
     responses = _responses(
-        user, team=team, seat=seat, periods=periods, bounds=bounds, days_kept=days_kept
+        user,
+        team=team,
+        seat=seat,
+        periods=periods,
+        bounds=bounds,
+        days_kept=days_kept,
+        by_team=by_team,
     )
     seats = list(
         Seat.objects.filter(
             pk__in=accounts.filter(seat__isnull=False).values("seat")
         ).select_related("plan")
     )
+    # A seat's charges and purchases are its account's team's, as `analytics_accounts` narrows.
+    team_of_seat: dict[int, int | None] = (
+        dict(accounts.filter(seat__isnull=False).values_list("seat", "team"))
+        if by_team
+        else dict.fromkeys((seat_in_scope.pk for seat_in_scope in seats), None)
+    )
     charges = [
-        (day, seat_in_scope.plan.monthly_price)
+        (team_of_seat[seat_in_scope.pk], day, seat_in_scope.plan.monthly_price)
         for seat_in_scope in seats
         for day in billing_dates(
             seat_in_scope,
@@ -177,30 +239,51 @@ def _flows(
         )
     ]
     # Summed here, not in SQL: SQLite keeps decimals as floats, and money must be exact.
-    purchases = list(
-        Purchase.objects.filter(
+    purchases = [
+        (team_of_seat[seat_id], at, total)
+        for seat_id, at, total in Purchase.objects.filter(
             seat__in=[seat_in_scope.pk for seat_in_scope in seats],
             at__gte=earliest,
             at__lt=latest,
-        ).values_list("at", "total")
-    )
-    return [
-        _period_flows(
-            start,
-            end,
-            moved=moved[index],
-            not_granted=int(not_granted[f"period_{index}"]),
-            responses=responses[index],
-            subscription=sum(
-                (price for day, price in charges if start <= day <= end), Decimal("0.00")
-            ),
-            purchases=sum(
-                (total for at, total in purchases if bounds[index][0] <= at < bounds[index][1]),
-                Decimal("0.00"),
-            ),
-        )
-        for index, (start, end) in enumerate(periods)
+        ).values_list("seat", "at", "total")
     ]
+    keys: set[int | None] = (
+        {*moved, *not_granted, *responses}
+        | {key for key, _, _ in charges}
+        | {key for key, _, _ in purchases}
+        if by_team
+        else {None}
+    )
+    no_moves = [dict.fromkeys(_FLOW_KINDS, 0) for _ in periods]
+    return {
+        key: [
+            _period_flows(
+                start,
+                end,
+                moved=moved.get(key, no_moves)[index],
+                not_granted=int(not_granted.get(key, {}).get(f"period_{index}") or 0),
+                responses=responses.get(key, [0] * len(periods))[index],
+                subscription=sum(
+                    (
+                        price
+                        for owner, day, price in charges
+                        if owner == key and start <= day <= end
+                    ),
+                    Decimal("0.00"),
+                ),
+                purchases=sum(
+                    (
+                        total
+                        for owner, at, total in purchases
+                        if owner == key and bounds[index][0] <= at < bounds[index][1]
+                    ),
+                    Decimal("0.00"),
+                ),
+            )
+            for index, (start, end) in enumerate(periods)
+        ]
+        for key in keys
+    }
 
 
 def _moved(
@@ -210,8 +293,10 @@ def _moved(
     earliest: datetime,
     latest: datetime,
     days_kept: bool,
-) -> list[dict[str, int]]:
-    """The credits the accounts' entries moved in each period, per flow (`_FLOW_KINDS`).
+    group: str | None = None,
+) -> dict[int | None, list[dict[str, int]]]:
+    """The credits the accounts' entries moved in each period, per flow (`_FLOW_KINDS`), keyed
+    by the value of `group` (an account's team, say), or None when not grouped.
 
     Read from the entries' days (`EntryDay`) while they are counted in the organisation's time
     zone (`days_kept`), else from the entries themselves. A period is whole local days, so
@@ -221,6 +306,7 @@ def _moved(
     zone = schedule.org_tz()
     kinds = list(_FLOW_KINDS.values())
     first, last = min(start for start, _ in periods), max(end for _, end in periods)
+    grouped = (group,) if group else ()
     from_days = (
         EntryDay.objects.filter(
             account__in=account_ids,
@@ -228,7 +314,7 @@ def _moved(
             day__gte=first,
             day__lte=last,
         )
-        .values("kind", "day")
+        .values("kind", "day", *grouped)
         .annotate(total=Sum("amount"))
         .order_by()
     )
@@ -240,17 +326,21 @@ def _moved(
             at__lt=latest,
         )
         .annotate(day=TruncDate("at", tzinfo=zone))
-        .values("kind", "day")
+        .values("kind", "day", *grouped)
         .annotate(total=Sum("amount"))
         .order_by()
     )
     names = {kind: name for name, kind in _FLOW_KINDS.items()}
-    moved = [dict.fromkeys(_FLOW_KINDS, 0) for _ in periods]
+    moved: dict[int | None, list[dict[str, int]]] = {}
     within = _periods_of_days(periods)
     for row in from_days if days_kept else from_entries:
         name = names[row["kind"]]
+        key = row[group] if group else None
+        sums = moved.setdefault(key, [dict.fromkeys(_FLOW_KINDS, 0) for _ in periods])
         for index in within.get(row["day"], ()):
-            moved[index][name] += int(row["total"])
+            sums[index][name] += int(row["total"])
+    if not group:
+        moved.setdefault(None, [dict.fromkeys(_FLOW_KINDS, 0) for _ in periods])
     return moved
 
 
@@ -271,8 +361,10 @@ def _responses(
     periods: list[tuple[date, date]],
     bounds: list[tuple[datetime, datetime]],
     days_kept: bool,
-) -> list[int]:
-    """The responses in each period (by local `responded_at` date) to the InMails in scope.
+    by_team: bool = False,
+) -> dict[int | None, list[int]]:
+    """The responses in each period (by local `responded_at` date) to the InMails in scope,
+    per team of their seat when `by_team` (keyed by team id), else keyed by None.
 
     Read like `_moved`: from the responses' days (`ResponseDay`) while they are counted in the
     organisation's zone (`days_kept`), else from the InMails.
@@ -280,13 +372,14 @@ def _responses(
     zone = schedule.org_tz()
     first, last = min(start for start, _ in periods), max(end for _, end in periods)
     earliest, latest = min(since for since, _ in bounds), max(until for _, until in bounds)
+    grouped = ("seat__team",) if by_team else ()
     from_days = (
         ResponseDay.objects.filter(
             seat__in=analytics_seats(user, team=team, seat=seat).values("pk"),
             day__gte=first,
             day__lte=last,
         )
-        .values("day")
+        .values("day", *grouped)
         .annotate(total=Sum("responses"))
         .order_by()
     )
@@ -298,15 +391,17 @@ def _responses(
             responded_at__lt=latest,
         )
         .annotate(day=TruncDate("responded_at", tzinfo=zone))
-        .values("day")
+        .values("day", *grouped)
         .annotate(total=Count("pk"))
         .order_by()
     )
-    responses = [0] * len(periods)
+    responses: dict[int | None, list[int]] = {} if by_team else {None: [0] * len(periods)}
     within = _periods_of_days(periods)
     for row in from_days if days_kept else from_inmails:
+        key = row["seat__team"] if by_team else None
+        counts = responses.setdefault(key, [0] * len(periods))
         for index in within.get(row["day"], ()):
-            responses[index] += int(row["total"])
+            counts[index] += int(row["total"])
     return responses
 
 

@@ -42,3 +42,24 @@ def credit_flows_by_month(
     return _flows(
         user, team=team, seat=seat, periods=month_periods(start, end), now=now or timezone.now()
     )
+
+
+def credit_flows_months_and_period(
+    user: Viewer,
+    *,
+    team: Team | None = None,
+    seat: Seat | None = None,
+    start: date,
+    end: date,
+    now: datetime | None = None,
+) -> tuple[list[CreditFlows], CreditFlows]:
+    """`credit_flows_by_month` of [start, end] and `credit_flows` of the whole of it, read
+    together (each period is summed on its own, so the figures are those of the two calls)."""
+    *months, whole = _flows(
+        user,
+        team=team,
+        seat=seat,
+        periods=[*month_periods(start, end), (start, end)],
+        now=now or timezone.now(),
+    )
+    return months, whole

@@ -185,6 +185,31 @@ def breakdown_inmails(
     return inmails
 
 
+def breakdown_scopes(
+    user: Viewer,
+    group_bys: list[str],
+    *,
+    team: Team | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> dict[str, QuerySet[InMail]]:
+    """`breakdown_inmails` of each of `group_bys`, built once per kind of scope (the totals',
+    the person breakdowns'), for a page that shows many breakdowns of one period."""
+    totals = analytics_inmails(user, team=team, start=start, end=end)
+    persons: QuerySet[InMail] | None = None
+    found = {}
+    for group_by in group_bys:
+        if group_by in PERSON_BREAKDOWNS:
+            if persons is None:
+                persons = breakdown_inmails(user, group_by, team=team, start=start, end=end)
+            found[group_by] = persons
+        elif group_by in GROUP_BY:
+            found[group_by] = totals
+        else:
+            raise ValueError(f"Unknown group_by {group_by!r}; use one of {', '.join(GROUP_BY)}.")
+    return found
+
+
 def analytics_accounts(
     user: Viewer, *, team: Team | None = None, seat: Seat | None = None
 ) -> QuerySet[Account]:

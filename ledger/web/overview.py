@@ -5,8 +5,8 @@ Every figure comes from the read models the team pages use, so a number here is 
 team page shows when its link is followed: `seats_overview` (balances, what expires, what the
 cap takes at the next refresh, when each seat last sent), `analytics.credit_flows` (spend and
 cost) and `analytics.response_rates` (response rates and their eligible base). The queries
-are set-based: a fixed number for the seats and the rates, and one `credit_flows` per team
-(its queries don't grow with seats or InMails).
+are set-based: a fixed number for the seats, the rates and the flows (`credit_flows_by_team`:
+every team's `credit_flows` in one grouped read).
 """
 
 from __future__ import annotations
@@ -147,10 +147,7 @@ def organisation_overview(user: User) -> Overview:
         figures.expiring_30d += pool.expiring_30d
         figures.lost_to_cap += pool.lost_to_cap_next_refresh
 
-    flows = {
-        team.pk: analytics.credit_flows(user, team=team, start=month_start, end=today, now=now)
-        for team in teams
-    }
+    flows = analytics.credit_flows_by_team(user, teams=teams, start=month_start, end=today, now=now)
     inmails = analytics.analytics_inmails(user, start=rate_start)
     rates = {row.key: row for row in analytics.response_rates(inmails, group_by="team", now=now)}
     reconciliations = open_reconciliations_by_team()

@@ -16,12 +16,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from ledger import analytics, schedule
-from ledger.analytics.periods import credit_flows_by_month
+from ledger.analytics.periods import credit_flows_months_and_period
 from ledger.analytics.rates import SMALL_SAMPLE_ELIGIBLE, recruiter_row_inmails
 from ledger.models import InMail
 from ledger.web.common import INMAILS_PER_PAGE, _rate_chart
@@ -147,14 +148,19 @@ def _rate_section(
     *,
     now: datetime,
     can_manage: bool,
+    scopes: dict[str, QuerySet[InMail]] | None = None,
 ) -> dict[str, Any]:
     group_by, first, title, kind = breakdown
     if group_by == "interval":
         group_by = view.interval
         first, title = group_by.capitalize(), f"Response rate by {group_by}"
     period = view.period
-    inmails = analytics.breakdown_inmails(
-        user, group_by, team=team, start=period.start, end=period.end
+    inmails = (
+        scopes[group_by]
+        if scopes is not None
+        else analytics.breakdown_inmails(
+            user, group_by, team=team, start=period.start, end=period.end
+        )
     )
     rows = analytics.response_rates(inmails, group_by=group_by, now=now)
     open_keys = periods_still_open(inmails, group_by, now) if kind == "line" else set()
@@ -195,7 +201,10 @@ def _breakdowns(can_manage: bool) -> list[tuple[str, str, str, str]]:
 
 def _flows_of(user: User, team: Team, view: AnalyticsView, now: datetime) -> dict[str, Any]:
     period = view.period
-    monthly = credit_flows_by_month(user, team=team, start=period.start, end=period.end, now=now)
+    # The months and the whole period in one read: `_flows` sums each period on its own.
+    monthly, whole = credit_flows_months_and_period(
+        user, team=team, start=period.start, end=period.end, now=now
+    )
     flow_lines = [
         {
             "flows": flows,
@@ -205,9 +214,7 @@ def _flows_of(user: User, team: Team, view: AnalyticsView, now: datetime) -> dic
     ]
     return {
         "flow_lines": flow_lines,
-        "flow_period": analytics.credit_flows(
-            user, team=team, start=period.start, end=period.end, now=now
-        ),
+        "flow_period": whole,
     }
 
 
@@ -221,15 +228,20 @@ def team_analytics_context(
 ) -> dict[str, Any]:
     now = timezone.now()
     period = view.period
-    sections = [
-        _rate_section(user, team, view, breakdown, now=now, can_manage=can_manage)
-        for breakdown in _breakdowns(can_manage)
-    ]
-    heat_rows = analytics.response_rates(
-        analytics.breakdown_inmails(user, HEAT_MAP, team=team, start=period.start, end=period.end),
-        group_by=HEAT_MAP,
-        now=now,
+    breakdowns = _breakdowns(can_manage)
+    # Each kind of scope built once for the page's breakdowns (the same InMails each time).
+    scopes = analytics.breakdown_scopes(
+        user,
+        [view.interval if key == "interval" else key for key, *_ in breakdowns] + [HEAT_MAP],
+        team=team,
+        start=period.start,
+        end=period.end,
     )
+    sections = [
+        _rate_section(user, team, view, breakdown, now=now, can_manage=can_manage, scopes=scopes)
+        for breakdown in breakdowns
+    ]
+    heat_rows = analytics.response_rates(scopes[HEAT_MAP], group_by=HEAT_MAP, now=now)
     flows = _flows_of(user, team, view, now)
     flow_lines = flows["flow_lines"]
     flow_series = [

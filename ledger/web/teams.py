@@ -175,6 +175,8 @@ def _team_ledger_context(
         "team": team,
         "can_manage": can_manage,
         "as_of": overview.as_of,
+        # R20: each seat's usage as of `as_of`, read with the balances: the usage panel's too.
+        "seat_usages": {row.seat.pk: row.usage for row in overview.seats if row.usage},
         "lines": lines if can_manage else [],
         "pool": pool,
         "at_risk": [
@@ -215,11 +217,13 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
     table = request.GET.get("export")
     if table and not refused:
         return team_analytics_export(user, team, view=view, can_manage=can_manage, table=table)
+    ledger = _team_ledger_context(team, can_manage=can_manage)
     context = {
         "nav_section": "teams",
-        **_team_ledger_context(team, can_manage=can_manage),
+        **ledger,
         **team_analytics_context(user, team, form=form, view=view, can_manage=can_manage),
-        **team_usage_context(team, can_manage=can_manage),  # issue 13: usage limits (R20)
+        # issue 13: usage limits (R20), from the usage the seats' balances read
+        **team_usage_context(team, can_manage=can_manage, usages=ledger["seat_usages"]),
     }
     return render(request, "ledger/team_detail.html", context, status=400 if refused else 200)
 

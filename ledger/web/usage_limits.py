@@ -6,6 +6,7 @@ the whole team page again when the form is refused."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,9 +63,15 @@ class UsageLine:
 
 
 def team_usage_context(
-    team: Team, *, can_manage: bool, form: TeamUsageLimitForm | None = None
+    team: Team,
+    *,
+    can_manage: bool,
+    form: TeamUsageLimitForm | None = None,
+    usages: Mapping[int, SeatUsage] | None = None,
 ) -> dict[str, Any]:
-    """The usage-limit panel of a team page; leads and admins only (it names each holder)."""
+    """The usage-limit panel of a team page; leads and admins only (it names each holder).
+    `usages`: the seats' usage by seat id when the page has read it already (with the balances,
+    `seats_overview`); else it is read here."""
     if not can_manage:
         return {}
     seats = list(
@@ -72,7 +79,9 @@ def team_usage_context(
         .select_related("holder", "plan", "team")
         .order_by("holder__username", "pk")
     )
-    usage = seats_usage(seats)
+    usage = (
+        usages if usages is not None and all(seat.pk in usages for seat in seats) else None
+    ) or seats_usage(seats)
     ticked: set[str] = set()
     if form is not None and form.is_bound:
         ticked = {str(value) for value in form["seats"].value() or []}

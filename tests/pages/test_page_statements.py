@@ -1,0 +1,79 @@
+"""How many SQL statements the three busiest pages read (issue 15, goal 2): the team page
+(also a year of it), the recruiter home and the admin overview. Each bound is the page's count
+today on either database, so a query per team, seat, month or breakdown coming back fails here;
+bench/RESULTS.md has what each page costs at scale."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from ledger.services import Cause, inmail_send
+from teams.models import Seat
+from tests.conftest import Org
+from tests.factories import make_seat
+from tests.pages.overview_helpers import build_overview_org
+from tests.pages.team.helpers import team_url
+from tests.pages.team.test_team_page_analytics import team_of
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
+
+# The overview's history is built from here (as in test_overview_access).
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+# Measured (issue 15, h/pages): PostgreSQL reads the response rates from their rollups, which
+# takes a few statements more than counting the InMails as SQLite does.
+TEAM_PAGE = {"postgresql": 47, "sqlite": 38}
+HOME = {"postgresql": 32, "sqlite": 29}
+OVERVIEW = {"postgresql": 28, "sqlite": 24}
+
+
+def statements(client: Client, url: str) -> int:
+    assert client.get(url).status_code == 200  # anything due is applied once
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def tagged(seat: Seat, number: int) -> None:
+    inmail_send(
+        seat=seat,
+        recipient=f"linkedin.com/in/member-{number}",
+        subject="Hello",
+        body="A role for you",
+        cause=Cause.system("test"),
+        template=f"Template {number % 3}",
+        tags=[f"tag-{number % 4}", "java"],
+    )
+
+
+@pytest.mark.parametrize("query", ["", "?months=12", "?months=3&by=week"])
+def test_the_team_page(client: Client, org: Org, clock: Any, query: str) -> None:
+    team = team_of(20, org.lead)
+    client.force_login(org.lead)
+
+    assert statements(client, team_url(team) + query) <= TEAM_PAGE[connection.vendor]
+
+
+def test_the_recruiter_home(client: Client, org: Org, clock: Any) -> None:
+    for number, holder in enumerate([org.recruiter, org.recruiter, org.teammate]):
+        seat = make_seat(holder=holder, team=org.team)
+        for inmail in range(3):
+            tagged(seat, number * 10 + inmail)
+    client.force_login(org.recruiter)
+
+    assert statements(client, reverse("home")) <= HOME[connection.vendor]
+
+
+def test_the_admin_overview(client: Client, org: Org, clock: time_machine.Traveller) -> None:
+    build_overview_org(org, clock)
+    client.force_login(org.admin)
+
+    assert statements(client, reverse("overview")) <= OVERVIEW[connection.vendor]
