@@ -604,6 +604,8 @@ _SQL_VALUE_OF: dict[str, tuple[str, Callable[[RowKey], Any]]] = {
     "g_subject": ("text", lambda key: key),
     "g_open_profile": ("boolean", lambda key: key == OPEN_PROFILE_BUCKETS[0][0]),
 }
+# (seat, sender) as one number: seat × _PAIR + sender (ids below 2**32).
+_PAIR = 2**32
 # No hours to a response reach this (responses come within a year or two); the bounds of the
 # buckets at either end, so that every group's range is an index range.
 _NO_HOURS, _ALL_HOURS = Decimal(0), Decimal(10**9)
@@ -644,34 +646,40 @@ class _HoursGroup:
         self.last_day = last if self.last_day is None else max(self.last_day, last)
 
 
-def _hours_histograms(inmails: QuerySet[InMail], group_by: str | None) -> dict[RowKey, _HoursGroup]:
+def _hours_histograms(
+    inmails: QuerySet[InMail], group_by: str | None
+) -> tuple[dict[RowKey, _HoursGroup], set[tuple[int, int]]]:
     """Answered InMails by group and bucket: the rollups for whole months, the InMails for the
-    partial months at the range's edges."""
+    partial months at the range's edges; and the (seat, sender) pairs that sent them (the
+    scope, as the last step filters it)."""
     scope = rollup_scope_of(inmails)
     assert scope is not None
     keys, start, end = scope
     source = _HOURS_SOURCES[group_by]
     first, last, any_whole = _whole_months(start, end)
     groups: dict[RowKey, _HoursGroup] = {}
+    pairs: set[tuple[int, int]] = set()
 
     def group(key: RowKey) -> _HoursGroup:
         return groups.setdefault(key, _HoursGroup([0] * RESPONSE_HOURS_BUCKETS, set()))
 
     edges = Q()
     if any_whole:
-        rows = ResponseHoursRollup.objects.filter(keys, dimension=source.dimension).order_by()
+        rows = ResponseHoursRollup.objects.filter(keys).order_by()
         if first is not None:
             rows = rows.filter(month__gte=first)
             edges |= Q(sent_at__lt=schedule.start_of_day(first))
         if last is not None:
             rows = rows.filter(month__lte=last)
             edges |= Q(sent_at__gte=schedule.start_of_day(_month_after(last)))
+        pairs.update(rows.filter(dimension="all").values_list("seat", "sender").distinct())
         sums: dict[str, Aggregate] = {column: Sum(column) for column in RESPONSE_HOURS_COLUMNS}
         sums.update(g_first=Min("month"), g_last=Max("month"))
+        of_dimension = rows.filter(dimension=source.dimension)
         found = (
-            [rows.aggregate(**sums)]
+            [of_dimension.aggregate(**sums)]
             if not source.fields
-            else rows.values(*source.fields).annotate(**sums)
+            else of_dimension.values(*source.fields).annotate(**sums)
         )
         for row in found:
             if row["g_first"] is None:
@@ -688,16 +696,21 @@ def _hours_histograms(inmails: QuerySet[InMail], group_by: str | None) -> dict[R
             answered = answered.filter(edges)
         grouping = _GROUPINGS[group_by] if group_by is not None else None
         found_edges = _grouped(
-            answered, grouping, g_bucket=_HoursBucket(), g_sender_id=F("sender")
+            answered,
+            grouping,
+            g_bucket=_HoursBucket(),
+            g_sender_id=F("sender"),
+            g_seat_id=F("seat"),
         ).annotate(g_n=Count("pk"), g_first_sent=Min("sent_at"), g_last_sent=Max("sent_at"))
         for row in found_edges:
             into = group(grouping.key_of(row) if grouping is not None else "all")
             into.counts[row["g_bucket"]] += row["g_n"]
             into.senders.add(row["g_sender_id"])
+            pairs.add((row["g_seat_id"], row["g_sender_id"]))
             into.spans(
                 schedule.local_date(row["g_first_sent"]), schedule.local_date(row["g_last_sent"])
             )
-    return groups
+    return groups, pairs
 
 
 def _middle_bucket_ranges(histogram: list[int]) -> tuple[Decimal, Decimal, int, int] | None:
@@ -759,7 +772,7 @@ def _exact_medians(inmails: QuerySet[InMail], group_by: str | None) -> dict[RowK
     by its senders or the UTC days of its period (an index range each), sorted, the middle one
     or two given to PERCENTILE_CONT itself.
     """
-    groups = _hours_histograms(inmails, group_by)
+    groups, pairs = _hours_histograms(inmails, group_by)
     source = _HOURS_SOURCES[group_by]
     grouping = _GROUPINGS[group_by] if group_by is not None else None
     names = list(grouping.fields()) if grouping is not None else []
@@ -795,11 +808,24 @@ def _exact_medians(inmails: QuerySet[InMail], group_by: str | None) -> dict[RowK
         values_params += [low, high, first_rank, second_rank, drivers]
     if not wanted:
         return {}
+    # The scope as the (seat, sender) pairs that sent the counted InMails and the range: a
+    # constant list the database hashes, not the scope's subqueries joined once per InMail read.
+    scope = rollup_scope_of(inmails)
+    assert scope is not None
+    _keys, start, end = scope
+    answered_in_range = InMail.objects.filter(status__in=RESPONSE_STATUSES)
+    if start is not None:
+        answered_in_range = answered_in_range.filter(sent_at__gte=schedule.start_of_day(start))
+    if end is not None:
+        answered_in_range = answered_in_range.filter(
+            sent_at__lt=schedule.start_of_day(end + timedelta(days=1))
+        )
     answered = _grouped(
-        inmails.filter(status__in=RESPONSE_STATUSES),
+        answered_in_range,
         grouping,
         g_hours=HoursToResponse(),
         g_drive=F("sender") if source.by_sender else _UtcDay(),
+        g_pair=F("seat") * _PAIR + F("sender"),
     )
     inner, inner_params = answered.query.sql_with_params()
     values = ", ".join(f"({row_sql})" for _ in wanted)
@@ -811,12 +837,14 @@ def _exact_medians(inmails: QuerySet[InMail], group_by: str | None) -> dict[RowK
         f"{values}) AS w({columns}) CROSS JOIN LATERAL ("
         "SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY t.g_hours) AS g_median FROM ("
         f"SELECT a.g_hours FROM ({inner}) a WHERE a.g_drive = ANY(w.g_drivers) "
+        "AND a.g_pair = ANY(CAST(%s AS bigint[])) "
         f"AND a.g_hours >= w.g_low AND a.g_hours < w.g_high{same_group} "
         "ORDER BY a.g_hours OFFSET w.g_first - 1 LIMIT w.g_second - w.g_first + 1"
         ") t) m"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values_params, *inner_params])
+        pair_keys = sorted(seat * _PAIR + sender for seat, sender in pairs)
+        cursor.execute(sql, [*values_params, *inner_params, pair_keys])
         found_rows = cursor.fetchall()
     by_text = {str(key): key for key in wanted}
     return {by_text[text]: float(hours) for text, hours in found_rows if hours is not None}
