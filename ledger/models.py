@@ -993,6 +993,54 @@ class RateRollup(models.Model):
         return f"rollup of seat {self.seat_id}, sender {self.sender_id}, {self.day}"
 
 
+# Hours to a response counted in buckets (issue 15): how many columns `ResponseHoursRollup` has;
+# the buckets' limits are a rule of ledger/rate_rollups.py (HOURS_LIMITS).
+RESPONSE_HOURS_BUCKETS = 80
+RESPONSE_HOURS_COLUMNS = tuple(f"h{bucket:02d}" for bucket in range(RESPONSE_HOURS_BUCKETS))
+
+
+class ResponseHoursRollup(models.Model):
+    """The answered InMails of one seat, sent by one person in one local month, counted by
+    bucket of hours to the response, for one value of one breakdown (issue 15).
+
+    `dimension` is "all" (value ""), "body_length", "subject_length", "open_profile" (value:
+    the rate rollups' group, "body_short" ...), "weekday" (value: the ISO weekday, "1" to "7")
+    or "week" (value: the Monday of the local ISO week, "2026-06-01"; a week across two months
+    has a row in each). Written only by the database's triggers on the InMail table
+    (ledger/rate_rollups.py); `manage.py rates_check` recomputes them from the InMails.
+    """
+
+    seat = models.ForeignKey(
+        Seat, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    # The first day of the local month of sending.
+    month = models.DateField()
+    dimension = models.CharField(max_length=16)
+    value = models.CharField(max_length=16, blank=True)
+    for _column in RESPONSE_HOURS_COLUMNS:
+        locals()[_column] = models.IntegerField(default=0)
+    del _column
+
+    class Meta:
+        db_table = "ledger_response_hours"
+        constraints = [
+            # Dimension first: a breakdown reads one dimension's rows of many seats.
+            models.UniqueConstraint(
+                fields=["dimension", "seat", "sender", "month", "value"],
+                name="response_hours_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"hours to response of seat {self.seat_id}, sender {self.sender_id}, {self.month}, "
+            f"{self.dimension} {self.value}"
+        )
+
+
 class RateRollupZone(models.Model):
     """The one time zone the rollups' local days are in (id 1)."""
 

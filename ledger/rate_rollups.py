@@ -19,12 +19,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from ledger import schedule
-from ledger.models import RATE_ROLLUP_GROUPS, RATE_ROLLUP_MEASURES, InMailStatus
+from ledger.models import (
+    RATE_ROLLUP_GROUPS,
+    RATE_ROLLUP_MEASURES,
+    RESPONSE_HOURS_BUCKETS,
+    RESPONSE_HOURS_COLUMNS,
+    InMailStatus,
+)
 
 # --- The rules (one place; ledger.analytics reads them too) ----------------------------------
 
@@ -220,10 +228,11 @@ class RollupDifference:
     column: str
     stored: int
     recomputed: int
+    table: str = "rate rollup"
 
     def __str__(self) -> str:
         return (
-            f"rate rollup seat {self.seat_id} sender {self.sender_id} {self.day}: {self.column} "
+            f"{self.table} seat {self.seat_id} sender {self.sender_id} {self.day}: {self.column} "
             f"is {self.stored}, the InMails say {self.recomputed}"
         )
 
@@ -282,6 +291,9 @@ def rollup_check(*, limit: int = 1000) -> RollupCheck:
                     differences.append(RollupDifference(seat_id, sender_id, str(day), column, a, b))
         cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")  # noqa: S608
         (rows,) = cursor.fetchone()
+        hours_differences, hours_rows = _hours_check(cursor, zone, limit)
+        differences.extend(hours_differences)
+        rows += hours_rows
     return RollupCheck(zone=zone, expected_zone=expected, differences=differences, rows=rows)
 
 
@@ -316,4 +328,215 @@ def rollup_rebuild() -> int:
                 "SELECT ledger_rate_breakdown_rebuild(%s, %s)",
                 [zone, cutoff_day(timezone.now())],
             )
+        written += _hours_rebuild(cursor, zone)
     return written
+
+
+# --- Hours to a response, by bucket (issue 15): the exact median without sorting them all ----
+#
+# `ledger_response_hours` counts the answered InMails per (seat, sender, local month of sending,
+# breakdown value) in RESPONSE_HOURS_BUCKETS buckets of hours to the response. The analytics
+# find in it the bucket of a group's middle rank, then read only that group's answered InMails
+# inside the bucket (`inmail_answered_hours_idx`) to pick the exact middle values: the buckets
+# only decide how few InMails are read, never the median. A month key, not a day key, so that
+# the rows stay bounded (seats x months x values) however many InMails a day holds; a range's
+# partial months at its edges are counted from the InMails themselves.
+
+HOURS_TABLE = "ledger_response_hours"
+HOURS_KEY = ("dimension", "seat_id", "sender_id", "month", "value")
+# The buckets' lower limits in hours, sixth-octave steps (12 % apart) from 15 minutes to 2048
+# hours: bucket 0 is under the first, bucket i from limit i - 1 up to limit i, the last bucket
+# from 2048 hours on. Exact decimals, compared as PostgreSQL numerics with the hours below.
+HOURS_LIMITS: tuple[Decimal, ...] = tuple(
+    Decimal(str(round(2 ** (-2 + i / 6), 4))) for i in range(RESPONSE_HOURS_BUCKETS - 1)
+)
+# Elapsed hours from sending to the response: PostgreSQL's text of `HoursToResponse` (a numeric),
+# so that the indexes below serve its comparisons.
+HOURS_SQL = "EXTRACT(EPOCH FROM (responded_at - sent_at)) / 3600.0"
+# The UTC date of sending: an immutable expression (an index may hold it), unlike a local day.
+UTC_DAY_SQL = "(sent_at AT TIME ZONE 'UTC')::date"
+_ANSWERED_SQL = (
+    f"status IN ('{InMailStatus.ACCEPTED}', '{InMailStatus.DECLINED}', '{InMailStatus.REPLIED}')"
+)
+# The answered InMails by (UTC day of sending, hours) and by (sender, hours): the median's last
+# step reads one group's InMails inside one bucket of hours, for the days of its period (weeks,
+# months, weekdays, every day) or for its senders (recruiters, teams).
+HOURS_INDEX_SQL = f"""
+CREATE INDEX IF NOT EXISTS inmail_answered_day_hours_idx
+  ON ledger_inmail (({UTC_DAY_SQL}), ({HOURS_SQL}))
+  INCLUDE (seat_id, sender_id, sent_at, responded_at, open_profile) WHERE {_ANSWERED_SQL};
+CREATE INDEX IF NOT EXISTS inmail_answered_sender_hours_idx
+  ON ledger_inmail (sender_id, ({HOURS_SQL}))
+  INCLUDE (seat_id, sent_at, responded_at, open_profile) WHERE {_ANSWERED_SQL};
+"""
+DROP_HOURS_INDEX_SQL = """
+DROP INDEX IF EXISTS inmail_answered_day_hours_idx;
+DROP INDEX IF EXISTS inmail_answered_sender_hours_idx;
+"""
+
+
+def hours_bucket_sql(hours: str) -> str:
+    """The bucket (0 to RESPONSE_HOURS_BUCKETS - 1) of an SQL expression of hours."""
+    limits = ",".join(str(limit) for limit in HOURS_LIMITS)
+    return f"width_bucket({hours}, '{{{limits}}}'::numeric[])"
+
+
+def _hours_values(tz: str) -> str:
+    """(dimension, value) pairs an answered InMail counts under: a LATERAL VALUES list."""
+    conditions = _group_conditions()
+
+    def case(groups: tuple[str, ...]) -> str:
+        whens = " ".join(f"WHEN {conditions[g]} THEN {_quote(g)}" for g in groups[:-1])
+        return f"CASE {whens} ELSE {_quote(groups[-1])} END"
+
+    local = f"(sent_at AT TIME ZONE {tz})"
+    return (
+        "(VALUES ('all', ''), "
+        f"('body_length', {case(('body_short', 'body_medium', 'body_long'))}), "
+        f"('subject_length', {case(('subject_long', 'subject_short'))}), "
+        f"('open_profile', {case(('open_profile', 'paid'))}), "
+        f"('weekday', to_char({local}, 'ID')), "
+        f"('week', to_char(date_trunc('week', {local}), 'YYYY-MM-DD'))"
+        ") AS k(dimension, value)"
+    )
+
+
+def hours_counts_sql(source: str, tz: str, *, signed: bool) -> str:
+    """SELECT <HOURS_KEY>, <one count per bucket> FROM the answered InMails of `source`."""
+    answered = ", ".join(
+        _quote(s) for s in (InMailStatus.ACCEPTED, InMailStatus.DECLINED, InMailStatus.REPLIED)
+    )
+    weight = "sign" if signed else "1"
+    pivot = ",\n  ".join(
+        f"SUM(CASE WHEN h_bucket = {bucket} THEN h_n ELSE 0 END) AS {column}"
+        for bucket, column in enumerate(RESPONSE_HOURS_COLUMNS)
+    )
+    # Counted by bucket first, then one column per bucket.
+    return (
+        f"SELECT dimension, seat_id, sender_id, month, value,\n  {pivot}\n"  # noqa: S608
+        f"FROM (SELECT k.dimension, seat_id, sender_id, "
+        f"date_trunc('month', sent_at AT TIME ZONE {tz})::date AS month, k.value, "
+        f"{hours_bucket_sql(HOURS_SQL)} AS h_bucket, SUM({weight}) AS h_n "
+        f"FROM {source} CROSS JOIN LATERAL {_hours_values(tz)} "
+        f"WHERE status IN ({answered}) GROUP BY 1, 2, 3, 4, 5, 6) AS by_bucket "
+        f"GROUP BY 1, 2, 3, 4, 5"
+    )
+
+
+def _hours_upsert(source: str) -> str:
+    columns = ", ".join((*HOURS_KEY, *RESPONSE_HOURS_COLUMNS))
+    updates = ", ".join(f"{c} = {HOURS_TABLE}.{c} + EXCLUDED.{c}" for c in RESPONSE_HOURS_COLUMNS)
+    key = ", ".join(HOURS_KEY)
+    return (
+        f"INSERT INTO {HOURS_TABLE} ({columns})\n"
+        f"{hours_counts_sql(source, 'zone', signed=True)} ORDER BY 1, 2, 3, 4, 5\n"
+        f"ON CONFLICT ({key}) DO UPDATE SET {updates};"
+    )
+
+
+def hours_trigger_sql() -> str:
+    """The function and the three statement triggers that keep `ledger_response_hours` exact."""
+    changed = " OR ".join(f"n.{f} IS DISTINCT FROM o.{f}" for f in _COUNTED_FIELDS)
+    inserted = "(SELECT 1 AS sign, * FROM new_rows) AS d"
+    deleted = "(SELECT -1 AS sign, * FROM old_rows) AS d"
+    updated = (
+        "(SELECT 1 AS sign, n.* FROM new_rows n JOIN old_rows o ON o.id = n.id "  # noqa: S608
+        f"WHERE {changed} UNION ALL "
+        "SELECT -1 AS sign, o.* FROM old_rows o JOIN new_rows n ON n.id = o.id "
+        f"WHERE {changed}) AS d"
+    )
+    return f"""
+CREATE OR REPLACE FUNCTION ledger_response_hours_apply() RETURNS trigger
+LANGUAGE plpgsql AS $body$
+DECLARE zone text;
+BEGIN
+  SELECT time_zone INTO zone FROM {ZONE_TABLE} WHERE id = 1;
+  IF zone IS NULL THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    {_hours_upsert(inserted)}
+  ELSIF TG_OP = 'DELETE' THEN
+    {_hours_upsert(deleted)}
+  ELSE
+    {_hours_upsert(updated)}
+  END IF;
+  RETURN NULL;
+END
+$body$;
+DROP TRIGGER IF EXISTS ledger_response_hours_insert ON ledger_inmail;
+DROP TRIGGER IF EXISTS ledger_response_hours_update ON ledger_inmail;
+DROP TRIGGER IF EXISTS ledger_response_hours_delete ON ledger_inmail;
+CREATE TRIGGER ledger_response_hours_insert AFTER INSERT ON ledger_inmail
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_response_hours_apply();
+CREATE TRIGGER ledger_response_hours_update AFTER UPDATE ON ledger_inmail
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_response_hours_apply();
+CREATE TRIGGER ledger_response_hours_delete AFTER DELETE ON ledger_inmail
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_response_hours_apply();
+"""  # noqa: S608
+
+
+DROP_HOURS_TRIGGER_SQL = """
+DROP TRIGGER IF EXISTS ledger_response_hours_insert ON ledger_inmail;
+DROP TRIGGER IF EXISTS ledger_response_hours_update ON ledger_inmail;
+DROP TRIGGER IF EXISTS ledger_response_hours_delete ON ledger_inmail;
+DROP FUNCTION IF EXISTS ledger_response_hours_apply();
+"""
+
+
+def _hours_table_exists(cursor: Any) -> bool:
+    # Absent while the migrations before 0021 run (0019 rebuilds the rate rollups).
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [HOURS_TABLE])
+    return bool(cursor.fetchone()[0])
+
+
+def _hours_rebuild(cursor: Any, zone: str) -> int:
+    """Recount `ledger_response_hours` from the InMails in `zone` (inside `rollup_rebuild`)."""
+    if not _hours_table_exists(cursor):
+        return 0
+    columns = ", ".join((*HOURS_KEY, *RESPONSE_HOURS_COLUMNS))
+    cursor.execute(f"DELETE FROM {HOURS_TABLE}")  # noqa: S608
+    cursor.execute(
+        f"INSERT INTO {HOURS_TABLE} ({columns}) "
+        + hours_counts_sql(_RAW_SOURCE, "zone", signed=False),
+        [zone],
+    )
+    written: int = cursor.rowcount
+    return written
+
+
+def _hours_check(cursor: Any, zone: str, limit: int) -> tuple[list[RollupDifference], int]:
+    """Every difference between `ledger_response_hours` and a recount from the InMails."""
+    if not _hours_table_exists(cursor):
+        return [], 0
+    columns = RESPONSE_HOURS_COLUMNS
+    nonzero = " OR ".join(f"s.{c} <> 0" for c in columns)
+    stored_cols = ", ".join(f"COALESCE(s.{c}, 0)" for c in columns)
+    fresh_cols = ", ".join(f"COALESCE(f.{c}, 0)" for c in columns)
+    differs = " OR ".join(f"COALESCE(s.{c}, 0) <> COALESCE(f.{c}, 0)" for c in columns)
+    keys = ", ".join(f"COALESCE(s.{k}, f.{k})" for k in HOURS_KEY)
+    fresh = hours_counts_sql(_RAW_SOURCE, "zone", signed=False)
+    cursor.execute(
+        f"WITH f AS ({fresh}), s AS (SELECT * FROM {HOURS_TABLE} s WHERE {nonzero}) "  # noqa: S608
+        f"SELECT {keys}, {stored_cols}, {fresh_cols} "
+        f"FROM s FULL OUTER JOIN f USING ({', '.join(HOURS_KEY)}) WHERE {differs} "
+        f"ORDER BY 1, 2, 3, 4, 5 LIMIT %s",
+        [zone, limit],
+    )
+    differences = []
+    for dimension, seat_id, sender_id, month, value, *counts in cursor.fetchall():
+        stored, recomputed = counts[: len(columns)], counts[len(columns) :]
+        for column, a, b in zip(columns, stored, recomputed, strict=True):
+            if a != b:
+                where = f"{month:%Y-%m} {dimension} {value}".rstrip()
+                differences.append(
+                    RollupDifference(
+                        seat_id, sender_id, where, column, a, b, table="hours-to-response rollup"
+                    )
+                )
+    cursor.execute(f"SELECT COUNT(*) FROM {HOURS_TABLE}")  # noqa: S608
+    (rows,) = cursor.fetchone()
+    return differences, rows

@@ -12,18 +12,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from math import sqrt
 from typing import Any
 
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     Aggregate,
     Case,
     CharField,
     Count,
+    DateField,
     Expression,
     F,
+    Func,
+    IntegerField,
+    Max,
+    Min,
     Q,
     QuerySet,
     Sum,
@@ -31,10 +38,11 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Length
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from ledger import schedule
-from ledger.analytics.scope import GROUP_BY, breakdown_filter_of, rollup_filter_of
+from ledger.analytics.scope import GROUP_BY, breakdown_filter_of, rollup_filter_of, rollup_scope_of
 from ledger.analytics.sql import (
     SIX_WORDS_OR_MORE,
     WEEKDAYS,
@@ -46,14 +54,17 @@ from ledger.analytics.sql import (
 )
 from ledger.models import (
     RATE_ROLLUP_MEASURES,
+    RESPONSE_HOURS_BUCKETS,
+    RESPONSE_HOURS_COLUMNS,
     RESPONSE_STATUSES,
     InMail,
     InMailStatus,
     RateBreakdown,
     RateRollup,
+    ResponseHoursRollup,
 )
 from ledger.rate_breakdowns import UNANSWERED as BREAKDOWN_UNANSWERED
-from ledger.rate_rollups import BODY_LIMITS
+from ledger.rate_rollups import BODY_LIMITS, HOURS_LIMITS, hours_bucket_sql
 from ledger.rate_rollups import RESPONSE_RATE_WINDOW_DAYS as RESPONSE_RATE_WINDOW_DAYS
 from teams.models import Team, User
 
@@ -284,7 +295,7 @@ _GROUPINGS: dict[str, _Grouping] = {
 
 
 def _grouped(
-    inmails: QuerySet[InMail], grouping: _Grouping | None, **extra: Expression
+    inmails: QuerySet[InMail], grouping: _Grouping | None, **extra: Expression | F
 ) -> QuerySet[InMail, dict[str, Any]]:
     """The InMails grouped by the breakdown's fields (none: one group), plus `extra` values."""
     fields = grouping.fields() if grouping is not None else {}
@@ -511,6 +522,16 @@ def _breakdown_counts(
     return counted
 
 
+def _grouped_medians(inmails: QuerySet[InMail], grouping: _Grouping) -> dict[RowKey, float]:
+    """PERCENTILE_CONT(0.5) of each group's answered InMails, read from the InMails."""
+    answered = inmails.filter(status__in=RESPONSE_STATUSES)
+    medians: dict[RowKey, float] = {}
+    for row in _grouped(answered, grouping).annotate(g_median=MedianHoursToResponse()):
+        if row["g_median"] is not None:
+            medians[grouping.key_of(row)] = row["g_median"]
+    return medians
+
+
 def _from_rollups(
     inmails: QuerySet[InMail],
     rollups: Q,
@@ -519,8 +540,8 @@ def _from_rollups(
     settled: date | None = None,
 ) -> tuple[dict[RowKey, dict[str, int]], dict[RowKey, float]]:
     """The counts and medians of `response_rates` (group_by None: of `response_totals`, keyed
-    "all") in three queries: the rollups, the InMails of the cutoff's day, and the medians of
-    the answered InMails (exact, PERCENTILE_CONT: still one index entry per answered InMail).
+    "all") from the rollups, the InMails of the cutoff's day, and the exact medians of
+    `_exact_medians` (the hours-to-response rollups and one bucket of answered InMails).
     """
     cutoff = schedule.add_days(now, -RESPONSE_RATE_WINDOW_DAYS)
     cutoff_day = schedule.local_date(cutoff)
@@ -533,21 +554,19 @@ def _from_rollups(
     )
     grouping = _GROUPINGS[group_by] if group_by is not None else None
     boundary: dict[RowKey, int] = {}
-    medians: dict[RowKey, float] = {}
-    # Two small reads of the InMails: the cutoff's day (an index range), and the answered
-    # InMails' medians (an index-only scan of `inmail_answered_idx` for most breakdowns).
-    answered = inmails.filter(status__in=RESPONSE_STATUSES)
+    # A small read of the InMails: the cutoff's day (an index range).
     if grouping is None:
         boundary["all"] = inmails.filter(on_boundary).count()
-        found = answered.order_by().aggregate(g_median=MedianHoursToResponse())["g_median"]
-        if found is not None:
-            medians["all"] = found
     else:
         for row in _grouped(inmails.filter(on_boundary), grouping).annotate(g_n=Count("pk")):
             boundary[grouping.key_of(row)] = row["g_n"]
-        for row in _grouped(answered, grouping).annotate(g_median=MedianHoursToResponse()):
-            if row["g_median"] is not None:
-                medians[grouping.key_of(row)] = row["g_median"]
+    if group_by in BREAKDOWN_GROUP_BY:
+        # No hours-to-response rollups by hour, template or tag: these medians read the answered
+        # InMails (an index-only scan of `inmail_answered_idx`).
+        assert grouping is not None
+        medians = _grouped_medians(inmails, grouping)
+    else:
+        medians = _exact_medians(inmails, group_by)
 
     rows = RateRollup.objects.filter(rollups).order_by()
     counted: dict[RowKey, dict[str, int]] = {}
@@ -580,6 +599,335 @@ def _from_rollups(
     # group with no InMail is no row, as when counting the InMails themselves.
     counted = {key: counts for key, counts in counted.items() if counts["sent"] or key == "all"}
     return counted, medians
+
+
+# --------------------------------------------------------------------------------------------
+# The exact median hours to a response from the hours-to-response rollups (issue 15): the
+# bucket of each group's middle rank from the rollups (whole local months) and the InMails of a
+# range's partial months; then, in one query, only the group's answered InMails inside that
+# bucket (`inmail_answered_hours_idx`), ranked, their middle one or two values given to
+# PERCENTILE_CONT itself, so the result is PostgreSQL's exact median to the last bit.
+# --------------------------------------------------------------------------------------------
+
+
+class _HoursBucket(Func):
+    """The hours-to-response bucket of an answered InMail (PostgreSQL)."""
+
+    output_field = IntegerField()
+
+    def __init__(self) -> None:
+        super().__init__(HoursToResponse())
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
+        hours, params = compiler.compile(self.source_expressions[0])
+        return hours_bucket_sql(hours), list(params)
+
+
+class _UtcDay(Func):
+    """The UTC date of sending, as `inmail_answered_day_hours_idx` holds it (PostgreSQL)."""
+
+    output_field = DateField()
+
+    def __init__(self) -> None:
+        super().__init__(F("sent_at"))
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
+        sent, params = compiler.compile(self.source_expressions[0])
+        return f"(({sent}) AT TIME ZONE 'UTC')::date", list(params)
+
+
+@dataclass(frozen=True)
+class _HoursSource:
+    """Where a breakdown's groups are in the hours-to-response rollups."""
+
+    dimension: str
+    # The rollup fields to group by, and the row key of a grouped row.
+    fields: tuple[str, ...]
+    key_of: Callable[[Mapping[str, Any]], RowKey]
+    # The last step reads a group's InMails by its senders (`inmail_answered_sender_hours_idx`),
+    # else by the days of its period (`inmail_answered_day_hours_idx`).
+    by_sender: bool = False
+
+
+def _bucket_key(group_by: str) -> Callable[[Mapping[str, Any]], RowKey]:
+    keys = dict(_ROLLUP_BUCKETS[group_by])
+    return lambda row: keys[row["value"]]
+
+
+_HOURS_SOURCES: dict[str | None, _HoursSource] = {
+    None: _HoursSource("all", (), lambda row: "all"),
+    "recruiter": _HoursSource("all", ("sender",), lambda row: str(row["sender"]), by_sender=True),
+    "team": _HoursSource(
+        "all", ("seat__team", "sender"), lambda row: str(row["seat__team"]), by_sender=True
+    ),
+    "month": _HoursSource("all", ("month",), lambda row: _day_key("month", row["month"])),
+    "week": _HoursSource(
+        "week", ("value",), lambda row: _day_key("week", date.fromisoformat(row["value"]))
+    ),
+    "weekday": _HoursSource("weekday", ("value",), lambda row: WEEKDAYS[int(row["value"]) - 1]),
+    **{
+        group_by: _HoursSource(group_by, ("value",), _bucket_key(group_by))
+        for group_by in _ROLLUP_BUCKETS
+    },
+}
+
+# A row key as the value its grouping's field has in SQL, for each grouping by field name.
+_SQL_VALUE_OF: dict[str, tuple[str, Callable[[RowKey], Any]]] = {
+    "g_sender": ("bigint", lambda key: int(str(key))),
+    "g_team": ("bigint", lambda key: None if key == "None" else int(str(key))),
+    "g_period": ("text", lambda key: key),
+    "g_body": ("text", lambda key: key),
+    "g_subject": ("text", lambda key: key),
+    "g_open_profile": ("boolean", lambda key: key == OPEN_PROFILE_BUCKETS[0][0]),
+}
+# (seat, sender) as one number: seat × _PAIR + sender (ids below 2**32).
+_PAIR = 2**32
+# No hours to a response reach this (responses come within a year or two); the bounds of the
+# buckets at either end, so that every group's range is an index range.
+_NO_HOURS, _ALL_HOURS = Decimal(0), Decimal(10**9)
+
+
+def _month_after(day: date, months: int = 1) -> date:
+    """The first day of the month `months` after `day`'s."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _whole_months(start: date | None, end: date | None) -> tuple[date | None, date | None, bool]:
+    """The first and last whole local months of the range (None: unbounded), and whether there
+    is any whole month in it at all."""
+    first = None
+    if start is not None:
+        first = start if start.day == 1 else _month_after(start)
+    last = None
+    if end is not None:
+        last = end.replace(day=1) if end + timedelta(days=1) == _month_after(end) else None
+        if last is None:
+            last = _month_after(end, -1)
+    return first, last, first is None or last is None or first <= last
+
+
+@dataclass
+class _HoursGroup:
+    """One group's answered InMails by bucket, the senders that sent them and the local days
+    they were sent within (from the rollups' months and the range)."""
+
+    counts: list[int]
+    senders: set[int]
+    first_day: date | None = None
+    last_day: date | None = None
+
+    def spans(self, first: date, last: date) -> None:
+        self.first_day = first if self.first_day is None else min(self.first_day, first)
+        self.last_day = last if self.last_day is None else max(self.last_day, last)
+
+
+def _hours_histograms(
+    inmails: QuerySet[InMail], group_by: str | None
+) -> tuple[dict[RowKey, _HoursGroup], set[tuple[int, int]]]:
+    """Answered InMails by group and bucket: the rollups for whole months, the InMails for the
+    partial months at the range's edges; and the (seat, sender) pairs that sent them (the
+    scope, as the last step filters it)."""
+    scope = rollup_scope_of(inmails)
+    assert scope is not None
+    keys, start, end = scope
+    source = _HOURS_SOURCES[group_by]
+    first, last, any_whole = _whole_months(start, end)
+    groups: dict[RowKey, _HoursGroup] = {}
+    pairs: set[tuple[int, int]] = set()
+
+    def group(key: RowKey) -> _HoursGroup:
+        return groups.setdefault(key, _HoursGroup([0] * RESPONSE_HOURS_BUCKETS, set()))
+
+    edges = Q()
+    if any_whole:
+        rows = ResponseHoursRollup.objects.filter(keys).order_by()
+        if first is not None:
+            rows = rows.filter(month__gte=first)
+            edges |= Q(sent_at__lt=schedule.start_of_day(first))
+        if last is not None:
+            rows = rows.filter(month__lte=last)
+            edges |= Q(sent_at__gte=schedule.start_of_day(_month_after(last)))
+        pairs.update(rows.filter(dimension="all").values_list("seat", "sender").distinct())
+        sums: dict[str, Aggregate] = {column: Sum(column) for column in RESPONSE_HOURS_COLUMNS}
+        sums.update(g_first=Min("month"), g_last=Max("month"))
+        of_dimension = rows.filter(dimension=source.dimension)
+        found = (
+            [of_dimension.aggregate(**sums)]
+            if not source.fields
+            else of_dimension.values(*source.fields).annotate(**sums)
+        )
+        for row in found:
+            if row["g_first"] is None:
+                continue
+            into = group(source.key_of(row))
+            for bucket, column in enumerate(RESPONSE_HOURS_COLUMNS):
+                into.counts[bucket] += row[column] or 0
+            if "sender" in row:
+                into.senders.add(row["sender"])
+            into.spans(row["g_first"], _month_after(row["g_last"]) - timedelta(days=1))
+    if edges or not any_whole:
+        answered = inmails.filter(status__in=RESPONSE_STATUSES)
+        if any_whole:
+            answered = answered.filter(edges)
+        grouping = _GROUPINGS[group_by] if group_by is not None else None
+        found_edges = _grouped(
+            answered,
+            grouping,
+            g_bucket=_HoursBucket(),
+            g_sender_id=F("sender"),
+            g_seat_id=F("seat"),
+        ).annotate(g_n=Count("pk"), g_first_sent=Min("sent_at"), g_last_sent=Max("sent_at"))
+        for row in found_edges:
+            into = group(grouping.key_of(row) if grouping is not None else "all")
+            into.counts[row["g_bucket"]] += row["g_n"]
+            into.senders.add(row["g_sender_id"])
+            pairs.add((row["g_seat_id"], row["g_sender_id"]))
+            into.spans(
+                schedule.local_date(row["g_first_sent"]), schedule.local_date(row["g_last_sent"])
+            )
+    return groups, pairs
+
+
+def _middle_bucket_ranges(histogram: list[int]) -> tuple[Decimal, Decimal, int, int] | None:
+    """(low, high, first rank, second rank): the hours range of the buckets that hold the middle
+    rank(s) and the middle ranks counted from that range's low end (equal for an odd count);
+    None without answered InMails."""
+    total = sum(histogram)
+    if total <= 0:
+        return None
+    first_rank, second_rank = (total + 1) // 2, total // 2 + 1
+    below = 0
+    first_bucket = second_bucket = -1
+    base = 0
+    for bucket, count in enumerate(histogram):
+        if first_bucket < 0 and below + count >= first_rank:
+            first_bucket, base = bucket, below
+        if below + count >= second_rank:
+            second_bucket = bucket
+            break
+        below += count
+    low = HOURS_LIMITS[first_bucket - 1] if first_bucket > 0 else _NO_HOURS
+    high = HOURS_LIMITS[second_bucket] if second_bucket < len(HOURS_LIMITS) else _ALL_HOURS
+    return low, high, first_rank - base, second_rank - base
+
+
+def _local_days(group_by: str | None, key: RowKey, first: date, last: date) -> list[date]:
+    """The local days of a group's period (every day for a breakdown not by time) within
+    [first, last]."""
+    if group_by == "week":
+        year, week = _period_order("week", str(key))
+        first = max(first, date.fromisocalendar(year, week, 1))
+        last = min(last, date.fromisocalendar(year, week, 7))
+    elif group_by == "month":
+        year, month = _period_order("month", str(key))
+        first = max(first, date(year, month, 1))
+        last = min(last, _month_after(date(year, month, 1)) - timedelta(days=1))
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    if group_by == "weekday":
+        days = [day for day in days if WEEKDAYS[day.weekday()] == key]
+    return days
+
+
+def _utc_days(local_days: list[date]) -> list[date]:
+    """The UTC dates that the local days' instants fall on."""
+    found: set[date] = set()
+    for day in local_days:
+        begins = schedule.start_of_day(day).astimezone(UTC).date()
+        ends = schedule.start_of_day(day + timedelta(days=1)) - timedelta(microseconds=1)
+        last = ends.astimezone(UTC).date()
+        found.update(begins + timedelta(days=n) for n in range((last - begins).days + 1))
+    return sorted(found)
+
+
+def _exact_medians(inmails: QuerySet[InMail], group_by: str | None) -> dict[RowKey, float]:
+    """PERCENTILE_CONT(0.5) of the hours to a response of each group's answered InMails, read
+    through the hours-to-response rollups (scope from `rollup_scope_of`).
+
+    One query: for each group, its answered InMails inside the bucket(s) of its middle rank(s),
+    by its senders or the UTC days of its period (an index range each), sorted, the middle one
+    or two given to PERCENTILE_CONT itself.
+    """
+    groups, pairs = _hours_histograms(inmails, group_by)
+    source = _HOURS_SOURCES[group_by]
+    grouping = _GROUPINGS[group_by] if group_by is not None else None
+    names = list(grouping.fields()) if grouping is not None else []
+    connection = connections[inmails.db]
+    quoted = [connection.ops.quote_name(name) for name in names]
+    drive_type = "bigint[]" if source.by_sender else "date[]"
+    row_sql = ", ".join(
+        [
+            "CAST(%s AS text)",
+            *(f"CAST(%s AS {_SQL_VALUE_OF[name][0]})" for name in names),
+            "CAST(%s AS numeric)",
+            "CAST(%s AS numeric)",
+            "CAST(%s AS bigint)",
+            "CAST(%s AS bigint)",
+            f"CAST(%s AS {drive_type})",
+        ]
+    )
+    values_params: list[Any] = []
+    wanted: list[RowKey] = []
+    for key, found in groups.items():
+        middle = _middle_bucket_ranges(found.counts)
+        if middle is None:
+            continue
+        low, high, first_rank, second_rank = middle
+        if source.by_sender:
+            drivers: list[Any] = sorted(found.senders)
+        else:
+            assert found.first_day is not None
+            assert found.last_day is not None
+            drivers = _utc_days(_local_days(group_by, key, found.first_day, found.last_day))
+        wanted.append(key)
+        values_params += [str(key), *(_SQL_VALUE_OF[name][1](key) for name in names)]
+        values_params += [low, high, first_rank, second_rank, drivers]
+    if not wanted:
+        return {}
+    # The scope as the (seat, sender) pairs that sent the counted InMails and the range: a
+    # constant list the database hashes, not the scope's subqueries joined once per InMail read.
+    scope = rollup_scope_of(inmails)
+    assert scope is not None
+    _keys, start, end = scope
+    answered_in_range = InMail.objects.filter(status__in=RESPONSE_STATUSES)
+    if start is not None:
+        answered_in_range = answered_in_range.filter(sent_at__gte=schedule.start_of_day(start))
+    if end is not None:
+        answered_in_range = answered_in_range.filter(
+            sent_at__lt=schedule.start_of_day(end + timedelta(days=1))
+        )
+    answered = _grouped(
+        answered_in_range,
+        grouping,
+        g_hours=HoursToResponse(),
+        g_drive=F("sender") if source.by_sender else _UtcDay(),
+        g_pair=F("seat") * _PAIR + F("sender"),
+    )
+    inner, inner_params = answered.query.sql_with_params()
+    values = ", ".join(f"({row_sql})" for _ in wanted)
+    columns = ", ".join(["g_key", *quoted, "g_low", "g_high", "g_first", "g_second", "g_drivers"])
+    same_group = "".join(f" AND a.{name} IS NOT DISTINCT FROM w.{name}" for name in quoted)
+    # Only our own column names, casts and Django's compiled query go into the text.
+    sql = (
+        "SELECT w.g_key, m.g_median FROM (VALUES "  # noqa: S608
+        f"{values}) AS w({columns}) CROSS JOIN LATERAL ("
+        "SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY t.g_hours) AS g_median FROM ("
+        f"SELECT a.g_hours FROM ({inner}) a WHERE a.g_drive = ANY(w.g_drivers) "
+        "AND a.g_pair = ANY(CAST(%s AS bigint[])) "
+        f"AND a.g_hours >= w.g_low AND a.g_hours < w.g_high{same_group} "
+        "ORDER BY a.g_hours OFFSET w.g_first - 1 LIMIT w.g_second - w.g_first + 1"
+        ") t) m"
+    )
+    with connection.cursor() as cursor:
+        pair_keys = sorted(seat * _PAIR + sender for seat, sender in pairs)
+        cursor.execute(sql, [*values_params, *inner_params, pair_keys])
+        found_rows = cursor.fetchall()
+    by_text = {str(key): key for key in wanted}
+    return {by_text[text]: float(hours) for text, hours in found_rows if hours is not None}
 
 
 def response_rates(

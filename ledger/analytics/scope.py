@@ -55,11 +55,25 @@ _ROLLUP_FILTER = "_rate_rollup_filter"
 _BREAKDOWN_FILTER = "_rate_breakdown_filter"
 
 
+# The same scope as (the filter on seat and sender, first local day, last local day): the hours
+# to a response are rolled up by month, not by day, and count a range's partial months from the
+# InMails themselves.
+_ROLLUP_SCOPE = "_rate_rollup_scope"
+RollupScope = tuple[Q, date | None, date | None]
+
+
 def _with_rollup_filter(
-    inmails: QuerySet[InMail], rollups: Q, breakdowns: Q | None = None
+    inmails: QuerySet[InMail], keys: Q, start: date | None, end: date | None
 ) -> QuerySet[InMail]:
+    rollups = keys
+    if start is not None:
+        rollups &= Q(day__gte=start)
+    if end is not None:
+        rollups &= Q(day__lte=end)
     setattr(inmails, _ROLLUP_FILTER, rollups)
-    setattr(inmails, _BREAKDOWN_FILTER, breakdowns)
+    setattr(inmails, _ROLLUP_SCOPE, (keys, start, end))
+    # The breakdowns count all time: only a scope without a range of days reads them.
+    setattr(inmails, _BREAKDOWN_FILTER, keys if start is None and end is None else None)
     return inmails
 
 
@@ -83,6 +97,15 @@ def breakdown_filter_of(inmails: QuerySet[InMail]) -> tuple[Q, date] | None:
     if settled is None:
         return None
     return found, settled
+
+
+def rollup_scope_of(inmails: QuerySet[InMail]) -> RollupScope | None:
+    """`rollup_filter_of`'s scope as (seat and sender filter, first day, last day), or None.
+
+    Ask `rollup_filter_of` first: this one does not check that the rollups may be read.
+    """
+    found: RollupScope | None = getattr(inmails, _ROLLUP_SCOPE, None)
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -129,22 +152,19 @@ def analytics_inmails(
     # local day: `sent_at` within local days is `day` within them).
     seats = Q(seat__in=_analysable_seats(user).values("pk"))
     inmails = InMail.objects.filter(seats)
-    rollups = seats
+    keys = seats
     for narrowing in (
         Q(seat__team=team) if team is not None else None,
         Q(seat=seat) if seat is not None else None,
         Q(sender=sender) if sender is not None else None,
     ):
         if narrowing is not None:
-            inmails, rollups = inmails.filter(narrowing), rollups & narrowing
+            inmails, keys = inmails.filter(narrowing), keys & narrowing
     if start is not None:
         inmails = inmails.filter(sent_at__gte=schedule.start_of_day(start))
-        rollups &= Q(day__gte=start)
-    breakdowns = rollups if start is None and end is None else None
     if end is not None:
         inmails = inmails.filter(sent_at__lt=schedule.start_of_day(end + timedelta(days=1)))
-        rollups &= Q(day__lte=end)
-    return _with_rollup_filter(inmails, rollups, breakdowns)
+    return _with_rollup_filter(inmails, keys, start, end)
 
 
 def breakdown_inmails(
@@ -175,13 +195,8 @@ def breakdown_inmails(
         # A row counts what its person sent (R19: `sender`, whoever holds the seat now): a
         # recruiter their own InMails, a lead every InMail of the teams they lead.
         persons = Q(seat__team__in=teams_led_by(user).values("pk")) | Q(sender_id=user.pk)
-        rollups = getattr(inmails, _ROLLUP_FILTER)
-        breakdowns = getattr(inmails, _BREAKDOWN_FILTER)
-        inmails = _with_rollup_filter(
-            inmails.filter(persons),
-            rollups & persons,
-            breakdowns & persons if breakdowns is not None else None,
-        )
+        keys, first, last = getattr(inmails, _ROLLUP_SCOPE)
+        inmails = _with_rollup_filter(inmails.filter(persons), keys & persons, first, last)
     return inmails
 
 

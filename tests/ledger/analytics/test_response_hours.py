@@ -1,0 +1,230 @@
+"""The exact median hours to a response through the hours-to-response rollups (issue 15).
+
+The median read through the rollups (a bucket of hours found in `ledger_response_hours`, then
+only that bucket's answered InMails) must be PostgreSQL's PERCENTILE_CONT(0.5) over every
+answered InMail, to the last bit, whatever the buckets: each test compares `response_rates`
+over a scope as `breakdown_inmails` gives it with the same scope narrowed by nothing (`.all()`,
+which counts the InMails themselves). SQLite keeps no rollups: there both sides count the
+InMails.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from time_machine import TimeMachineFixture
+
+from ledger import rate_rollups
+from ledger.analytics import analytics_inmails, breakdown_inmails, response_rates, response_totals
+from ledger.analytics.rates import ROLLUP_GROUP_BY
+from ledger.analytics.scope import rollup_scope_of
+from ledger.models import InMail, InMailStatus, ResponseHoursRollup
+from ledger.services import inmail_record_response, seat_reassign
+from teams.models import Seat, User
+from tests.conftest import Org
+from tests.ledger.helpers import SYSTEM, seat_on, send, utc
+
+pytestmark = pytest.mark.django_db
+
+# Monday 15 June 2026, 10:00 in Los Angeles (the analytics tests' zone).
+NOW = utc(2026, 6, 15, 17)
+ANSWERED = (InMailStatus.ACCEPTED, InMailStatus.DECLINED, InMailStatus.REPLIED)
+
+
+@pytest.fixture
+def seats(org: Org, time_machine: TimeMachineFixture) -> tuple[Seat, Seat, Seat]:
+    time_machine.move_to(NOW - timedelta(days=200), tick=False)
+    return (
+        seat_on(holder=org.recruiter, team=org.team, activated_on=utc(2025, 11, 1).date()),
+        seat_on(holder=org.teammate, team=org.team, activated_on=utc(2025, 11, 1).date()),
+        seat_on(holder=org.outsider, team=org.other_team, activated_on=utc(2025, 11, 1).date()),
+    )
+
+
+_RECIPIENTS = itertools.count()
+
+
+def _inmail(seat: Seat, sent_at: datetime, status: str, minutes: int) -> InMail:
+    someone = f"hours-{next(_RECIPIENTS)}"
+    return InMail(
+        seat=seat,
+        sender=seat.holder,
+        recipient=f"linkedin.com/in/{someone}",
+        recipient_key=someone,
+        subject="A role " * (1 + int(sent_at.timestamp()) % 7),
+        body="x" * (int(sent_at.timestamp()) % 1300),
+        open_profile=int(sent_at.timestamp()) % 3 == 0,
+        status=status,
+        sent_at=sent_at,
+        responded_at=sent_at + timedelta(minutes=minutes) if status in ANSWERED else None,
+    )
+
+
+def exactly(hours: float) -> object:
+    """`hours` to the last bit on PostgreSQL; SQLite's julianday() arithmetic (the development
+    database's raw count) is a few nanoseconds off."""
+    return hours if connection.vendor == "postgresql" else pytest.approx(hours)
+
+
+def _rows_match(user: User, group_by: str | None, start: date | None, end: date | None) -> None:
+    read: object
+    counted: object
+    if group_by is None:
+        scoped = analytics_inmails(user, start=start, end=end)
+        read = response_totals(scoped, now=NOW)
+        counted = response_totals(scoped.all(), now=NOW)
+    else:
+        scoped = breakdown_inmails(user, group_by, start=start, end=end)
+        read = response_rates(scoped, group_by=group_by, now=NOW)
+        counted = response_rates(scoped.all(), group_by=group_by, now=NOW)
+    if connection.vendor == "postgresql":
+        assert rollup_scope_of(scoped) is not None
+    # Whole rows: the medians equal to the last bit, not approximately.
+    assert read == counted, (group_by, start, end)
+
+
+# Minutes to the answer: exact bucket limits (15 min, 30 min, 1 h, 2 h, 2048 h), ties, and any.
+MINUTES = st.one_of(
+    st.sampled_from([0, 1, 15, 30, 60, 120, 180, 300, 2048 * 60, 2048 * 60 + 1]),
+    st.integers(0, 120 * 24 * 60),
+)
+HISTORY = st.lists(
+    st.tuples(
+        st.integers(0, 2),  # seat
+        st.integers(0, 150 * 24 * 60),  # minutes before now: about five months
+        st.sampled_from([*ANSWERED, *ANSWERED, InMailStatus.PENDING, InMailStatus.WITHDRAWN]),
+        MINUTES,
+    ),
+    max_size=40,
+)
+DAYS = st.one_of(st.none(), st.integers(0, 155).map(lambda d: NOW.date() - timedelta(days=d)))
+ZONES = st.sampled_from(["America/Los_Angeles", "UTC", "Asia/Kolkata", "Pacific/Chatham"])
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    history=HISTORY,
+    # Later: a late answer, a reassignment to another seat, a deletion (index, what).
+    later=st.lists(st.tuples(st.integers(0, 39), st.sampled_from(["answer", "move", "delete"]))),
+    ranges=st.lists(st.tuples(DAYS, DAYS), min_size=1, max_size=3),
+    zone=ZONES,
+)
+def test_the_median_through_the_rollups_is_percentile_cont_over_the_inmails(
+    org: Org,
+    seats: tuple[Seat, Seat, Seat],
+    history: list[tuple[int, int, str, int]],
+    later: list[tuple[int, str]],
+    ranges: list[tuple[date | None, date | None]],
+    zone: str,
+) -> None:
+    with override_settings(TIME_ZONE=zone):
+        InMail.objects.all().delete()
+        # Rebuilt before the writes: the triggers keep them from then on.
+        rate_rollups.rollup_rebuild()
+        created = InMail.objects.bulk_create(
+            _inmail(seats[seat], NOW - timedelta(minutes=minutes), status, after)
+            for seat, minutes, status, after in history
+        )
+        for index, what in later:
+            if index >= len(created):
+                continue
+            one = InMail.objects.filter(pk=created[index].pk)
+            if what == "answer":
+                one.update(status=InMailStatus.REPLIED, responded_at=NOW)
+            elif what == "move":
+                other = seats[(index + 1) % 3]
+                one.update(seat=other, sender=other.holder)
+            else:
+                one.delete()
+        for start, end in ranges:
+            for group_by in [None, *sorted(ROLLUP_GROUP_BY)]:
+                _rows_match(org.admin, group_by, start, end)
+        _rows_match(org.lead, "recruiter", *ranges[0])
+        out = StringIO()
+        call_command("rates_check", stdout=out, stderr=out)
+        expected = "0 differences" if connection.vendor == "postgresql" else "SQLite"
+        assert expected in out.getvalue()
+
+
+def test_two_answers_after_3_and_5_hours_have_a_median_of_4_hours(
+    org: Org, seats: tuple[Seat, Seat, Seat]
+) -> None:
+    rate_rollups.rollup_rebuild()
+    InMail.objects.bulk_create(
+        [
+            _inmail(seats[0], NOW - timedelta(days=3), InMailStatus.REPLIED, 180),
+            _inmail(seats[1], NOW - timedelta(days=40), InMailStatus.ACCEPTED, 300),
+            _inmail(seats[1], NOW - timedelta(days=41), InMailStatus.PENDING, 0),
+        ]
+    )
+    assert response_totals(
+        analytics_inmails(org.admin), now=NOW
+    ).median_hours_to_response == exactly(4.0)
+    by_team = response_rates(breakdown_inmails(org.admin, "team"), group_by="team", now=NOW)
+    assert {row.key: row.median_hours_to_response for row in by_team} == {
+        org.team.name: exactly(4.0)
+    }
+    # Range from the day of the first: only the 3 h answer.
+    since = (NOW - timedelta(days=3)).date()
+    only = response_totals(analytics_inmails(org.admin, start=since), now=NOW)
+    assert only.median_hours_to_response == exactly(3.0)
+    # Odd count: the middle one. A third answer after 61 minutes: 1.0166.. 3 5 -> 3.
+    InMail.objects.bulk_create(
+        [_inmail(seats[2], NOW - timedelta(days=90), InMailStatus.DECLINED, 61)]
+    )
+    assert response_totals(
+        analytics_inmails(org.admin), now=NOW
+    ).median_hours_to_response == exactly(3.0)
+    assert ResponseHoursRollup.objects.exists() == (connection.vendor == "postgresql")
+
+
+def test_a_late_answer_through_the_service_and_a_reassignment_keep_the_median_exact(
+    org: Org, seats: tuple[Seat, Seat, Seat], time_machine: TimeMachineFixture
+) -> None:
+    rate_rollups.rollup_rebuild()
+    seat = seats[0]
+    time_machine.move_to(NOW - timedelta(days=45), tick=False)
+    first = send(seat, "linkedin.com/in/ann").inmail
+    second = send(seat, "linkedin.com/in/bob").inmail
+    time_machine.move_to(NOW - timedelta(days=45) + timedelta(hours=7), tick=False)
+    inmail_record_response(inmail=first, outcome=InMailStatus.ACCEPTED, cause=SYSTEM)
+    seat = seat_reassign(seat=seat, holder=org.teammate, cause=SYSTEM)
+    time_machine.move_to(NOW, tick=False)
+    inmail_record_response(inmail=second, outcome=InMailStatus.REPLIED, cause=SYSTEM)
+    # 7 h and 45 days (1080 h): 543.5 h.
+    totals = response_totals(analytics_inmails(org.admin), now=NOW)
+    assert totals.median_hours_to_response == exactly(543.5)
+    for group_by in sorted(ROLLUP_GROUP_BY):
+        _rows_match(org.admin, group_by, None, None)
+
+
+def test_rates_check_finds_a_tampered_hours_rollup_and_a_rebuild_repairs_it(
+    org: Org, seats: tuple[Seat, Seat, Seat]
+) -> None:
+    rate_rollups.rollup_rebuild()
+    InMail.objects.bulk_create(
+        [_inmail(seats[0], NOW - timedelta(days=d), InMailStatus.REPLIED, 90) for d in range(5)]
+    )
+    if connection.vendor != "postgresql":
+        assert not ResponseHoursRollup.objects.exists()
+        return
+    tampered = ResponseHoursRollup.objects.filter(dimension="all").order_by("month")[0]
+    ResponseHoursRollup.objects.filter(pk=tampered.pk).update(h00=3)
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 difference"):
+        call_command("rates_check", stdout=out, stderr=out)
+    assert "hours-to-response rollup" in out.getvalue()
+    call_command("rates_check", "--rebuild", stdout=out, stderr=out)
+    out = StringIO()
+    call_command("rates_check", stdout=out, stderr=out)
+    assert "0 differences" in out.getvalue()
