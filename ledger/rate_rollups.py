@@ -145,8 +145,10 @@ _COUNTED_FIELDS = (
 )
 
 
-def trigger_sql() -> str:
-    """The function and the three statement triggers that keep the rollups exact."""
+def _signed_transition_rows() -> tuple[str, str, str]:
+    """The transition tables of an insert, a delete and an update as sources `d` with a `sign`
+    column (+1 counts, -1 no longer counts); an update only the rows whose counted fields
+    changed."""
     changed = " OR ".join(f"n.{f} IS DISTINCT FROM o.{f}" for f in _COUNTED_FIELDS)
     inserted = "(SELECT 1 AS sign, * FROM new_rows) AS d"
     deleted = "(SELECT -1 AS sign, * FROM old_rows) AS d"
@@ -156,6 +158,12 @@ def trigger_sql() -> str:
         "SELECT -1 AS sign, o.* FROM old_rows o JOIN new_rows n ON n.id = o.id "
         f"WHERE {changed}) AS d"
     )
+    return inserted, deleted, updated
+
+
+def trigger_sql() -> str:
+    """The function and the three statement triggers that keep the rollups exact."""
+    inserted, deleted, updated = _signed_transition_rows()
     # Only our own table, column and constant text goes into it.
     return f"""
 CREATE OR REPLACE FUNCTION ledger_rate_rollup_apply() RETURNS trigger
@@ -436,15 +444,7 @@ def _hours_upsert(source: str) -> str:
 
 def hours_trigger_sql() -> str:
     """The function and the three statement triggers that keep `ledger_response_hours` exact."""
-    changed = " OR ".join(f"n.{f} IS DISTINCT FROM o.{f}" for f in _COUNTED_FIELDS)
-    inserted = "(SELECT 1 AS sign, * FROM new_rows) AS d"
-    deleted = "(SELECT -1 AS sign, * FROM old_rows) AS d"
-    updated = (
-        "(SELECT 1 AS sign, n.* FROM new_rows n JOIN old_rows o ON o.id = n.id "  # noqa: S608
-        f"WHERE {changed} UNION ALL "
-        "SELECT -1 AS sign, o.* FROM old_rows o JOIN new_rows n ON n.id = o.id "
-        f"WHERE {changed}) AS d"
-    )
+    inserted, deleted, updated = _signed_transition_rows()
     return f"""
 CREATE OR REPLACE FUNCTION ledger_response_hours_apply() RETURNS trigger
 LANGUAGE plpgsql AS $body$
