@@ -360,6 +360,10 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Services publish follow-up tasks (a seat's alert check after a send); tests turn this off.
 LEDGER_PUBLISH_TASKS = env.bool("LEDGER_PUBLISH_TASKS", default=True)
+# A job that is already waiting in the queue (the alert pass of a seat) is not published again
+# by the next write: a claim in the cache says so, and the cache must be the one the workers
+# see (Redis), so only with REDIS_URL (ledger/queue.py).
+LEDGER_COALESCE_TASKS = env.bool("LEDGER_COALESCE_TASKS", default=bool(REDIS_URL))
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE

@@ -12,11 +12,18 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
+
+from inmail_site.cache import breaker
 
 logger = logging.getLogger(__name__)
 
 SEND_ALERTS = "ledger.tasks.send_alerts"
+
+# How long a claim on a queued job lasts if the job never starts (a lost message, no worker):
+# after that the next write publishes again. The periodic jobs cover the meantime.
+CLAIM_SECONDS = 300
 
 
 def enqueue_after_commit(task_name: str, **kwargs: Any) -> None:
@@ -39,3 +46,59 @@ def enqueue_after_commit(task_name: str, **kwargs: Any) -> None:
             )
 
     transaction.on_commit(publish)
+
+
+def _claim_key(task_name: str, key: str) -> str:
+    return f"queued:{task_name}:{key}"
+
+
+def enqueue_once_after_commit(task_name: str, key: str, **kwargs: Any) -> None:
+    """Publish a task once the current transaction commits, unless the same job (`task_name`
+    for `key`) is already waiting in the queue: then the waiting one does this write's work too.
+
+    The waiting job is marked by a claim in the cache, which the task drops first thing when it
+    starts (`job_started`), before it reads anything. So a write whose commit found the claim
+    committed before the job started and will be seen by it, and a write that commits after
+    the job started finds no claim and publishes a job of its own: coalescing never loses a
+    write, it only spares the broker a job per write when writes come faster than the worker
+    takes them (a burst of sends from one seat: one alert pass, not one per send).
+
+    Only where the cache is shared with the workers (Redis; `LEDGER_COALESCE_TASKS`); when the
+    cache cannot answer, or the publish fails, the write publishes as `enqueue_after_commit`.
+    """
+    if not settings.LEDGER_PUBLISH_TASKS:
+        return
+    if not settings.LEDGER_COALESCE_TASKS:
+        enqueue_after_commit(task_name, **kwargs)
+        return
+    claim = _claim_key(task_name, key)
+
+    def publish() -> None:
+        if not cache.add(claim, 1, timeout=CLAIM_SECONDS) and not breaker.down:
+            return  # a job is waiting that will see this commit
+        try:
+            current_app.tasks[task_name].apply_async(kwargs=kwargs, retry=False)
+        except Exception:  # any broker failure; the next scheduled run covers it
+            cache.delete(claim)  # the next write tries again
+            logger.warning(
+                "Could not publish %s; the next scheduled run covers it", task_name, exc_info=True
+            )
+
+    transaction.on_commit(publish)
+
+
+def job_started(task_name: str, key: str) -> None:
+    """What a task published by `enqueue_once_after_commit` calls before it reads anything:
+    from now on a write's commit may come after this job's reads, so it publishes its own."""
+    if settings.LEDGER_COALESCE_TASKS:
+        cache.delete(_claim_key(task_name, key))
+
+
+def enqueue_alert_pass(seat_id: int) -> None:
+    """The alert pass of one seat after a write that changed its balance (a send), once."""
+    enqueue_once_after_commit(SEND_ALERTS, f"seat:{seat_id}", seat_id=seat_id)
+
+
+def alert_pass_started(seat_id: int) -> None:
+    """`send_alerts` for one seat, first thing (see `job_started`)."""
+    job_started(SEND_ALERTS, f"seat:{seat_id}")

@@ -14,6 +14,7 @@ from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
 from ledger.notifications.alerts import alerts_raise
+from ledger.queue import alert_pass_started
 from ledger.rate_breakdowns import breakdown_check, breakdown_settle
 from ledger.rate_rollups import rollup_check
 from ledger.selectors import flow_day_discrepancies, ledger_discrepancies
@@ -37,6 +38,8 @@ def tick(until: str | None = None) -> dict[str, Any]:
 
 @shared_task(name="ledger.tasks.send_alerts", acks_late=True, ignore_result=True)
 def send_alerts(seat_id: int | None = None) -> dict[str, int]:
+    if seat_id is not None:
+        alert_pass_started(seat_id)  # before anything is read (ledger/queue.py)
     report = alerts_raise(seat_ids={seat_id} if seat_id is not None else None)
     return {"raised": report.raised, "emailed": report.emailed}
 

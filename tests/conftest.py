@@ -18,9 +18,11 @@ from django.utils import timezone
 from kombu import pools as kombu_pools
 from xdist.scheduler import LoadFileScheduling
 
+from inmail_site import cache as fail_open
 from inmail_site.celery import app as celery_app
 from teams.models import Role, Team, User
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.redis_server import RedisServer
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -332,3 +334,32 @@ def broker_down(settings: Any) -> Iterator[None]:
     yield
     conf.broker_url, conf.broker_transport_options = saved
     forget_broker_connections()
+
+
+@pytest.fixture
+def own_redis(settings: Any) -> Iterator[RedisServer]:
+    """The app's cache and Celery broker on a Redis of the test's own."""
+    server = RedisServer()
+    server.start()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "inmail_site.cache.FailOpenRedisCache",
+            "LOCATION": server.url,
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+        }
+    }
+    settings.LEDGER_PUBLISH_TASKS = True
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"auth_token": "1000/min", "writes": "1000/min"},
+    }
+    previous = celery_app.conf.broker_url, celery_app.conf.task_always_eager
+    celery_app.conf.broker_url = server.url
+    celery_app.conf.task_always_eager = False
+    forget_broker_connections()
+    fail_open.breaker.__init__()  # type: ignore[misc]
+    yield server
+    server.stop()
+    celery_app.conf.broker_url, celery_app.conf.task_always_eager = previous
+    forget_broker_connections()
+    fail_open.breaker.__init__()  # type: ignore[misc]

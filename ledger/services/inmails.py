@@ -46,7 +46,7 @@ from ledger.models import (
     OperationKind,
     PaidFrom,
 )
-from ledger.queue import SEND_ALERTS, enqueue_after_commit
+from ledger.queue import enqueue_alert_pass
 from ledger.rules import (
     REMINDER_AFTER_DAYS,
     RESPONSE_WINDOW_DAYS,
@@ -364,8 +364,9 @@ def inmail_send(
         warnings = _teammate_warning(teammate)
         webhooks.announce_inmail("inmail.sent", inmail)  # R23
         if payer is not None:
-            # The balance went down: tell the holder now, not at the next scheduled run.
-            enqueue_after_commit(SEND_ALERTS, seat_id=seat.pk)
+            # The balance went down: tell the holder now, not at the next scheduled run (one
+            # pass per seat waiting in the queue covers every send before it starts).
+            enqueue_alert_pass(seat.pk)
     return SentInMail(inmail=inmail, warnings=warnings)
 
 

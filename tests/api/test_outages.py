@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,87 +27,13 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from inmail_site import cache as fail_open
-from inmail_site.celery import app as celery_app
 from inmail_site.errors import database_unavailable
 from ledger.models import InMail
 from ledger.selectors import seat_balance
 from tests.api.conftest import PASSWORD, World, inmail_body
-from tests.conftest import forget_broker_connections
+from tests.redis_server import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-REDIS_NO_DISK = ("--save", "", "--appendonly", "no")
-
-
-class RedisServer:
-    """A redis-server of this test's own, which the test may stop and start again."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server is needed (CI installs and starts Redis)"
-        self.process = subprocess.Popen(  # noqa: S603 - our own arguments
-            [binary, *("--port", str(self.port), "--bind", "127.0.0.1"), *REDIS_NO_DISK],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise AssertionError("the test's redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            self.process = None
-
-    def stored_keys(self) -> list[str]:
-        return [str(key) for key in redis.Redis.from_url(self.url).keys("*")]
-
-
-@pytest.fixture
-def own_redis(settings: Any) -> Iterator[RedisServer]:
-    """The app's cache and Celery broker on a Redis of the test's own."""
-    server = RedisServer()
-    server.start()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "inmail_site.cache.FailOpenRedisCache",
-            "LOCATION": server.url,
-            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
-        }
-    }
-    settings.LEDGER_PUBLISH_TASKS = True
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"auth_token": "1000/min", "writes": "1000/min"},
-    }
-    previous = celery_app.conf.broker_url, celery_app.conf.task_always_eager
-    celery_app.conf.broker_url = server.url
-    celery_app.conf.task_always_eager = False
-    forget_broker_connections()
-    fail_open.breaker.__init__()  # type: ignore[misc]
-    yield server
-    server.stop()
-    celery_app.conf.broker_url, celery_app.conf.task_always_eager = previous
-    forget_broker_connections()
-    fail_open.breaker.__init__()  # type: ignore[misc]
 
 
 def timed(call: Any) -> tuple[Any, float]:
