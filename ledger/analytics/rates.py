@@ -21,6 +21,7 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     Aggregate,
+    BigIntegerField,
     Case,
     CharField,
     Count,
@@ -905,7 +906,8 @@ def _exact_medians(inmails: QuerySet[InMail], group_by: str | None) -> dict[RowK
         grouping,
         g_hours=HoursToResponse(),
         g_drive=F("sender") if source.by_sender else _UtcDay(),
-        g_pair=F("seat") * _PAIR + F("sender"),
+        # A bigint constant: bound by the server as the integer field's int4, 2**32 would wrap.
+        g_pair=F("seat") * Value(_PAIR, output_field=BigIntegerField()) + F("sender"),
     )
     inner, inner_params = answered.query.sql_with_params()
     values = ", ".join(f"({row_sql})" for _ in wanted)

@@ -84,7 +84,7 @@ class Prepared(Generic[M]):
             compiled.constants[i] if name is None else values[name]
             for i, name in enumerate(compiled.names)
         ]
-        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        with _cursor(connections[DEFAULT_DB_ALIAS]) as cursor:
             cursor.execute(compiled.sql, params)
             found = cursor.fetchall()
         if compiled.compiler.klass_info is None:  # values_list(): tuples, converted
@@ -114,6 +114,20 @@ class Prepared(Generic[M]):
         if found != set(stand_ins) or leaked:
             return None
         return _Compiled(str(sql), tuple(names), tuple(constants), compiler)
+
+
+def _cursor(connection: Any) -> Any:
+    """Django's cursor for a prepared read; on PostgreSQL one whose values the server binds, so
+    that psycopg keeps the statement prepared on the connection once it has run
+    `prepare_threshold` times (settings.py): PostgreSQL plans it once per connection instead of
+    on every call. Still Django's cursor wrapper, so the statement is logged and counted."""
+    threshold = connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold")
+    if connection.vendor != "postgresql" or threshold is None:
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(ServerBindingCursor(connection.connection))
 
 
 def _models(compiler: SQLCompiler, found: list[tuple[Any, ...]], db: str) -> list[Any]:
