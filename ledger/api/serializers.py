@@ -7,10 +7,9 @@ requesting user may see, so an invisible object reads as unknown (400), never as
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
@@ -494,22 +493,34 @@ class SeatCreatedSerializer(SeatSerializer):
     warnings = WarningSerializer(many=True, read_only=True)
 
 
-class _FieldsFromModelOnce:
-    """A ModelSerializer works its fields out from the model on every instance (a third of
-    the serializer's time in a send's answer); this works them out once per class and gives
-    each instance its own copies, as DRF does with declared fields."""
+class _BoundOnce:
+    """A serializer whose fields are built and bound once per class, then shared by every
+    instance of it.
 
-    _model_fields: dict[type, dict[str, serializers.Field[Any, Any, Any, Any]]] = {}
+    DRF builds a serializer's fields afresh for each instance (a deep copy of the declared
+    fields, and for a ModelSerializer the fields it works out from the model): a fifth of the
+    Python time of a send, which builds two (bench/RESULTS.md, "Send throughput"). Sharing is
+    safe only for a serializer whose fields depend on nothing of the instance: no field reads
+    the serializer's `context`, `partial` or `instance`, nothing changes a field after binding,
+    and a method field runs on the class's first instance, so it must not read `self`
+    (InMailSerializer adds its `warnings` in `to_representation`). A field is read, never
+    changed, while a body is validated or an answer is formatted, so threads may share them.
+    """
 
-    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+    _bound: ClassVar[dict[type, Any]] = {}
+
+    @property
+    def fields(self) -> Any:
         cls = type(self)
-        fields = _FieldsFromModelOnce._model_fields.get(cls)
-        if fields is None:
-            fields = _FieldsFromModelOnce._model_fields[cls] = super().get_fields()  # type: ignore[misc]
-        return copy.deepcopy(fields)
+        bound = _BoundOnce._bound.get(cls)
+        if bound is None:
+            # DRF's own `fields` of a first instance, without going through this property.
+            first = cls()
+            bound = _BoundOnce._bound[cls] = serializers.Serializer.fields.func(first)  # type: ignore[attr-defined]
+        return bound
 
 
-class InMailSerializer(_FieldsFromModelOnce, serializers.ModelSerializer[InMail]):
+class InMailSerializer(_BoundOnce, serializers.ModelSerializer[InMail]):
     seat = serializers.IntegerField(source="seat_id")
     # --- R22 outreach tags (and R19's sender) ---
     sender = serializers.IntegerField(
@@ -550,8 +561,12 @@ class InMailSerializer(_FieldsFromModelOnce, serializers.ModelSerializer[InMail]
         ]
 
     def get_warnings(self, inmail: InMail) -> list[dict[str, str]]:
-        warnings: list[dict[str, str]] = self.context.get("warnings", [])
-        return warnings
+        return []  # the fields are shared (_BoundOnce): to_representation puts in this answer's
+
+    def to_representation(self, instance: InMail) -> Any:
+        answer = super().to_representation(instance)
+        answer["warnings"] = self.context.get("warnings", [])
+        return answer
 
 
 # --- R22 outreach tags: what a send and an edit accept (ledger.rules has the rules) ---
@@ -595,7 +610,7 @@ class InMailTagsSerializer(StrictInput):
 # --- end R22 ---
 
 
-class InMailCreateSerializer(StrictInput):
+class InMailCreateSerializer(_BoundOnce, StrictInput):
     seat = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     recipient = serializers.CharField(max_length=RECIPIENT_MAX_LENGTH)
     # Lengths count what was typed, spaces included, as LinkedIn does.
