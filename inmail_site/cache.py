@@ -153,3 +153,14 @@ class FailOpenRedisCache(RedisCache):
 
     def clear(self) -> None:
         self._guard(lambda: super(FailOpenRedisCache, self).clear(), None)
+
+    def run_script(self, script: str, keys: list[str], args: list[Any]) -> Any:
+        """Run a Lua script on the cache's Redis, its keys named as the cache names keys
+        (prefix, version); None when Redis does not answer, like every call here."""
+        names = [self.make_and_validate_key(key) for key in keys]
+
+        def call() -> Any:
+            client = self._cache.get_client(names[0], write=True)  # type: ignore[attr-defined]
+            return client.eval(script, len(names), *names, *args)
+
+        return self._guard(call, None)
