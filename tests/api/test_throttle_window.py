@@ -40,7 +40,7 @@ def a_write(user_id: int = 7) -> Any:
 
 def attempt(user_id: int = 7) -> tuple[bool, WriteThrottle]:
     throttle = WriteThrottle()
-    return throttle.allow_request(a_write(user_id), None), throttle  # type: ignore[arg-type]
+    return throttle.allow_request(a_write(user_id), None), throttle
 
 
 def test_writes_beyond_the_rate_are_refused_with_the_wait_drf_gives(rate: RedisServer) -> None:
