@@ -55,6 +55,10 @@ class _Compiled:
     names: tuple[str | None, ...]
     constants: tuple[Any, ...]
     compiler: SQLCompiler
+    # What turning a row into values and models takes, worked out once (Django works it out
+    # for every query): the columns' converters, and the select_related populators.
+    converters: list[tuple[int, tuple[list[Any], Any]]]
+    populators: list[Any]
 
 
 class Prepared(Generic[M]):
@@ -87,9 +91,10 @@ class Prepared(Generic[M]):
         with _cursor(connections[DEFAULT_DB_ALIAS]) as cursor:
             cursor.execute(compiled.sql, params)
             found = cursor.fetchall()
+        rows = _converted(compiled, found)
         if compiled.compiler.klass_info is None:  # values_list(): tuples, converted
-            return list(compiled.compiler.results_iter([found]))
-        return _models(compiled.compiler, found, DEFAULT_DB_ALIAS)
+            return rows
+        return _models(compiled, rows, DEFAULT_DB_ALIAS)
 
     def _compile(
         self, db: str, shape: dict[str, Hashable], values: dict[str, Any]
@@ -113,7 +118,15 @@ class Prepared(Generic[M]):
         leaked = any(str(s) in text for s in stand_ins.values() if not isinstance(s, datetime))
         if found != set(stand_ins) or leaked:
             return None
-        return _Compiled(str(sql), tuple(names), tuple(constants), compiler)
+        columns = [selected[0] for selected in compiler.select[0 : compiler.col_count]]
+        if compiler.has_composite_fields(columns):
+            return None
+        converters = list(compiler.get_converters(columns).items())
+        klass_info = compiler.klass_info
+        populators = (
+            [] if klass_info is None else get_related_populators(klass_info, compiler.select, db)
+        )
+        return _Compiled(str(sql), tuple(names), tuple(constants), compiler, converters, populators)
 
 
 def _cursor(connection: Any) -> Any:
@@ -130,9 +143,26 @@ def _cursor(connection: Any) -> Any:
     return connection._prepare_cursor(ServerBindingCursor(connection.connection))
 
 
-def _models(compiler: SQLCompiler, found: list[tuple[Any, ...]], db: str) -> list[Any]:
-    """The model instances of `found`, as `ModelIterable` makes them (select_related and
+def _converted(compiled: _Compiled, found: list[tuple[Any, ...]]) -> list[Any]:
+    """The rows with each column's converters applied, as `SQLCompiler.results_iter` does."""
+    if not compiled.converters:
+        return [tuple(row) for row in found]
+    connection = compiled.compiler.connection
+    rows = []
+    for row in map(list, found):
+        for position, (converters, expression) in compiled.converters:
+            value = row[position]
+            for converter in converters:
+                value = converter(value, expression, connection)
+            row[position] = value
+        rows.append(tuple(row))
+    return rows
+
+
+def _models(compiled: _Compiled, rows: list[Any], db: str) -> list[Any]:
+    """The model instances of `rows`, as `ModelIterable` makes them (select_related and
     annotations included)."""
+    compiler = compiled.compiler
     select, klass_info, annotations = (
         compiler.select,
         compiler.klass_info,
@@ -143,11 +173,10 @@ def _models(compiler: SQLCompiler, found: list[tuple[Any, ...]], db: str) -> lis
     fields = klass_info["select_fields"]
     start, end = fields[0], fields[-1] + 1
     init_list = [column[0].target.attname for column in select[start:end]]
-    populators = get_related_populators(klass_info, select, db)
     made = []
-    for row in compiler.results_iter([found]):  # type: ignore[list-item]
+    for row in rows:
         obj = model.from_db(db, init_list, row[start:end])
-        for populator in populators:
+        for populator in compiled.populators:
             populator.populate(row, obj)
         for name, position in (annotations or {}).items():
             setattr(obj, name, row[position])
