@@ -9,7 +9,7 @@ their expiry entry is dated at the instant they expired.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -48,9 +48,10 @@ from ledger.services import (
 )
 from ledger.services.accounts import (
     active_pooled_seat_accounts,
-    capped_balance,
+    active_pooled_seat_accounts_by_team,
+    capped_balances,
     pool_of,
-    refresh_due_at,
+    refreshes_due_at,
     spendable_lots,
 )
 from ledger.services.flow_days import entry_days_from_entries, response_days_from_inmails
@@ -206,30 +207,58 @@ def next_refresh_of_seat_account(account: Account) -> NextRefresh:
 
     Credits that expire by the refresh don't count: they will be gone when it happens.
     """
-    due = refresh_due_at(account)
-    if due is None or account.seat is None:
-        return NO_REFRESH
-    plan = account.seat.plan
-    return _refresh_under_cap(
-        due,
-        monthly=plan.monthly_credits,
-        cap=plan.max_balance,
-        capped=capped_balance(account, surviving_past=due),
-    )
+    return next_refreshes_of_seat_accounts([account])[account.pk]
+
+
+def next_refreshes_of_seat_accounts(accounts: Iterable[Account]) -> dict[int, NextRefresh]:
+    """`next_refresh_of_seat_account` of many accounts (their seats' plans read) in two
+    queries, whatever their number: the org-wide alert pass asks it of every seat near its cap."""
+    accounts = list(accounts)
+    dues = refreshes_due_at(accounts)
+    counted = {a.pk: due for a in accounts if (due := dues[a.pk]) is not None and a.seat}
+    capped = capped_balances(counted)
+    found: dict[int, NextRefresh] = {}
+    for account in accounts:
+        if account.pk not in counted or account.seat is None:
+            found[account.pk] = NO_REFRESH
+            continue
+        plan = account.seat.plan
+        found[account.pk] = _refresh_under_cap(
+            counted[account.pk],
+            monthly=plan.monthly_credits,
+            cap=plan.max_balance,
+            capped=capped[account.pk],
+        )
+    return found
 
 
 def next_refresh_of_pool(pool: Account) -> NextRefresh:
-    due = refresh_due_at(pool)
-    if due is None:
-        return NO_REFRESH
-    seats = active_pooled_seat_accounts(pool.team_id)
-    plans = [account.seat.plan for account in seats if account.seat is not None]
-    return _refresh_under_cap(
-        due,
-        monthly=sum(plan.monthly_credits for plan in plans),
-        cap=sum(plan.max_balance for plan in plans),
-        capped=sum(capped_balance(a, surviving_past=due) for a in [pool, *seats]),
-    )
+    return next_refreshes_of_pools([pool])[pool.pk]
+
+
+def next_refreshes_of_pools(pools: Iterable[Account]) -> dict[int, NextRefresh]:
+    """What each pool's next refresh grants (its active pooled seats' plans summed) and what
+    the cap, shared by the pool and those seats, keeps back: three queries for any number."""
+    pools = list(pools)
+    dues = refreshes_due_at(pools)
+    live = [pool for pool in pools if dues[pool.pk] is not None]
+    seats = active_pooled_seat_accounts_by_team({pool.team_id for pool in live})
+    counted: dict[int, datetime | None] = {}
+    for pool in live:
+        for account in [pool, *seats.get(pool.team_id, [])]:
+            counted[account.pk] = dues[pool.pk]
+    capped = capped_balances(counted)
+    found = {pool.pk: NO_REFRESH for pool in pools}
+    for pool in live:
+        members = seats.get(pool.team_id, [])
+        plans = [account.seat.plan for account in members if account.seat is not None]
+        found[pool.pk] = _refresh_under_cap(
+            dues[pool.pk],
+            monthly=sum(plan.monthly_credits for plan in plans),
+            cap=sum(plan.max_balance for plan in plans),
+            capped=sum(capped[account.pk] for account in [pool, *members]),
+        )
+    return found
 
 
 def seat_balance(seat: Seat, *, as_of: datetime | None = None) -> SeatBalance:

@@ -65,7 +65,7 @@ from ledger.models import (
     NotificationPreference,
     Reconciliation,
 )
-from ledger.selectors import next_refresh_of_pool, next_refresh_of_seat_account
+from ledger.selectors import next_refreshes_of_pools, next_refreshes_of_seat_accounts
 from ledger.services import ledger_bring_all_up_to_date, seats_bring_up_to_date, seats_usage
 from ledger.services.accounts import last_refresh_at
 from ledger.services.usage import resets_on_text
@@ -195,6 +195,19 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
         [*holders, *(lead for team_leads in leads.values() for lead in team_leads)]
     )
     alerts: list[Alert] = []
+    near_cap = [
+        account
+        for account in seat_accounts
+        if account.seat is not None
+        and account.seat.status == SeatStatus.ACTIVE
+        and account.refresh != AccountRefresh.NONE
+        and account.balance + account.seat.plan.monthly_credits > account.seat.plan.max_balance
+    ]
+    # Read together, not one account at a time: the pass looks at every seat.
+    seat_refreshes = next_refreshes_of_seat_accounts(near_cap)
+    pool_refreshes = next_refreshes_of_pools(
+        [pool for pool in pools.values() if leads.get(pool.team_id)]
+    )
 
     for account in seat_accounts:
         seat = account.seat
@@ -229,7 +242,7 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
         if account.refresh != AccountRefresh.NONE:
             plan = seat.plan
             if account.balance + plan.monthly_credits > plan.max_balance:
-                upcoming = next_refresh_of_seat_account(account)
+                upcoming = seat_refreshes[account.pk]
                 if upcoming.lost_to_cap > 0 and upcoming.on is not None:
                     alerts.append(
                         Alert(
@@ -255,7 +268,7 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
         team_leads = tuple(leads.get(pool.team_id, []))
         if not team_leads:
             continue
-        upcoming = next_refresh_of_pool(pool)
+        upcoming = pool_refreshes[pool.pk]
         if upcoming.lost_to_cap > 0 and upcoming.on is not None:
             alerts.append(
                 Alert(

@@ -6,9 +6,10 @@ below both, so that a service never imports a selector.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Max, Q, QuerySet, Sum
 
 from ledger import schedule
 from ledger.models import (
@@ -42,10 +43,27 @@ def capped_balance(account: Account, *, surviving_past: datetime | None = None) 
 
     With `surviving_past`, only credits still alive at that instant (expiring after it).
     """
-    lots = Lot.objects.filter(account=account, remaining__gt=0).exclude(source=LotSource.PURCHASE)
-    if surviving_past is not None:
-        lots = lots.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=surviving_past))
-    return int(lots.aggregate(total=Sum("remaining"))["total"] or 0)
+    return capped_balances({account.pk: surviving_past})[account.pk]
+
+
+def capped_balances(surviving_past: Mapping[int, datetime | None]) -> dict[int, int]:
+    """`capped_balance` of many accounts in one query: account id → the instant its credits
+    must outlive (None: all of them) → account id → credits."""
+    if not surviving_past:
+        return {}
+    found = dict.fromkeys(surviving_past, 0)
+    rows = (
+        Lot.objects.filter(account_id__in=list(surviving_past), remaining__gt=0)
+        .exclude(source=LotSource.PURCHASE)
+        .values_list("account_id", "expires_at")
+        .annotate(total=Sum("remaining"))
+        .order_by()
+    )
+    for account_id, expires_at, total in rows:
+        past = surviving_past[account_id]
+        if past is None or expires_at is None or expires_at > past:
+            found[account_id] += int(total)
+    return found
 
 
 def last_refresh_at(account: Account) -> datetime:
@@ -56,14 +74,45 @@ def last_refresh_at(account: Account) -> datetime:
         .values_list("period_on", flat=True)
         .first()
     )
-    return schedule.start_of_day(last or account.anchor_on)
+    return _refreshed_at(account, last)
+
+
+def last_refreshes_at(accounts: Iterable[Account]) -> dict[int, datetime]:
+    """`last_refresh_at` of many accounts in one query."""
+    accounts = list(accounts)
+    last = dict(
+        Refresh.objects.filter(account__in=accounts, kind=RefreshKind.REFRESH)
+        .values("account_id")
+        .annotate(last=Max("period_on"))
+        .values_list("account_id", "last")
+        .order_by()
+    )
+    return {a.pk: _refreshed_at(a, last.get(a.pk)) for a in accounts}
+
+
+def _refreshed_at(account: Account, last_period: date | None) -> datetime:
+    return schedule.start_of_day(last_period or account.anchor_on)
 
 
 def refresh_due_at(account: Account) -> datetime | None:
     """When the account's next monthly refresh is due; None for accounts that don't refresh."""
-    if not account.is_open or account.refresh == AccountRefresh.NONE:
+    if not _refreshes(account):
         return None
     return schedule.next_refresh_at(account.anchor_on, account.refresh, last_refresh_at(account))
+
+
+def refreshes_due_at(accounts: Iterable[Account]) -> dict[int, datetime | None]:
+    """`refresh_due_at` of many accounts in one query."""
+    accounts = list(accounts)
+    last = last_refreshes_at([a for a in accounts if _refreshes(a)])
+    return {
+        a.pk: schedule.next_refresh_at(a.anchor_on, a.refresh, last[a.pk]) if a.pk in last else None
+        for a in accounts
+    }
+
+
+def _refreshes(account: Account) -> bool:
+    return account.is_open and account.refresh != AccountRefresh.NONE
 
 
 def pool_of(team_id: int) -> Account | None:
@@ -71,9 +120,15 @@ def pool_of(team_id: int) -> Account | None:
 
 
 def active_pooled_seat_accounts(team_id: int) -> list[Account]:
-    return list(
+    return active_pooled_seat_accounts_by_team([team_id]).get(team_id, [])
+
+
+def active_pooled_seat_accounts_by_team(team_ids: Iterable[int]) -> dict[int, list[Account]]:
+    """The open accounts of the active pooled seats of these teams, by team, in seat order."""
+    found: dict[int, list[Account]] = {}
+    accounts = (
         Account.objects.filter(
-            team_id=team_id,
+            team_id__in=list(team_ids),
             kind=AccountKind.SEAT,
             refresh=AccountRefresh.NONE,
             is_open=True,
@@ -82,6 +137,9 @@ def active_pooled_seat_accounts(team_id: int) -> list[Account]:
         .select_related("seat__plan", "seat__holder")
         .order_by("seat_id")
     )
+    for account in accounts:
+        found.setdefault(account.team_id, []).append(account)
+    return found
 
 
 # --------------------------------------------------------------------------------------------
