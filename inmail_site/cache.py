@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,9 @@ class _Breaker:
             with self.lock:
                 if self.down:
                     self.down = False
+                    # Another thread's call got through: Redis answers, so calls go to it again
+                    # (else `down` would say up while `allows()` still said no).
+                    self.open_until = 0.0
                     logger.warning("Cache (Redis) is back after %d failed calls", self.failures)
 
 
@@ -156,11 +159,25 @@ class FailOpenRedisCache(RedisCache):
 
     def run_script(self, script: str, keys: list[str], args: list[Any]) -> Any:
         """Run a Lua script on the cache's Redis, its keys named as the cache names keys
-        (prefix, version); None when Redis does not answer, like every call here."""
+        (prefix, version); None when Redis does not answer, like every call here. A script
+        that Redis ran and that failed (a key of another type) is logged and answers None too,
+        without taking Redis for down."""
         names = [self.make_and_validate_key(key) for key in keys]
 
         def call() -> Any:
             client = self._cache.get_client(names[0], write=True)  # type: ignore[attr-defined]
-            return client.eval(script, len(names), *names, *args)
+            try:
+                return client.eval(script, len(names), *names, *args)
+            except ResponseError:
+                logger.warning("A cache script failed on %s", names[0], exc_info=True)
+                return None
 
         return self._guard(call, None)
+
+    def add_or_unknown(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT) -> bool | None:
+        """`add`, telling "Redis did not answer" (None) from "the key was there" (False)."""
+        return self._guard(lambda: super(FailOpenRedisCache, self).add(key, value, timeout), None)
+
+    def delete_or_unknown(self, key: Any) -> bool | None:
+        """`delete`, telling "Redis did not answer" (None) from "there was no key" (False)."""
+        return self._guard(lambda: super(FailOpenRedisCache, self).delete(key), None)

@@ -119,8 +119,9 @@ else:
     if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
         # The few reads the ledger compiles once (ledger/services/prepared.py: a send's read
         # of its seat) are bound by the server and kept prepared on the connection from their
-        # second run: PostgreSQL plans them once per connection, not on every call (the seat
-        # read took 0.66 ms of planning per send; bench/RESULTS.md, "Send throughput").
+        # third run (psycopg counts two first): PostgreSQL plans them once per connection, not
+        # on every call (the seat read took 0.66 ms of planning per send; bench/RESULTS.md,
+        # "Send throughput").
         # Every other statement is bound by Django as usual and never prepared. Off
         # (DATABASE_PREPARED_STATEMENTS=0) behind a pooler in transaction mode, where a
         # connection's prepared statements are not its own.

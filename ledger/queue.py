@@ -15,15 +15,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from inmail_site.cache import breaker
-
 logger = logging.getLogger(__name__)
 
 SEND_ALERTS = "ledger.tasks.send_alerts"
 
-# How long a claim on a queued job lasts if the job never starts (a lost message, no worker):
-# after that the next write publishes again. The periodic jobs cover the meantime.
-CLAIM_SECONDS = 300
+# How long a claim on a queued job lasts if the job never starts (a lost message, no worker)
+# or could not drop it (Redis away when it started): after that the next write publishes
+# again. The scheduled pass covers the meantime.
+CLAIM_SECONDS = 60
 
 
 def enqueue_after_commit(task_name: str, **kwargs: Any) -> None:
@@ -59,9 +58,11 @@ def enqueue_once_after_commit(task_name: str, key: str, **kwargs: Any) -> None:
     The waiting job is marked by a claim in the cache, which the task drops first thing when it
     starts (`job_started`), before it reads anything. So a write whose commit found the claim
     committed before the job started and will be seen by it, and a write that commits after
-    the job started finds no claim and publishes a job of its own: coalescing never loses a
-    write, it only spares the broker a job per write when writes come faster than the worker
-    takes them (a burst of sends from one seat: one alert pass, not one per send).
+    the job started finds no claim and publishes a job of its own: while Redis answers,
+    coalescing never loses a write, it only spares the broker a job per write when writes come
+    faster than the worker takes them (a burst of sends from one seat: one alert pass, not one
+    per send). A write that finds the claim of a job whose publish then fails, or of a job that
+    could not drop it, waits for the scheduled pass (or the claim's lapse).
 
     Only where the cache is shared with the workers (Redis; `LEDGER_COALESCE_TASKS`); when the
     cache cannot answer, or the publish fails, the write publishes as `enqueue_after_commit`.
@@ -74,7 +75,7 @@ def enqueue_once_after_commit(task_name: str, key: str, **kwargs: Any) -> None:
     claim = _claim_key(task_name, key)
 
     def publish() -> None:
-        if not cache.add(claim, 1, timeout=CLAIM_SECONDS) and not breaker.down:
+        if _claimed(claim) is False:
             return  # a job is waiting that will see this commit
         try:
             current_app.tasks[task_name].apply_async(kwargs=kwargs, retry=False)
@@ -87,11 +88,30 @@ def enqueue_once_after_commit(task_name: str, key: str, **kwargs: Any) -> None:
     transaction.on_commit(publish)
 
 
+def _claimed(claim: str) -> bool | None:
+    """Whether this commit took the claim (True), found it taken (False), or could not tell
+    (None: Redis did not answer; then the commit publishes, as without coalescing)."""
+    add = getattr(cache, "add_or_unknown", None)
+    if add is None:  # a cache that always answers (tests' local memory)
+        return bool(cache.add(claim, 1, timeout=CLAIM_SECONDS))
+    taken: bool | None = add(claim, 1, timeout=CLAIM_SECONDS)
+    return taken
+
+
 def job_started(task_name: str, key: str) -> None:
     """What a task published by `enqueue_once_after_commit` calls before it reads anything:
-    from now on a write's commit may come after this job's reads, so it publishes its own."""
-    if settings.LEDGER_COALESCE_TASKS:
-        cache.delete(_claim_key(task_name, key))
+    from now on a write's commit may come after this job's reads, so it publishes its own.
+
+    If Redis does not answer, the claim may stay: writes then publish nothing until it lapses
+    (`CLAIM_SECONDS`), and the scheduled pass, or the next write after that, covers them."""
+    if not settings.LEDGER_COALESCE_TASKS:
+        return
+    claim = _claim_key(task_name, key)
+    delete = getattr(cache, "delete_or_unknown", None)
+    if delete is None:
+        cache.delete(claim)
+    elif delete(claim) is None:
+        logger.warning("Could not drop the claim %s; it lapses in %d s", claim, CLAIM_SECONDS)
 
 
 def enqueue_alert_pass(seat_id: int) -> None:

@@ -305,6 +305,14 @@ def _no_task_publishing(settings: Any) -> None:
     settings.LEDGER_PUBLISH_TASKS = False
 
 
+@pytest.fixture(autouse=True)
+def _cache_breaker_closed() -> None:
+    """Every test starts with the cache's breaker closed: a test that stopped its own Redis
+    may have tripped it after its fixtures reset it (while the settings still named that
+    Redis), and for five seconds the next test's cache reads would all miss."""
+    fail_open.breaker.__init__()  # type: ignore[misc]
+
+
 def forget_broker_connections() -> None:
     """Make the Celery app connect afresh to whatever broker its settings name now.
 

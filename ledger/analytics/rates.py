@@ -906,7 +906,7 @@ def _exact_medians(inmails: QuerySet[InMail], group_by: str | None) -> dict[RowK
         grouping,
         g_hours=HoursToResponse(),
         g_drive=F("sender") if source.by_sender else _UtcDay(),
-        # A bigint constant: bound by the server as the integer field's int4, 2**32 would wrap.
+        # A bigint constant, typed as one: as an integer field's value it would be an int4.
         g_pair=F("seat") * Value(_PAIR, output_field=BigIntegerField()) + F("sender"),
     )
     inner, inner_params = answered.query.sql_with_params()

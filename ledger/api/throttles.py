@@ -30,11 +30,12 @@ from inmail_site.views import client_ip
 # Answers {1 if taken else 0, requests in the window, the oldest one's time (text)}.
 SLIDING_WINDOW = """
 local key, now, duration, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if redis.call('TYPE', key).ok ~= 'zset' then redis.call('DEL', key) end
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - duration)
 local count = redis.call('ZCARD', key)
 if count >= limit then
   local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-  return {0, count, oldest[2]}
+  return {0, count, oldest[2] or ARGV[1]}
 end
 redis.call('ZADD', key, now, ARGV[4])
 redis.call('EXPIRE', key, math.ceil(duration))
@@ -44,6 +45,8 @@ return {1, count + 1, '0'}
 
 class _CurrentRate:
     scope: str
+    # Not DRF's key: a process still running DRF's list (a rolling deploy) keeps to its own.
+    cache_format = "throttle_window_%(scope)s_%(ident)s"
     # What the window held when this request was refused: (requests, the oldest's time).
     _refused: tuple[int, float] | None = None
 

@@ -139,8 +139,11 @@ def _cursor(connection: Any) -> Any:
         return connection.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
 
+    # As Django's own `cursor()`: a connection that failed its health check is replaced first.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
-    return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(ServerBindingCursor(connection.connection))
 
 
 def _converted(compiled: _Compiled, found: list[tuple[Any, ...]]) -> list[Any]:

@@ -83,7 +83,7 @@ def test_the_window_is_a_sorted_set_in_redis_that_expires(rate: RedisServer) -> 
             attempt()
 
     client = redis.Redis.from_url(rate.url)
-    (key,) = client.keys("*throttle_writes_7")
+    (key,) = client.keys("*throttle_window_writes_7")
     assert client.type(key) == b"zset"
     assert client.zcard(key) == 3, "a refused request takes no place"
     assert 0 < client.ttl(key) <= 60
@@ -104,3 +104,29 @@ def test_with_redis_away_writes_go_through(rate: RedisServer) -> None:
     rate.stop()
 
     assert attempt()[0], "throttles fail open"
+
+
+def test_a_key_left_by_drfs_list_is_replaced_not_an_error(rate: RedisServer) -> None:
+    client = redis.Redis.from_url(rate.url)
+    attempt()
+    (key,) = client.keys("*throttle_window_writes_7")
+    client.delete(key)
+    client.set(key, b"a pickled list")  # what another kind of throttle left under the name
+
+    assert attempt()[0]
+    assert client.type(key) == b"zset"
+    assert client.zcard(key) == 1
+
+
+def test_a_rate_of_none_refuses_with_a_whole_window_to_wait(
+    own_redis: RedisServer, settings: Any
+) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"auth_token": "1000/min", "writes": "0/min"},
+    }
+    with time_machine.travel(START, tick=False):
+        allowed, refused = attempt()
+
+    assert not allowed
+    assert refused.wait() == pytest.approx(60)

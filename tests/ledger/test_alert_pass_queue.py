@@ -20,6 +20,7 @@ import pytest
 import redis
 import time_machine
 
+from inmail_site import cache as fail_open
 from ledger.models import AlertKind, Notification
 from ledger.queue import SEND_ALERTS, _claim_key
 from ledger.tasks import send_alerts
@@ -192,3 +193,35 @@ def test_a_free_send_queues_no_pass(
     )
 
     assert queued(coalescing) == []
+
+
+def test_with_redis_away_every_send_tries_to_publish(
+    coalescing: RedisServer,
+    django_capture_on_commit_callbacks: Committed,
+    team: Team,
+    holder: User,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No answer from Redis is not a claim: the send publishes (here into the same stopped
+    Redis, so the publish fails and is logged), as it would without coalescing."""
+    seat = seat_on("premium_business", holder=holder, team=team)
+    coalescing.stop()
+
+    with caplog.at_level(logging.WARNING, logger="ledger.queue"):
+        send_committed(django_capture_on_commit_callbacks, seat, "linkedin.com/in/first")
+        send_committed(django_capture_on_commit_callbacks, seat, "linkedin.com/in/second")
+
+    failures = [r for r in caplog.records if r.getMessage().startswith("Could not publish")]
+    assert len(failures) == 2
+
+
+def test_a_call_that_got_through_closes_the_breaker_for_every_thread() -> None:
+    """One thread's failure opens the breaker for a few seconds; another thread's call that
+    got through says Redis answers: from then on calls go to it (a claim is read again)."""
+    fail_open.breaker.failed(redis.ConnectionError("refused"))
+    assert not fail_open.breaker.allows()
+
+    fail_open.breaker.succeeded()
+
+    assert fail_open.breaker.allows()
+    assert not fail_open.breaker.down

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -200,3 +201,27 @@ def test_save_fields_writes_what_save_would_and_refuses_a_missing_row(
     gone = Account(pk=account.pk + 10_000, balance=1)
     with pytest.raises(Exception, match="was not updated"):
         save_fields(gone, ("balance",))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_read_reconnects_when_the_server_dropped_its_connection() -> None:
+    """As Django's own cursor does with CONN_HEALTH_CHECKS: the first statement of a request
+    on a connection PostgreSQL has closed (a restart, a failover) reconnects, not a 500."""
+    seat = seat_on("recruiter_lite")
+    prepared: Prepared[Seat] = Prepared(lambda *, seat_id: Seat.objects.filter(pk=seat_id))
+    assert prepared.rows({}, seat_id=seat.pk) == [seat]
+    connection.settings_dict["CONN_HEALTH_CHECKS"] = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        other = psycopg.connect(
+            **{k: v for k, v in connection.get_connection_params().items() if k != "context"}
+        )
+        with other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        connection.close_if_unusable_or_obsolete()  # what a request's start does
+
+        assert prepared.rows({}, seat_id=seat.pk) == [seat]
+    finally:
+        connection.settings_dict["CONN_HEALTH_CHECKS"] = False
