@@ -92,10 +92,9 @@ def _claimed(claim: str) -> bool | None:
     """Whether this commit took the claim (True), found it taken (False), or could not tell
     (None: Redis did not answer; then the commit publishes, as without coalescing)."""
     add = getattr(cache, "add_or_unknown", None)
-    if add is None:  # a cache that always answers (tests' local memory)
+    if add is None:  # a cache that always answers (local memory)
         return bool(cache.add(claim, 1, timeout=CLAIM_SECONDS))
-    taken: bool | None = add(claim, 1, timeout=CLAIM_SECONDS)
-    return taken
+    return add(claim, 1, timeout=CLAIM_SECONDS)  # type: ignore[no-any-return]
 
 
 def job_started(task_name: str, key: str) -> None:

@@ -70,7 +70,7 @@ from ledger.services import ledger_bring_all_up_to_date, seats_bring_up_to_date,
 from ledger.services.accounts import last_refresh_at
 from ledger.services.usage import resets_on_text
 from ledger.webhooks import announce as webhooks  # R23
-from teams.models import Membership, PersonalSettings, Role, Seat, SeatStatus, Team, User
+from teams.models import Membership, PersonalSettings, Plan, Role, Seat, SeatStatus, Team, User
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +169,15 @@ def _pool_caps(team_ids: Collection[int]) -> dict[int, int]:
     return {team_id: int(cap) for team_id, cap in rows}
 
 
+def _refresh_may_pass_cap(account: Account, plan: Plan) -> bool:
+    """An account of its own (not drawing on a pool) whose next grant would take it over its
+    plan's cap: the ones whose next refresh the pass works out (R4)."""
+    return (
+        account.refresh != AccountRefresh.NONE
+        and account.balance + plan.monthly_credits > plan.max_balance
+    )
+
+
 def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = None) -> list[Alert]:
     """Every alert condition that holds at `now` (whether or not it was raised already).
 
@@ -195,16 +204,14 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
         [*holders, *(lead for team_leads in leads.values() for lead in team_leads)]
     )
     alerts: list[Alert] = []
-    near_cap = [
+    # Read together, not one account at a time: the pass looks at every seat.
+    seat_refreshes = next_refreshes_of_seat_accounts(
         account
         for account in seat_accounts
         if account.seat is not None
         and account.seat.status == SeatStatus.ACTIVE
-        and account.refresh != AccountRefresh.NONE
-        and account.balance + account.seat.plan.monthly_credits > account.seat.plan.max_balance
-    ]
-    # Read together, not one account at a time: the pass looks at every seat.
-    seat_refreshes = next_refreshes_of_seat_accounts(near_cap)
+        and _refresh_may_pass_cap(account, account.seat.plan)
+    )
     pool_refreshes = next_refreshes_of_pools(
         [pool for pool in pools.values() if leads.get(pool.team_id)]
     )
@@ -239,30 +246,29 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
                     team=account.team,
                 )
             )
-        if account.refresh != AccountRefresh.NONE:
+        if _refresh_may_pass_cap(account, seat.plan):
             plan = seat.plan
-            if account.balance + plan.monthly_credits > plan.max_balance:
-                upcoming = seat_refreshes[account.pk]
-                if upcoming.lost_to_cap > 0 and upcoming.on is not None:
-                    alerts.append(
-                        Alert(
-                            kind=AlertKind.LOST_TO_CAP,
-                            key=f"seat:{seat.pk}:refresh:{upcoming.on}",
-                            title=(
-                                f"{_credits(upcoming.lost_to_cap)} will be lost to the "
-                                f"cap on {upcoming.on}"
-                            ),
-                            body=(
-                                f"Your {plan.name} seat is near its cap of {plan.max_balance}: "
-                                f"at the refresh on {upcoming.on} "
-                                f"{_credits(upcoming.lost_to_cap)} won't be granted. "
-                                "Spend credits before then to keep them."
-                            ),
-                            recipients=(seat.holder,),
-                            seat=seat,
-                            team=account.team,
-                        )
+            upcoming = seat_refreshes[account.pk]
+            if upcoming.lost_to_cap > 0 and upcoming.on is not None:
+                alerts.append(
+                    Alert(
+                        kind=AlertKind.LOST_TO_CAP,
+                        key=f"seat:{seat.pk}:refresh:{upcoming.on}",
+                        title=(
+                            f"{_credits(upcoming.lost_to_cap)} will be lost to the "
+                            f"cap on {upcoming.on}"
+                        ),
+                        body=(
+                            f"Your {plan.name} seat is near its cap of {plan.max_balance}: "
+                            f"at the refresh on {upcoming.on} "
+                            f"{_credits(upcoming.lost_to_cap)} won't be granted. "
+                            "Spend credits before then to keep them."
+                        ),
+                        recipients=(seat.holder,),
+                        seat=seat,
+                        team=account.team,
                     )
+                )
 
     for pool in pools.values():
         team_leads = tuple(leads.get(pool.team_id, []))

@@ -7,7 +7,7 @@ below both, so that a service never imports a selector.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import datetime
 
 from django.db.models import Max, Q, QuerySet, Sum
 
@@ -47,8 +47,9 @@ def capped_balance(account: Account, *, surviving_past: datetime | None = None) 
 
 
 def capped_balances(surviving_past: Mapping[int, datetime | None]) -> dict[int, int]:
-    """`capped_balance` of many accounts in one query: account id → the instant its credits
-    must outlive (None: all of them) → account id → credits."""
+    """`capped_balance` of many accounts in one query. `surviving_past` maps each account's id
+    to the instant its credits must outlive (None: count them all); the answer maps it to its
+    credits."""
     if not surviving_past:
         return {}
     found = dict.fromkeys(surviving_past, 0)
@@ -68,13 +69,7 @@ def capped_balances(surviving_past: Mapping[int, datetime | None]) -> dict[int, 
 
 def last_refresh_at(account: Account) -> datetime:
     """The instant of the last refresh applied to the account (or its schedule's start)."""
-    last = (
-        Refresh.objects.filter(account=account, kind=RefreshKind.REFRESH)
-        .order_by("-period_on")
-        .values_list("period_on", flat=True)
-        .first()
-    )
-    return _refreshed_at(account, last)
+    return last_refreshes_at([account])[account.pk]
 
 
 def last_refreshes_at(accounts: Iterable[Account]) -> dict[int, datetime]:
@@ -87,11 +82,7 @@ def last_refreshes_at(accounts: Iterable[Account]) -> dict[int, datetime]:
         .values_list("account_id", "last")
         .order_by()
     )
-    return {a.pk: _refreshed_at(a, last.get(a.pk)) for a in accounts}
-
-
-def _refreshed_at(account: Account, last_period: date | None) -> datetime:
-    return schedule.start_of_day(last_period or account.anchor_on)
+    return {a.pk: schedule.start_of_day(last.get(a.pk) or a.anchor_on) for a in accounts}
 
 
 def refresh_due_at(account: Account) -> datetime | None:

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 from django.db.models.sql.compiler import SQLCompiler
@@ -137,8 +138,6 @@ def _cursor(connection: Any) -> Any:
     threshold = connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold")
     if connection.vendor != "postgresql" or threshold is None:
         return connection.cursor()
-    from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
-
     # As Django's own `cursor()`: a connection that failed its health check is replaced first.
     connection.close_if_health_check_failed()
     connection.ensure_connection()
@@ -149,7 +148,7 @@ def _cursor(connection: Any) -> Any:
 def _converted(compiled: _Compiled, found: list[tuple[Any, ...]]) -> list[Any]:
     """The rows with each column's converters applied, as `SQLCompiler.results_iter` does."""
     if not compiled.converters:
-        return [tuple(row) for row in found]
+        return found
     connection = compiled.compiler.connection
     rows = []
     for row in map(list, found):

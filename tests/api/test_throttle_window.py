@@ -24,12 +24,16 @@ pytestmark = pytest.mark.redis
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def rate(own_redis: RedisServer, settings: Any) -> RedisServer:
+def writes_per_minute(settings: Any, writes: int) -> None:
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"auth_token": "1000/min", "writes": "3/min"},
+        "DEFAULT_THROTTLE_RATES": {"auth_token": "1000/min", "writes": f"{writes}/min"},
     }
+
+
+@pytest.fixture
+def rate(own_redis: RedisServer, settings: Any) -> RedisServer:
+    writes_per_minute(settings, 3)
     return own_redis
 
 
@@ -121,10 +125,7 @@ def test_a_key_left_by_drfs_list_is_replaced_not_an_error(rate: RedisServer) -> 
 def test_a_rate_of_none_refuses_with_a_whole_window_to_wait(
     own_redis: RedisServer, settings: Any
 ) -> None:
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"auth_token": "1000/min", "writes": "0/min"},
-    }
+    writes_per_minute(settings, 0)
     with time_machine.travel(START, tick=False):
         allowed, refused = attempt()
 

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.db.models import Q, Sum
 
+from ledger import schedule
 from ledger.models import Account, AccountKind, Lot, LotSource
 from ledger.selectors import next_refreshes_of_pools, next_refreshes_of_seat_accounts
 from ledger.services import ledger_tick
@@ -84,6 +85,17 @@ def test_seat_accounts_together_equal_one_at_a_time(
         together = next_refreshes_of_seat_accounts(own)
     assert together == {a.pk: next_refreshes_of_seat_accounts([a])[a.pk] for a in own}
     assert sum(1 for upcoming in together.values() if upcoming.on is not None) == 3
+    dues = refreshes_due_at(own)
+    for account in own:
+        due, upcoming = dues[account.pk], together[account.pk]
+        if due is None:
+            continue
+        # R4, from the lots themselves: min(monthly, max(0, cap - capped balance at the refresh)).
+        plan = account.seat.plan  # type: ignore[union-attr]
+        room = max(0, plan.max_balance - capped_by_sum(account, due))
+        assert upcoming.on == schedule.local_date(due)
+        assert upcoming.credits == min(plan.monthly_credits, room)
+        assert upcoming.lost_to_cap == plan.monthly_credits - upcoming.credits
 
 
 def test_pools_together_equal_one_at_a_time(
