@@ -21,6 +21,7 @@ from xdist.scheduler import LoadFileScheduling
 from inmail_site import cache as fail_open
 from inmail_site.celery import app as celery_app
 from teams.models import Role, Team, User
+from tests import fast_flush
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 from tests.redis_server import RedisServer
 
@@ -35,6 +36,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 
     settings.SECURE_SSL_REDIRECT = False
+    fast_flush.install()
     # pytest-xdist: every worker has a test database of its own (test_<name>_gw0, ...), but
     # they share the Redis database of REDIS_URL. Each keeps its cache keys under a prefix of
     # its own, and `clear_cache` empties only those.
