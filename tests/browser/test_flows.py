@@ -13,7 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 from ledger.models import InMail
 from ledger.services import Cause, inmail_send
 from teams.models import Seat
-from tests.browser.conftest import BROWSER_TESTS, PASSWORD, sign_in, upload_csv
+from tests.browser.conftest import BROWSER_TESTS, PASSWORD, sign_in, sign_in_by_form, upload_csv
 from tests.conftest import Org
 from tests.factories import make_seat
 
@@ -52,7 +52,7 @@ def lite_seat(org: Org) -> Seat:
 def test_signing_in_through_the_form_opens_my_credits(
     browser_page: Page, org: Org, lite_seat: Seat
 ) -> None:
-    sign_in(browser_page, org.recruiter)
+    sign_in_by_form(browser_page, org.recruiter)
     expect(browser_page).to_have_url(re.compile(r"/$"))
     expect(browser_page.get_by_role("heading", name="My credits", level=1)).to_be_visible()
     expect(browser_page.get_by_label("Signed in as")).to_have_text(str(org.recruiter))
