@@ -188,7 +188,7 @@ def sign_in(page: Page, user: User, *, next_path: str = "/") -> None:
     """Open `next_path` signed in as `user`: a session made on the server (the test client's
     `force_login`) and its cookie given to the browser, as Playwright's saved storage state
     would. The form and its refusals have tests of their own (`sign_in_by_form`); the other
-    tests skip its round trips and the home page it lands on (~0.5 s each, issue 15 goal 4).
+    tests skip its round trips and the home page it lands on (~0.3 s each, issue 15 goal 4).
     """
     client = Client()
     client.force_login(user)
