@@ -40,9 +40,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -212,6 +212,15 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
         and account.seat.status == SeatStatus.ACTIVE
         and _refresh_may_pass_cap(account, account.seat.plan)
     )
+    periods: dict[int, date] = {}
+
+    def period_of(account: Account) -> date:
+        # The local day of the period's start, read once per account (a pool's seats and the
+        # pool itself share it, and a seat may cross several thresholds).
+        if account.pk not in periods:
+            periods[account.pk] = schedule.local_date(last_refresh_at(account))
+        return periods[account.pk]
+
     pool_refreshes = next_refreshes_of_pools(
         [pool for pool in pools.values() if leads.get(pool.team_id)]
     )
@@ -231,7 +240,7 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
         ):
             if not low_balance_crossed(available, threshold):
                 continue
-            period = schedule.local_date(last_refresh_at(period_account))
+            period = period_of(period_account)
             alerts.append(
                 Alert(
                     kind=AlertKind.LOW_BALANCE,
@@ -246,29 +255,27 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
                     team=account.team,
                 )
             )
-        if _refresh_may_pass_cap(account, seat.plan):
+        upcoming = seat_refreshes.get(account.pk)
+        if upcoming is not None and upcoming.lost_to_cap > 0 and upcoming.on is not None:
             plan = seat.plan
-            upcoming = seat_refreshes[account.pk]
-            if upcoming.lost_to_cap > 0 and upcoming.on is not None:
-                alerts.append(
-                    Alert(
-                        kind=AlertKind.LOST_TO_CAP,
-                        key=f"seat:{seat.pk}:refresh:{upcoming.on}",
-                        title=(
-                            f"{_credits(upcoming.lost_to_cap)} will be lost to the "
-                            f"cap on {upcoming.on}"
-                        ),
-                        body=(
-                            f"Your {plan.name} seat is near its cap of {plan.max_balance}: "
-                            f"at the refresh on {upcoming.on} "
-                            f"{_credits(upcoming.lost_to_cap)} won't be granted. "
-                            "Spend credits before then to keep them."
-                        ),
-                        recipients=(seat.holder,),
-                        seat=seat,
-                        team=account.team,
-                    )
+            alerts.append(
+                Alert(
+                    kind=AlertKind.LOST_TO_CAP,
+                    key=f"seat:{seat.pk}:refresh:{upcoming.on}",
+                    title=(
+                        f"{_credits(upcoming.lost_to_cap)} will be lost to the cap on {upcoming.on}"
+                    ),
+                    body=(
+                        f"Your {plan.name} seat is near its cap of {plan.max_balance}: "
+                        f"at the refresh on {upcoming.on} "
+                        f"{_credits(upcoming.lost_to_cap)} won't be granted. "
+                        "Spend credits before then to keep them."
+                    ),
+                    recipients=(seat.holder,),
+                    seat=seat,
+                    team=account.team,
                 )
+            )
 
     for pool in pools.values():
         team_leads = tuple(leads.get(pool.team_id, []))
@@ -296,7 +303,7 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
         cap = pool_caps.get(pool.team_id, 0)
         available = spendable.get(pool.pk, 0)
         if cap and available < cap * POOL_LOW_SHARE:
-            period = schedule.local_date(last_refresh_at(pool))
+            period = period_of(pool)
             alerts.append(
                 Alert(
                     kind=AlertKind.POOL_LOW,
@@ -314,7 +321,7 @@ def pending_alerts(*, now: datetime | None = None, seat_ids: set[int] | None = N
                 )
             )
 
-        alerts.extend(_pool_threshold_alerts(pool, available, team_leads, personal))
+        alerts.extend(_pool_threshold_alerts(pool, available, team_leads, personal, period_of))
 
     alerts.extend(_expiring_alerts(now, {a.pk: a for a in accounts}, leads))
     alerts.extend(_quality_alerts(now, leads, seat_ids))
@@ -366,12 +373,15 @@ def _seat_thresholds(
 
 
 def _pool_threshold_alerts(
-    pool: Account, available: int, leads: tuple[User, ...], personal: dict[int, PersonalSettings]
+    pool: Account,
+    available: int,
+    leads: tuple[User, ...],
+    personal: dict[int, PersonalSettings],
+    period_of: Callable[[Account], date],
 ) -> list[Alert]:
     """Each lead's own thresholds for the pool they lead: one alert per threshold crossed, once
-    per pool refresh period, to that lead only."""
+    per pool refresh period (`period_of`: its start's local day), to that lead only."""
     alerts = []
-    period: object = None
     for lead in leads:
         settings_of_lead = personal.get(lead.pk)
         if settings_of_lead is None:
@@ -379,8 +389,7 @@ def _pool_threshold_alerts(
         for threshold in _thresholds(settings_of_lead.pool_thresholds):
             if not low_balance_crossed(available, threshold):
                 continue
-            if period is None:
-                period = schedule.local_date(last_refresh_at(pool))
+            period = period_of(pool)
             alerts.append(
                 Alert(
                     kind=AlertKind.POOL_LOW,

@@ -87,23 +87,19 @@ def last_refreshes_at(accounts: Iterable[Account]) -> dict[int, datetime]:
 
 def refresh_due_at(account: Account) -> datetime | None:
     """When the account's next monthly refresh is due; None for accounts that don't refresh."""
-    if not _refreshes(account):
-        return None
-    return schedule.next_refresh_at(account.anchor_on, account.refresh, last_refresh_at(account))
+    return refreshes_due_at([account])[account.pk]
 
 
 def refreshes_due_at(accounts: Iterable[Account]) -> dict[int, datetime | None]:
     """`refresh_due_at` of many accounts in one query."""
     accounts = list(accounts)
-    last = last_refreshes_at([a for a in accounts if _refreshes(a)])
+    last = last_refreshes_at(
+        [a for a in accounts if a.is_open and a.refresh != AccountRefresh.NONE]
+    )
     return {
         a.pk: schedule.next_refresh_at(a.anchor_on, a.refresh, last[a.pk]) if a.pk in last else None
         for a in accounts
     }
-
-
-def _refreshes(account: Account) -> bool:
-    return account.is_open and account.refresh != AccountRefresh.NONE
 
 
 def pool_of(team_id: int) -> Account | None:

@@ -58,7 +58,7 @@ class _Compiled:
     compiler: SQLCompiler
     # What turning a row into values and models takes, worked out once (Django works it out
     # for every query): the columns' converters, and the select_related populators.
-    converters: list[tuple[int, tuple[list[Any], Any]]]
+    converters: dict[int, tuple[list[Any], Any]]
     populators: list[Any]
 
 
@@ -122,7 +122,7 @@ class Prepared(Generic[M]):
         columns = [selected[0] for selected in compiler.select[0 : compiler.col_count]]
         if compiler.has_composite_fields(columns):
             return None
-        converters = list(compiler.get_converters(columns).items())
+        converters = compiler.get_converters(columns)
         klass_info = compiler.klass_info
         populators = (
             [] if klass_info is None else get_related_populators(klass_info, compiler.select, db)
@@ -149,16 +149,7 @@ def _converted(compiled: _Compiled, found: list[tuple[Any, ...]]) -> list[Any]:
     """The rows with each column's converters applied, as `SQLCompiler.results_iter` does."""
     if not compiled.converters:
         return found
-    connection = compiled.compiler.connection
-    rows = []
-    for row in map(list, found):
-        for position, (converters, expression) in compiled.converters:
-            value = row[position]
-            for converter in converters:
-                value = converter(value, expression, connection)
-            row[position] = value
-        rows.append(tuple(row))
-    return rows
+    return list(map(tuple, compiled.compiler.apply_converters(found, compiled.converters)))
 
 
 def _models(compiled: _Compiled, rows: list[Any], db: str) -> list[Any]:

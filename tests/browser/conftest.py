@@ -193,7 +193,6 @@ def sign_in(page: Page, user: User, *, next_path: str = "/") -> None:
     client = Client()
     client.force_login(user)
     session = client.cookies[settings.SESSION_COOKIE_NAME]
-    page.context.clear_cookies()
     page.context.add_cookies(
         [
             {
