@@ -1064,7 +1064,8 @@ RATE_BREAKDOWN_KINDS = ("hour", "weekday_hour", "template", "tag")
 class RateBreakdown(models.Model):
     """The InMails of one seat, sent by one person, in one bucket of one breakdown, counted over
     all time (issue 15); `settled_unanswered` counts those of them that were neither answered
-    nor withdrawn and were sent before the local day `RateBreakdownState.settled_before`.
+    nor withdrawn and were sent before the local day `RateBreakdownState.settled_before`;
+    `h00`... count its answered ones by bucket of hours to the response.
 
     Written only by the database's triggers on the InMail and InMail tag tables and by
     ledger/rate_breakdowns.py; `manage.py rates_check` recomputes them from the InMails.
@@ -1082,6 +1083,11 @@ class RateBreakdown(models.Model):
         locals()[_measure] = models.IntegerField(default=0)
     del _measure
     settled_unanswered = models.IntegerField(default=0)
+    # Its answered InMails by bucket of hours to the response, as `ResponseHoursRollup` counts
+    # them: the exact median of a breakdown reads one bucket of InMails, not all of them.
+    for _column in RESPONSE_HOURS_COLUMNS:
+        locals()[_column] = models.IntegerField(default=0)
+    del _column
 
     class Meta:
         db_table = "ledger_rate_breakdown"

@@ -14,6 +14,10 @@ the local day `settled_before` (the state row). `breakdown_settle()`, run daily 
 (or take away) the unanswered InMails sent between `settled_before` and the cutoff's day when
 they differ, and the cutoff's own day's from the InMails, as the day rollups do.
 
+Each row also counts its answered InMails by bucket of hours to the response (`h00`..., the
+buckets of `ledger_response_hours`, ledger/rate_rollups.py): a breakdown's exact median then
+reads only the answered InMails of its groups' middle buckets (`ledger.analytics.rates`).
+
 Kept exact by PostgreSQL statement triggers with transition tables (one grouped upsert per
 statement: COPY, bulk updates and deletes included) on both tables whose rows they count: the
 InMails (their seat, sender, time, status, template...) and their tags (a tag added or removed
@@ -31,13 +35,28 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from ledger import schedule
-from ledger.models import RATE_BREAKDOWN_KINDS, RATE_ROLLUP_MEASURES, InMailStatus
-from ledger.rate_rollups import BREAKDOWN_REBUILD, _measure_conditions, _quote, cutoff_day
+from ledger.models import (
+    RATE_BREAKDOWN_KINDS,
+    RATE_ROLLUP_MEASURES,
+    RESPONSE_HOURS_COLUMNS,
+    RESPONSE_STATUSES,
+    InMailStatus,
+)
+from ledger.rate_rollups import (
+    BREAKDOWN_REBUILD,
+    HOURS_SQL,
+    _measure_conditions,
+    _quote,
+    cutoff_day,
+    hours_bucket_sql,
+)
 
 TABLE = "ledger_rate_breakdown"
 STATE_TABLE = "ledger_rate_breakdown_state"
 KEY = ("kind", "seat_id", "sender_id", "bucket")
-COLUMNS = (*RATE_ROLLUP_MEASURES, "settled_unanswered")
+# The counts, then the answered InMails by bucket of hours to the response (the medians').
+HOURS_COLUMNS = RESPONSE_HOURS_COLUMNS
+COLUMNS = (*RATE_ROLLUP_MEASURES, "settled_unanswered", *HOURS_COLUMNS)
 # The local hour of sending ("09") and the ISO weekday and hour ("2-09", Tuesday 09:00–09:59),
 # as PostgreSQL's to_char writes them (`ledger.analytics.sql.LocalPeriod` reads these too).
 LOCAL_PERIOD_FORMATS = {"hour": "HH24", "weekday_hour": "ID-HH24"}
@@ -73,10 +92,18 @@ def counts_sql(source: str, *, tag_source: str | None = None) -> str:
     measures["settled_unanswered"] = (
         f"status IN ({unanswered}) AND (d.sent_at AT TIME ZONE zone)::date < settled"
     )
+    # An answered InMail's bucket of hours to the response, worked out once per row.
+    measures.update((column, f"hb.h_bucket = {n}") for n, column in enumerate(HOURS_COLUMNS))
+    answered = ", ".join(_quote(s) for s in RESPONSE_STATUSES)
+    hours = HOURS_SQL.replace("responded_at", "d.responded_at").replace("sent_at", "d.sent_at")
+    hours_bucket = (
+        f"CROSS JOIN LATERAL (SELECT CASE WHEN d.status IN ({answered}) "
+        f"THEN {hours_bucket_sql(hours)} END AS h_bucket) hb"
+    )
     weighted = ", ".join(f"CASE WHEN {measures[c]} THEN d.sign ELSE 0 END AS {c}" for c in COLUMNS)
     branches = " UNION ALL ".join(
         f"SELECT {_quote(kind)}::text AS kind, d.seat_id, d.sender_id, {bucket} AS bucket, "  # noqa: S608
-        f"{weighted} FROM {source} {join}"
+        f"{weighted} FROM {source} {join} {hours_bucket}"
         for kind, (bucket, join) in _buckets(tag_source).items()
     )
     sums = ", ".join(f"SUM({c}) AS {c}" for c in COLUMNS)

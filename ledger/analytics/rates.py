@@ -475,15 +475,29 @@ def _day_key(group_by: str, day: date) -> str:
 _BREAKDOWN_COLUMNS = (*RATE_ROLLUP_MEASURES, "settled_unanswered")
 
 
+def _breakdown_sums(breakdowns: Q, group_by: str, using: str) -> list[dict[str, Any]]:
+    """The breakdown's rows in the scope summed by bucket, once for its counts and its medians:
+    `b_<count>` and `b_h00`... (its answered InMails by bucket of hours to the response)."""
+    columns = (*_BREAKDOWN_COLUMNS, *RESPONSE_HOURS_COLUMNS)
+    return list(
+        RateBreakdown.objects.using(using)
+        .filter(breakdowns, kind=group_by)
+        .order_by()
+        .values("bucket")
+        .annotate(**{f"b_{column}": Sum(column) for column in columns})
+    )
+
+
 def _breakdown_counts(
     inmails: QuerySet[InMail],
-    breakdowns: Q,
+    sums: list[dict[str, Any]],
     group_by: str,
     cutoff_day: date,
     settled: date,
     boundary: Mapping[RowKey, int],
 ) -> dict[RowKey, dict[str, int]]:
-    """The counts of an hour, weekday-hour, template or tag breakdown from its all-time rows.
+    """The counts of an hour, weekday-hour, template or tag breakdown from its all-time rows
+    (`sums`, from `_breakdown_sums`).
 
     The rate's base: the answered InMails, the unanswered ones of the days before the cutoff's
     day (the rows' settled ones, corrected by the InMails of the days between the settled day
@@ -503,14 +517,8 @@ def _breakdown_counts(
         )
         for row in _grouped(between, grouping).annotate(g_n=Count("pk")):
             correction[grouping.key_of(row)] = sign * row["g_n"]
-    rows = (
-        RateBreakdown.objects.filter(breakdowns, kind=group_by)
-        .order_by()
-        .values("bucket")
-        .annotate(**{f"b_{column}": Sum(column) for column in _BREAKDOWN_COLUMNS})
-    )
     counted: dict[RowKey, dict[str, int]] = {}
-    for row in rows:
+    for row in sums:
         key = grouping.key_of({name: row["bucket"]})
         counts = {measure: row[f"b_{measure}"] or 0 for measure in RATE_ROLLUP_MEASURES}
         counts["rate_base"] = (
@@ -521,16 +529,6 @@ def _breakdown_counts(
         )
         counted[key] = counts
     return counted
-
-
-def _grouped_medians(inmails: QuerySet[InMail], grouping: _Grouping) -> dict[RowKey, float]:
-    """PERCENTILE_CONT(0.5) of each group's answered InMails, read from the InMails."""
-    answered = inmails.filter(status__in=RESPONSE_STATUSES)
-    medians: dict[RowKey, float] = {}
-    for row in _grouped(answered, grouping).annotate(g_median=MedianHoursToResponse()):
-        if row["g_median"] is not None:
-            medians[grouping.key_of(row)] = row["g_median"]
-    return medians
 
 
 def _from_rollups(
@@ -561,11 +559,13 @@ def _from_rollups(
     else:
         for row in _grouped(inmails.filter(on_boundary), grouping).annotate(g_n=Count("pk")):
             boundary[grouping.key_of(row)] = row["g_n"]
+    breakdown_sums: list[dict[str, Any]] = []
     if group_by in BREAKDOWN_GROUP_BY:
-        # No hours-to-response rollups by hour, template or tag: these medians read the answered
-        # InMails (an index-only scan of `inmail_answered_idx`).
-        assert grouping is not None
-        medians = _grouped_medians(inmails, grouping)
+        # `rollups` filters the breakdown rows (`breakdown_filter_of`), settled at `settled`;
+        # they count the answered InMails by bucket of hours to the response too.
+        assert group_by is not None
+        breakdown_sums = _breakdown_sums(rollups, group_by, inmails.db)
+        medians = _breakdown_medians(rollups, breakdown_sums, group_by, inmails.db)
     else:
         medians = _exact_medians(inmails, group_by)
 
@@ -582,9 +582,10 @@ def _from_rollups(
         for group, bucket in _ROLLUP_BUCKETS[group_by]:
             counted[bucket] = _counts_of(total, group, boundary.get(bucket, 0))
     elif group_by in BREAKDOWN_GROUP_BY:
-        # `rollups` filters the breakdown rows (`breakdown_filter_of`), settled at `settled`.
         assert settled is not None
-        counted = _breakdown_counts(inmails, rollups, group_by, cutoff_day, settled, boundary)
+        counted = _breakdown_counts(
+            inmails, breakdown_sums, group_by, cutoff_day, settled, boundary
+        )
     elif group_by in _ROLLUP_BY_DAY:
         for row in rows.values("day").annotate(**_rollup_sums("all", cutoff_day)):
             _add(counted, _day_key(group_by, row["day"]), _counts_of(row, "all", 0))
@@ -930,6 +931,100 @@ def _exact_medians(inmails: QuerySet[InMail], group_by: str | None) -> dict[RowK
         found_rows = cursor.fetchall()
     by_text = {str(key): key for key in wanted}
     return {by_text[text]: float(hours) for text, hours in found_rows if hours is not None}
+
+
+def _disjoint(ranges: list[tuple[Decimal, Decimal]]) -> list[tuple[Decimal, Decimal]]:
+    """The union of half-open ranges [low, high) as disjoint ones, in order."""
+    merged: list[tuple[Decimal, Decimal]] = []
+    for low, high in sorted(ranges):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
+
+
+def _breakdown_medians(
+    breakdowns: Q, sums: list[dict[str, Any]], group_by: str, using: str
+) -> dict[RowKey, float]:
+    """PERCENTILE_CONT(0.5) of the hours to a response of each group of an hour, weekday-hour,
+    template or tag breakdown over all time, through its `RateBreakdown` rows (`breakdowns`
+    filters them to the scope).
+
+    The rows give each group's answered InMails by bucket of hours, so the bucket of its middle
+    rank(s); then one query reads the answered InMails of all the groups' middle buckets at
+    once, by sender and hours (`inmail_answered_sender_hours_idx`: a few narrow ranges of hours,
+    not one read per group), ranks each group's inside its own range and gives the middle one
+    or two to PERCENTILE_CONT itself: PostgreSQL's exact median to the last bit.
+    """
+    grouping = _GROUPINGS[group_by]
+    (name,) = grouping.fields()
+    wanted: list[tuple[str, Decimal, Decimal, int, int]] = []
+    for row in sums:
+        middle = _middle_bucket_ranges([row[f"b_{c}"] or 0 for c in RESPONSE_HOURS_COLUMNS])
+        if middle is not None:
+            wanted.append((row["bucket"], *middle))
+    if not wanted:
+        return {}
+    # The scope as the (seat, sender) pairs with answered InMails in it, as in `_exact_medians`:
+    # from the hour rows, the fewest that count every InMail (every pair a tag's rows have too).
+    answered_rows = Q(accepted__gt=0) | Q(declined__gt=0) | Q(replied__gt=0)
+    pairs = set(
+        RateBreakdown.objects.using(using)
+        .filter(breakdowns, answered_rows, kind="hour")
+        .values_list("seat", "sender")
+        .distinct()
+    )
+    senders = sorted({sender for _seat, sender in pairs})
+    ranges = _disjoint([(low, high) for _key, low, high, _first, _second in wanted])
+    answered = _grouped(
+        InMail.objects.using(using).filter(status__in=RESPONSE_STATUSES, sender__in=senders),
+        grouping,
+        g_hours=HoursToResponse(),
+        g_pair=F("seat") * Value(_PAIR, output_field=BigIntegerField()) + F("sender"),
+    )
+    inner, inner_params = answered.query.sql_with_params()
+    connection = connections[using]
+    field = connection.ops.quote_name(name)
+    row_sql = (
+        "(CAST(%s AS text), CAST(%s AS numeric), CAST(%s AS numeric), "
+        "CAST(%s AS bigint), CAST(%s AS bigint))"
+    )
+    # One branch per range of hours: each an index range per sender (an index-only scan where
+    # the group is the time of sending), where an OR of ranges would read the heap.
+    in_ranges = " UNION ALL ".join(
+        f"SELECT * FROM ({inner}) r WHERE r.g_hours >= CAST(%s AS numeric) "  # noqa: S608
+        "AND r.g_hours < CAST(%s AS numeric)"
+        for _ in ranges
+    )
+    # Only our own column names, casts and Django's compiled query go into the text.
+    sql = (
+        f"WITH w(g_key, g_low, g_high, g_first, g_second) AS (VALUES "  # noqa: S608
+        f"{', '.join(row_sql for _ in wanted)}), "
+        # Tags read first, on their own: else the planner, guessing few InMails, may probe
+        # the tags once per InMail and group. (Other groups are columns: kept in line, the
+        # read runs in parallel.)
+        f"a AS {'MATERIALIZED ' if group_by == 'tag' else ''}({in_ranges}) "
+        "SELECT g_key, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY g_hours) FROM ("
+        "SELECT w.g_key, a.g_hours, w.g_first, w.g_second, "
+        "ROW_NUMBER() OVER (PARTITION BY w.g_key ORDER BY a.g_hours) AS g_rank "
+        f"FROM a JOIN w ON w.g_key = CAST(a.{field} AS text) "
+        "AND a.g_hours >= w.g_low AND a.g_hours < w.g_high "
+        "WHERE a.g_pair = ANY(CAST(%s AS bigint[]))"
+        ") ranked WHERE g_rank BETWEEN g_first AND g_second GROUP BY g_key"
+    )
+    params: list[Any] = [value for found in wanted for value in found]
+    for low, high in ranges:
+        params += [*inner_params, low, high]
+    params.append(sorted(seat * _PAIR + sender for seat, sender in pairs))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found_rows = cursor.fetchall()
+    return {
+        grouping.key_of({name: bucket}): float(hours)
+        for bucket, hours in found_rows
+        if hours is not None
+    }
 
 
 def response_rates(

@@ -18,6 +18,14 @@ def install(apps: Any, schema_editor: Any) -> None:
     from ledger import rate_breakdowns
 
     with schema_editor.connection.cursor() as cursor:
+        # Today's trigger SQL counts the hours columns that 0025 adds: on a database migrated
+        # from scratch, 0025 installs it and rebuilds (no InMail is written in between).
+        cursor.execute(
+            "SELECT 1 FROM information_schema.columns "
+            "WHERE table_name = 'ledger_rate_breakdown' AND column_name = 'h00'"
+        )
+        if cursor.fetchone() is None:
+            return
         cursor.execute(rate_breakdowns.trigger_sql())
     # Also writes the state row (time zone, the settled day of now).
     rate_breakdowns.breakdown_rebuild()

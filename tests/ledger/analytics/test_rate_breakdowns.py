@@ -399,3 +399,135 @@ def test_another_time_zone_counts_the_inmails_until_a_rebuild(
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {rate_breakdowns.STATE_TABLE}")  # noqa: S608
     assert breakdown_filter_of(breakdown_inmails(org.admin, "hour")) is None
+
+
+# --- Medians through the rows' hours buckets --------------------------------------------------
+
+
+def test_medians_by_hour_template_and_tag_are_read_through_the_rows_exactly(
+    org: Org, seats: tuple[Seat, Seat, Seat], rollups: None
+) -> None:
+    # Mondays at 09:00 in Los Angeles (NOW is Monday 10:00), answered after 1, 2 and 3 hours
+    # (Intro, alpha) and after 30 minutes and 5 hours (Referral, alpha and beta); one pending.
+    monday_nine = NOW - timedelta(hours=1)
+    answers = [
+        (seats[0], 7, 60, "Intro", ("alpha",)),
+        (seats[0], 14, 120, "Intro", ("alpha",)),
+        (seats[0], 21, 180, "Intro", ("alpha",)),
+        (seats[1], 7, 30, "Referral", ("alpha", "beta")),
+        (seats[1], 28, 300, "Referral", ("alpha", "beta")),
+    ]
+    created = InMail.objects.bulk_create(
+        _inmail(
+            seat, monday_nine - timedelta(days=days), InMailStatus.REPLIED, timedelta(minutes=m), t
+        )
+        for seat, days, m, t, _tags in answers
+    )
+    InMailTag.objects.bulk_create(
+        InMailTag(inmail=inmail, tag=tag)
+        for inmail, (*_, tags) in zip(created, answers, strict=True)
+        for tag in tags
+    )
+    _inmail(seats[1], monday_nine, InMailStatus.PENDING, None, "Intro").save()
+    medians = {
+        (group_by, key): row.median_hours_to_response
+        for group_by in sorted(BREAKDOWN_GROUP_BY)
+        for key, row in rows_of(org.admin, group_by).items()
+        if row.median_hours_to_response is not None
+    }
+    # 0.5 1 2 3 5 -> 2; 1 2 3 -> 2; 0.5 5 -> 2.75. To the last bit on PostgreSQL (SQLite's
+    # julianday() arithmetic is a few nanoseconds off).
+    expected = {
+        ("hour", 9): 2.0,
+        ("weekday_hour", "1-09"): 2.0,
+        ("template", "Intro"): 2.0,
+        ("template", "Referral"): 2.75,
+        ("tag", "alpha"): 2.0,
+        ("tag", "beta"): 2.75,
+    }
+    assert medians == (expected if connection.vendor == POSTGRES else pytest.approx(expected))
+    if connection.vendor == POSTGRES:
+        # Counted in the rows: 1, 2 and 3 hours are three buckets (sixth-octave steps).
+        intro = RateBreakdown.objects.get(kind="template", bucket="Intro", seat=seats[0])
+        hours = [getattr(intro, f"h{n:02d}") for n in range(80)]
+        assert sum(hours) == 3
+        assert sorted(n for n, count in enumerate(hours) if count) == [13, 19, 22]
+    assert_all_match(org)
+
+
+# Minutes to the answer on the buckets' limits (15 and 30 minutes, 1, 2 and 2048 hours), ties
+# and anything up to four months.
+EDGE_MINUTES = st.one_of(
+    st.sampled_from([0, 1, 15, 30, 60, 120, 180, 300, 2048 * 60, 2048 * 60 + 1]),
+    st.integers(0, 120 * 24 * 60),
+)
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    history=st.lists(
+        st.tuples(
+            st.integers(0, 2),  # seat
+            st.integers(0, 200 * 24 * 60),  # minutes before NOW
+            st.sampled_from([*ANSWERED, *ANSWERED, InMailStatus.PENDING]),
+            EDGE_MINUTES,
+            st.sampled_from(TEMPLATES),
+            TAG_SETS,
+        ),
+        max_size=40,
+    ),
+    moved=st.lists(st.integers(0, 39), max_size=3),
+)
+def test_medians_through_the_rows_are_percentile_cont_on_bucket_limits_and_ties(
+    org: Org,
+    seats: tuple[Seat, Seat, Seat],
+    rollups: None,
+    history: list[tuple[int, int, str, int, str, set[str]]],
+    moved: list[int],
+) -> None:
+    InMail.objects.all().delete()
+    created = InMail.objects.bulk_create(
+        _inmail(
+            seats[seat],
+            NOW - timedelta(minutes=minutes),
+            status,
+            timedelta(minutes=after) if status in ANSWERED else None,
+            template,
+        )
+        for seat, minutes, status, after, template, _ in history
+    )
+    InMailTag.objects.bulk_create(
+        InMailTag(inmail=inmail, tag=tag)
+        for inmail, (*_, tags) in zip(created, history, strict=True)
+        for tag in sorted(tags)
+    )
+    # A few moved to another seat and sender after the fact (a reassignment's rewrite).
+    for index in moved:
+        if index < len(created):
+            other = seats[(history[index][0] + 1) % 3]
+            InMail.objects.filter(pk=created[index].pk).update(seat=other, sender=other.holder)
+    assert_all_match(org)
+    assert_check_clean()
+
+
+def test_rates_check_finds_a_tampered_hours_bucket_of_a_breakdown(
+    org: Org, seats: tuple[Seat, Seat, Seat], rollups: None
+) -> None:
+    InMail.objects.bulk_create(
+        [
+            _inmail(seats[0], NOW - timedelta(days=d), InMailStatus.REPLIED, timedelta(hours=2))
+            for d in range(3)
+        ]
+    )
+    if connection.vendor != POSTGRES:
+        assert "SQLite" in check_output()
+        return
+    RateBreakdown.objects.filter(kind="tag").delete()  # none: no InMail is tagged
+    row = RateBreakdown.objects.filter(kind="hour").order_by("bucket")[0]
+    RateBreakdown.objects.filter(pk=row.pk).update(h05=1)
+    with pytest.raises(CommandError, match="1 difference"):
+        check_output()
+    call_command("rates_check", "--rebuild", stdout=StringIO())
+    assert_check_clean()
