@@ -1084,9 +1084,10 @@ class RateBreakdown(models.Model):
     del _measure
     settled_unanswered = models.IntegerField(default=0)
     # Its answered InMails by bucket of hours to the response, as `ResponseHoursRollup` counts
-    # them: the exact median of a breakdown reads one bucket of InMails, not all of them.
+    # them: the exact median of a breakdown reads one bucket of InMails, not all of them. Zero
+    # by default in the database too: the triggers write them only for answered InMails.
     for _column in RESPONSE_HOURS_COLUMNS:
-        locals()[_column] = models.IntegerField(default=0)
+        locals()[_column] = models.IntegerField(default=0, db_default=0)
     del _column
 
     class Meta:

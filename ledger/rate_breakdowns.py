@@ -56,7 +56,8 @@ STATE_TABLE = "ledger_rate_breakdown_state"
 KEY = ("kind", "seat_id", "sender_id", "bucket")
 # The counts, then the answered InMails by bucket of hours to the response (the medians').
 HOURS_COLUMNS = RESPONSE_HOURS_COLUMNS
-COLUMNS = (*RATE_ROLLUP_MEASURES, "settled_unanswered", *HOURS_COLUMNS)
+COUNT_COLUMNS = (*RATE_ROLLUP_MEASURES, "settled_unanswered")
+COLUMNS = (*COUNT_COLUMNS, *HOURS_COLUMNS)
 # The local hour of sending ("09") and the ISO weekday and hour ("2-09", Tuesday 09:00–09:59),
 # as PostgreSQL's to_char writes them (`ledger.analytics.sql.LocalPeriod` reads these too).
 LOCAL_PERIOD_FORMATS = {"hour": "HH24", "weekday_hour": "ID-HH24"}
@@ -82,11 +83,14 @@ def _buckets(tag_source: str | None) -> dict[str, tuple[str, str]]:
     }
 
 
-def counts_sql(source: str, *, tag_source: str | None = None) -> str:
-    """SELECT kind, seat_id, sender_id, bucket, <every count> FROM the InMails of `source` (a
-    subquery aliased d, with a `sign` column: +1 for a row that now counts, -1 for one that no
-    longer does) grouped by the key. `zone` and `settled` name the time zone and the settled
-    day: columns of the source, or the trigger function's variables."""
+def counts_sql(
+    source: str, *, tag_source: str | None = None, columns: tuple[str, ...] = COLUMNS
+) -> str:
+    """SELECT kind, seat_id, sender_id, bucket, <the counts `columns`> FROM the InMails of
+    `source` (a subquery aliased d, with a `sign` column: +1 for a row that now counts, -1 for
+    one that no longer does) grouped by the key. `zone` and `settled` name the time zone and
+    the settled day: columns of the source, or the trigger function's variables. Only the
+    hours columns: only the answered InMails' rows."""
     measures = _measure_conditions("zone")
     unanswered = ", ".join(_quote(s) for s in UNANSWERED)
     measures["settled_unanswered"] = (
@@ -96,30 +100,54 @@ def counts_sql(source: str, *, tag_source: str | None = None) -> str:
     measures.update((column, f"hb.h_bucket = {n}") for n, column in enumerate(HOURS_COLUMNS))
     answered = ", ".join(_quote(s) for s in RESPONSE_STATUSES)
     hours = HOURS_SQL.replace("responded_at", "d.responded_at").replace("sent_at", "d.sent_at")
-    hours_bucket = (
-        f"CROSS JOIN LATERAL (SELECT CASE WHEN d.status IN ({answered}) "
-        f"THEN {hours_bucket_sql(hours)} END AS h_bucket) hb"
-    )
-    weighted = ", ".join(f"CASE WHEN {measures[c]} THEN d.sign ELSE 0 END AS {c}" for c in COLUMNS)
+    hours_bucket = ""
+    if set(columns) & set(HOURS_COLUMNS):
+        hours_bucket = (
+            f"CROSS JOIN LATERAL (SELECT CASE WHEN d.status IN ({answered}) "
+            f"THEN {hours_bucket_sql(hours)} END AS h_bucket) hb"
+        )
+        if set(columns) <= set(HOURS_COLUMNS):
+            hours_bucket += " WHERE hb.h_bucket IS NOT NULL"
+    weighted = ", ".join(f"CASE WHEN {measures[c]} THEN d.sign ELSE 0 END AS {c}" for c in columns)
     branches = " UNION ALL ".join(
         f"SELECT {_quote(kind)}::text AS kind, d.seat_id, d.sender_id, {bucket} AS bucket, "  # noqa: S608
         f"{weighted} FROM {source} {join} {hours_bucket}"
         for kind, (bucket, join) in _buckets(tag_source).items()
     )
-    sums = ", ".join(f"SUM({c}) AS {c}" for c in COLUMNS)
+    sums = ", ".join(f"SUM({c}) AS {c}" for c in columns)
     return (
         f"SELECT kind, seat_id, sender_id, bucket, {sums} FROM ({branches}) e GROUP BY 1, 2, 3, 4"  # noqa: S608
     )
 
 
-def _upsert(source: str, *, tag_source: str | None = None) -> str:
-    columns = ", ".join((*KEY, *COLUMNS))
-    updates = ", ".join(f"{c} = {TABLE}.{c} + EXCLUDED.{c}" for c in COLUMNS)
+def _upsert(
+    source: str, *, tag_source: str | None = None, columns: tuple[str, ...] = COUNT_COLUMNS
+) -> str:
+    # The counts at zero in a row of hours it would insert: PostgreSQL checks NOT NULL on that
+    # row before it finds the conflict (the hours columns are zero by default in the database).
+    zeros = tuple(c for c in COUNT_COLUMNS if c not in columns)
+    names = ", ".join((*KEY, *columns, *zeros))
+    values = ", ".join((*KEY, *columns, *("0" for _ in zeros)))
+    updates = ", ".join(f"{c} = {TABLE}.{c} + EXCLUDED.{c}" for c in columns)
+    counted = counts_sql(source, tag_source=tag_source, columns=columns)
     # Ordered by key so that two transactions touching the same rows lock them in one order.
     return (
-        f"INSERT INTO {TABLE} ({columns})\n{counts_sql(source, tag_source=tag_source)} "
+        f"INSERT INTO {TABLE} ({names})\nSELECT {values} FROM ({counted}) c "
         f"ORDER BY 1, 2, 3, 4\nON CONFLICT (kind, seat_id, sender_id, bucket) "
         f"DO UPDATE SET {updates};"
+    )
+
+
+def _upserts(source: str, *, tag_source: str | None = None) -> str:
+    """The counts, then the hours buckets only when an answered InMail is among the rows: a
+    send (pending) pays for its rows' ten counts, not for eighty buckets it leaves at zero (a
+    statement of that size costs more to start than to run)."""
+    answered = ", ".join(_quote(s) for s in RESPONSE_STATUSES)
+    return (
+        f"{_upsert(source, tag_source=tag_source)}\n"  # noqa: S608 (our own text only)
+        f"  IF EXISTS (SELECT 1 FROM {source} WHERE d.status IN ({answered})) THEN\n"
+        f"    {_upsert(source, tag_source=tag_source, columns=HOURS_COLUMNS)}\n"
+        "  END IF;"
     )
 
 
@@ -145,12 +173,12 @@ def trigger_sql() -> str:
     tagged = "(SELECT s.sign, s.tag, i.* FROM {rows} s JOIN ledger_inmail i ON i.id = s.inmail_id)"
     tag_changed = "n.tag IS DISTINCT FROM o.tag OR n.inmail_id IS DISTINCT FROM o.inmail_id"
     inmail_ops = {
-        "INSERT": _upsert(f"{_signed('new_rows', None, changed)} AS d"),
-        "DELETE": _upsert(f"{_signed(None, 'old_rows', changed)} AS d"),
-        "UPDATE": _upsert(f"{_signed('new_rows', 'old_rows', changed)} AS d"),
+        "INSERT": _upserts(f"{_signed('new_rows', None, changed)} AS d"),
+        "DELETE": _upserts(f"{_signed(None, 'old_rows', changed)} AS d"),
+        "UPDATE": _upserts(f"{_signed('new_rows', 'old_rows', changed)} AS d"),
     }
     tag_ops = {
-        op: _upsert(f"{tagged.format(rows=rows)} AS d", tag_source="d.tag")
+        op: _upserts(f"{tagged.format(rows=rows)} AS d", tag_source="d.tag")
         for op, rows in (
             ("INSERT", _signed("new_rows", None, tag_changed)),
             ("DELETE", _signed(None, "old_rows", tag_changed)),

@@ -43,7 +43,9 @@ class Migration(migrations.Migration):
     operations = [
         *(
             migrations.AddField(
-                model_name="ratebreakdown", name=column, field=models.IntegerField(default=0)
+                model_name="ratebreakdown",
+                name=column,
+                field=models.IntegerField(default=0, db_default=0),
             )
             for column in RESPONSE_HOURS_COLUMNS
         ),
