@@ -11,6 +11,7 @@ at one below the limit can't both pass.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -120,9 +121,14 @@ def usage_of_seats(
     }
     if not periods:
         return {}
-    in_period = Q()
+    # One condition per distinct period start (seats sharing a billing day share it: at most
+    # a few dozen), not one per seat: cheaper to build, and an index range per seat either way.
+    seats_from: dict[datetime, list[int]] = defaultdict(list)
     for seat_id, (_, (start, _)) in periods.items():
-        in_period |= Q(seat_id=seat_id, sent_at__gte=start)
+        seats_from[start].append(seat_id)
+    in_period = Q()
+    for start, seat_ids in seats_from.items():
+        in_period |= Q(seat_id__in=seat_ids, sent_at__gte=start)
     counts = dict(
         InMail.objects.filter(in_period, credit_cost=1, imported=False, sent_at__lte=at)
         .order_by()

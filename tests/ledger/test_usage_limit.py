@@ -321,3 +321,31 @@ def test_usage_of_many_seats_reads_each_seats_own_period(
         lite.pk: (2, 50, utc(2025, 4, 10)),
         navigator.pk: (1, None, utc(2025, 4, 1)),
     }
+
+
+def test_usage_of_seats_sharing_a_billing_day_and_one_in_its_next_period(
+    time_machine: TimeMachineFixture,
+) -> None:
+    # Counted with one condition per distinct period start: two seats share 10 March; the
+    # third's period began on 20 March, so its sends of February and 10 March are last period's.
+    time_machine.move_to(utc(2025, 2, 20, 9), tick=False)
+    third = seat_on(activated_on=utc(2025, 2, 20).date())
+    send(third, "linkedin.com/in/feb")
+    time_machine.move_to(utc(2025, 3, 10, 9), tick=False)
+    first = seat_on(activated_on=utc(2025, 3, 10).date())
+    second = seat_on(activated_on=utc(2025, 3, 10).date())
+    send_many(first, 2, "first")
+    send(second, "linkedin.com/in/second")
+    send(third, "linkedin.com/in/march")
+    time_machine.move_to(utc(2025, 3, 25, 9), tick=False)
+    send(first, "linkedin.com/in/late")
+    send(third, "linkedin.com/in/late")
+
+    usage = seats_usage([first, second, third])
+
+    assert {pk: (u.used, u.period_start) for pk, u in usage.items()} == {
+        first.pk: (3, utc(2025, 3, 10)),
+        second.pk: (1, utc(2025, 3, 10)),
+        third.pk: (1, utc(2025, 3, 20)),
+    }
+    assert usage == {seat.pk: seat_usage(seat) for seat in (first, second, third)}
