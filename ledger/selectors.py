@@ -574,16 +574,16 @@ def seats_overview(seats: QuerySet[Seat] | Sequence[Seat]) -> SeatsOverview:
     pooled = [account for account in pooled if account.team_id in pools]
     accounts = [seat.account for seat in seat_list] + list(pools.values())
     lots: dict[int, list[LotBalance]] = defaultdict(list)
-    for lot in (
+    # Tuples, not models: an organisation's live lots are thousands.
+    for account_id, lot_id, source, granted_at, expires_at, remaining in (
         Lot.objects.filter(
             account_id__in={account.pk for account in accounts + pooled}, remaining__gt=0
         )
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .order_by(*SPEND_ORDER)
+        .values_list("account_id", "pk", "source", "granted_at", "expires_at", "remaining")
     ):
-        lots[lot.account_id].append(
-            LotBalance(lot.pk, lot.source, lot.granted_at, lot.expires_at, lot.remaining)
-        )
+        lots[account_id].append(LotBalance(lot_id, source, granted_at, expires_at, remaining))
 
     def due_at(account: Account) -> datetime | None:
         # `refresh_due_at`, for an account brought up to date just now.
