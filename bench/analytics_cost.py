@@ -10,9 +10,9 @@ build) and `--rebuild` builds it again. `--database NAME` builds or reuses anoth
 people measuring at once); `--raw` makes the response rates count the InMails themselves, as
 before the rate rollups (issue 15), for before/after figures on one database; `--only REGEX`
 runs the cases whose "what case" text matches (with `--no-write`: a partial run is no
-subsection). Everything it measures only reads; before measuring (without `--raw`) it settles
-the response-rate breakdowns at "now", as the daily check would have that morning, and vacuums
-the InMails, their tags and the breakdowns, as autovacuum would have after the load.
+subsection). Everything it measures only reads; before measuring it vacuums the InMails, their
+tags and the breakdowns, as autovacuum would have after the load, and (without `--raw`) settles
+the response-rate breakdowns at "now", as the daily check would have that morning.
 
 The organisation, on a frozen clock (time_machine), "now" being Monday 16 June 2025, 10:00:
 

@@ -10,14 +10,15 @@ too small to compare (R22).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from math import sqrt
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     Aggregate,
@@ -532,6 +533,22 @@ def _breakdown_counts(
     return counted
 
 
+@contextmanager
+def _one_snapshot(using: str) -> Iterator[None]:
+    """The reads of `_from_rollups` in one REPEATABLE READ transaction (PostgreSQL): a median
+    takes its ranks from the rollups and its values from the InMails in separate statements,
+    which must see the same writes, or a response recorded in between would shift a rank.
+    Inside a caller's transaction they share the caller's snapshot rules."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
 def _from_rollups(
     inmails: QuerySet[InMail],
     rollups: Q,
@@ -1001,6 +1018,8 @@ def _breakdown_medians(
         .values_list("seat", "sender")
         .distinct()
     )
+    if not pairs:  # rows without answered InMails yet with buckets: nothing to read
+        return {}
     senders = sorted({sender for _seat, sender in pairs})
     ranges = _disjoint([(low, high) for _key, low, high, _first, _second in wanted])
     answered = _grouped(
@@ -1078,7 +1097,8 @@ def response_rates(
             rollups, settled = found_breakdowns
     counted: Mapping[RowKey, Mapping[str, Any]]
     if rollups is not None:
-        counted, medians = _from_rollups(inmails, rollups, group_by, now, settled)
+        with _one_snapshot(inmails.db):
+            counted, medians = _from_rollups(inmails, rollups, group_by, now, settled)
     else:
         measures = _measures(now, median=in_database)
         grouped = _grouped(inmails, grouping).annotate(**measures)
@@ -1115,7 +1135,8 @@ def response_totals(inmails: QuerySet[InMail], *, now: datetime | None = None) -
     now = now or timezone.now()
     rollups = rollup_filter_of(inmails)
     if rollups is not None:
-        counted, medians = _from_rollups(inmails, rollups, None, now)
+        with _one_snapshot(inmails.db):
+            counted, medians = _from_rollups(inmails, rollups, None, now)
         return _row("all", "All InMails", counted["all"], medians.get("all"))
     in_database = _median_in_database(inmails)
     counts = inmails.order_by().aggregate(**_measures(now, median=in_database))

@@ -22,7 +22,8 @@ def install(apps: Any, schema_editor: Any) -> None:
         # from scratch, 0025 installs it and rebuilds (no InMail is written in between).
         cursor.execute(
             "SELECT 1 FROM information_schema.columns "
-            "WHERE table_name = 'ledger_rate_breakdown' AND column_name = 'h00'"
+            "WHERE table_schema = current_schema() AND table_name = 'ledger_rate_breakdown' "
+            "AND column_name = 'h00'"
         )
         if cursor.fetchone() is None:
             return

@@ -531,3 +531,62 @@ def test_rates_check_finds_a_tampered_hours_bucket_of_a_breakdown(
         check_output()
     call_command("rates_check", "--rebuild", stdout=StringIO())
     assert_check_clean()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("group_by", ["hour", None])
+def test_a_response_committed_between_a_medians_reads_does_not_shift_its_ranks(
+    org: Org, seats: tuple[Seat, Seat, Seat], group_by: str | None
+) -> None:
+    """Answers after 1, 2.1 and 3 hours (median 2.1). Another connection commits an answer after
+    2.05 hours just before the median's read of the InMails, in the same bucket of hours (2 to
+    2.24): read in a later snapshot than the bucket counts, the middle rank would pick 2.05,
+    neither the median before (2.1) nor after (2.075)."""
+    rate_rollups.rollup_rebuild()
+    nine = NOW - timedelta(days=7, hours=1)
+    InMail.objects.bulk_create(
+        _inmail(seats[0], nine + timedelta(minutes=n), InMailStatus.REPLIED, timedelta(minutes=m))
+        for n, m in ((0, 60), (1, 126), (2, 180))
+    )
+    import psycopg
+
+    from ledger.analytics import analytics_inmails, response_totals
+
+    def median() -> float | None:
+        if group_by is None:
+            return response_totals(analytics_inmails(org.admin), now=NOW).median_hours_to_response
+        hours: float | None = rows_of(org.admin, "hour")[9].median_hours_to_response
+        return hours
+
+    if connection.vendor != POSTGRES:
+        # No rollups: one statement reads the InMails (and a second connection to the same
+        # SQLite file is no test of isolation).
+        assert median() == pytest.approx(2.1)
+        return
+    other = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+    committed: list[bool] = []
+
+    def answer_meanwhile(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if "PERCENTILE_CONT" in sql and not committed:
+            other.execute(
+                "INSERT INTO ledger_inmail (recipient, recipient_key, subject, body, "
+                "open_profile, status, sent_at, responded_at, reminder_at, closed_at, "
+                "credit_cost, paid_from, refunded, imported, created_at, created_by_id, "
+                "paid_account_id, seat_id, sender_id, template) "
+                "SELECT recipient || '-2', recipient_key || '-2', subject, body, open_profile, "
+                "status, sent_at, sent_at + interval '123 minutes', reminder_at, closed_at, "
+                "credit_cost, paid_from, refunded, imported, created_at, created_by_id, "
+                "paid_account_id, seat_id, sender_id, template FROM ledger_inmail "
+                "ORDER BY id LIMIT 1"
+            )
+            committed.append(True)
+        return execute(sql, params, many, context)
+
+    try:
+        with connection.execute_wrapper(answer_meanwhile):
+            during = median()
+    finally:
+        other.close()
+    assert committed
+    assert during == 2.1
+    assert median() == 2.075
