@@ -976,6 +976,34 @@ class _BucketSums(Expression):
         return []
 
 
+# The local hour of sending as a number, by breakdown: the hour, or the ISO weekday x 100 + the
+# hour; what `LocalPeriod` writes as "HH24" and "ID-HH24" (rate_breakdowns.LOCAL_PERIOD_FORMATS).
+_HOUR_NUMBER_FORMS = {
+    "hour": "date_part('hour', {local})",
+    "weekday_hour": "date_part('isodow', {local}) * 100 + date_part('hour', {local})",
+}
+
+
+class _HourNumber(Func):
+    """The local hour (or weekday and hour) of sending as an integer (PostgreSQL)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, group_by: str) -> None:
+        super().__init__(F("sent_at"))
+        self.group_by = group_by
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
+        sent, params = compiler.compile(self.source_expressions[0])
+        form = _HOUR_NUMBER_FORMS[self.group_by]
+        uses = form.count("{local}")
+        local = f"(({sent}) AT TIME ZONE %s)"
+        zone = schedule.org_tz().key
+        return f"CAST({form.format(local=local)} AS integer)", [*params, zone] * uses
+
+
 def _disjoint(ranges: list[tuple[Decimal, Decimal]]) -> list[tuple[Decimal, Decimal]]:
     """The union of half-open ranges [low, high) as disjoint ones, in order."""
     merged: list[tuple[Decimal, Decimal]] = []
@@ -1001,12 +1029,27 @@ def _breakdown_medians(
     or two to PERCENTILE_CONT itself: PostgreSQL's exact median to the last bit.
     """
     grouping = _GROUPINGS[group_by]
-    (name,) = grouping.fields()
-    wanted: list[tuple[str, Decimal, Decimal, int, int]] = []
+    ((name, key_expression),) = grouping.fields().items()
+    # The groups as the read computes them for every InMail it reads: the local hour as a
+    # number, not as text (to_char costs a few times more per row), else the grouping's own.
+    numbered = group_by in _HOUR_NUMBER_FORMS
+    key_type = "integer" if numbered else "text"
+
+    def key_of(bucket: str) -> int | str:
+        if not numbered:
+            return bucket
+        if group_by == "hour":
+            return int(bucket)
+        weekday, hour = bucket.split("-")
+        return int(weekday) * 100 + int(hour)
+
+    wanted: list[tuple[int | str, Decimal, Decimal, int, int]] = []
+    bucket_of: dict[int | str, str] = {}
     for row in sums:
         middle = _middle_bucket_ranges([count or 0 for count in row["b_hours"]])
         if middle is not None:
-            wanted.append((row["bucket"], *middle))
+            wanted.append((key_of(row["bucket"]), *middle))
+            bucket_of[key_of(row["bucket"])] = row["bucket"]
     if not wanted:
         return {}
     # The scope as the (seat, sender) pairs with answered InMails in it, as in `_exact_medians`:
@@ -1024,15 +1067,15 @@ def _breakdown_medians(
     ranges = _disjoint([(low, high) for _key, low, high, _first, _second in wanted])
     answered = _grouped(
         InMail.objects.using(using).filter(status__in=RESPONSE_STATUSES, sender__in=senders),
-        grouping,
+        None,
+        g_key=_HourNumber(group_by) if numbered else key_expression,
         g_hours=HoursToResponse(),
         g_pair=F("seat") * Value(_PAIR, output_field=BigIntegerField()) + F("sender"),
     )
     inner, inner_params = answered.query.sql_with_params()
     connection = connections[using]
-    field = connection.ops.quote_name(name)
     row_sql = (
-        "(CAST(%s AS text), CAST(%s AS numeric), CAST(%s AS numeric), "
+        f"(CAST(%s AS {key_type}), CAST(%s AS numeric), CAST(%s AS numeric), "
         "CAST(%s AS bigint), CAST(%s AS bigint))"
     )
     # One branch per range of hours: each an index range per sender (an index-only scan where
@@ -1053,7 +1096,7 @@ def _breakdown_medians(
         "SELECT g_key, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY g_hours) FROM ("
         "SELECT w.g_key, a.g_hours, w.g_first, w.g_second, "
         "ROW_NUMBER() OVER (PARTITION BY w.g_key ORDER BY a.g_hours) AS g_rank "
-        f"FROM a JOIN w ON w.g_key = CAST(a.{field} AS text) "
+        "FROM a JOIN w ON w.g_key = a.g_key "
         "AND a.g_hours >= w.g_low AND a.g_hours < w.g_high "
         "WHERE a.g_pair = ANY(CAST(%s AS bigint[]))"
         ") ranked WHERE g_rank BETWEEN g_first AND g_second GROUP BY g_key"
@@ -1066,8 +1109,8 @@ def _breakdown_medians(
         cursor.execute(sql, params)
         found_rows = cursor.fetchall()
     return {
-        grouping.key_of({name: bucket}): float(hours)
-        for bucket, hours in found_rows
+        grouping.key_of({name: bucket_of[key]}): float(hours)
+        for key, hours in found_rows
         if hours is not None
     }
 
