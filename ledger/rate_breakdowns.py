@@ -138,10 +138,12 @@ def _upsert(
     )
 
 
-def _upserts(source: str, *, tag_source: str | None = None) -> str:
+def _upserts(source: str, *, tag_source: str | None = None, hours: bool = True) -> str:
     """The counts, then the hours buckets only when an answered InMail is among the rows: a
     send (pending) pays for its rows' ten counts, not for eighty buckets it leaves at zero (a
-    statement of that size costs more to start than to run)."""
+    statement of that size costs more to start than to run). Without `hours`, the counts only."""
+    if not hours:
+        return _upsert(source, tag_source=tag_source)
     answered = ", ".join(_quote(s) for s in RESPONSE_STATUSES)
     return (
         f"{_upsert(source, tag_source=tag_source)}\n"  # noqa: S608 (our own text only)
@@ -166,19 +168,21 @@ def _signed(new: str | None, old: str | None, changed: str, key: str = "id") -> 
     return f"(SELECT {1 if new else -1} AS sign, * FROM {new or old})"  # noqa: S608
 
 
-def trigger_sql() -> str:
-    """The two functions and six statement triggers that keep the breakdowns exact."""
+def trigger_sql(*, hours: bool = True) -> str:
+    """The two functions and six statement triggers that keep the breakdowns exact, and the
+    rebuild function. `hours=False`: without the hours buckets, as before migration 0025 (what
+    going back from it installs, so that the rows stay kept and `rates_check` can rebuild)."""
     changed = " OR ".join(f"n.{f} IS DISTINCT FROM o.{f}" for f in _COUNTED_FIELDS)
     # Tag rows joined with their InMails as they stand: one row per (tag row, InMail).
     tagged = "(SELECT s.sign, s.tag, i.* FROM {rows} s JOIN ledger_inmail i ON i.id = s.inmail_id)"
     tag_changed = "n.tag IS DISTINCT FROM o.tag OR n.inmail_id IS DISTINCT FROM o.inmail_id"
     inmail_ops = {
-        "INSERT": _upserts(f"{_signed('new_rows', None, changed)} AS d"),
-        "DELETE": _upserts(f"{_signed(None, 'old_rows', changed)} AS d"),
-        "UPDATE": _upserts(f"{_signed('new_rows', 'old_rows', changed)} AS d"),
+        "INSERT": _upserts(f"{_signed('new_rows', None, changed)} AS d", hours=hours),
+        "DELETE": _upserts(f"{_signed(None, 'old_rows', changed)} AS d", hours=hours),
+        "UPDATE": _upserts(f"{_signed('new_rows', 'old_rows', changed)} AS d", hours=hours),
     }
     tag_ops = {
-        op: _upserts(f"{tagged.format(rows=rows)} AS d", tag_source="d.tag")
+        op: _upserts(f"{tagged.format(rows=rows)} AS d", tag_source="d.tag", hours=hours)
         for op, rows in (
             ("INSERT", _signed("new_rows", None, tag_changed)),
             ("DELETE", _signed(None, "old_rows", tag_changed)),
@@ -225,7 +229,8 @@ $body$;"""  # noqa: S608 (only our own table, column and constant text)
                 f"CREATE TRIGGER {name} AFTER {op.upper()} ON {table} REFERENCING {referencing} "
                 f"FOR EACH STATEMENT EXECUTE FUNCTION {fn}();"
             )
-    columns = ", ".join((*KEY, *COLUMNS))
+    counted = COLUMNS if hours else COUNT_COLUMNS
+    columns = ", ".join((*KEY, *counted))
     rebuild = f"""
 CREATE OR REPLACE FUNCTION ledger_rate_breakdown_rebuild(zone text, settled date) RETURNS integer
 LANGUAGE plpgsql AS $body$
@@ -238,7 +243,7 @@ BEGIN
     ON CONFLICT (id) DO UPDATE
     SET time_zone = EXCLUDED.time_zone, settled_before = EXCLUDED.settled_before;
   INSERT INTO {TABLE} ({columns})
-    {counts_sql("(SELECT 1 AS sign, * FROM ledger_inmail) AS d")};
+    {counts_sql("(SELECT 1 AS sign, * FROM ledger_inmail) AS d", columns=counted)};
   GET DIAGNOSTICS written = ROW_COUNT;
   RETURN written;
 END

@@ -26,15 +26,21 @@ def install(apps: Any, schema_editor: Any) -> None:
 
 
 def uninstall(apps: Any, schema_editor: Any) -> None:
-    # The columns go with the operations below; the old trigger SQL is not kept anywhere, so
-    # going back leaves no breakdowns (the analytics then count the InMails).
+    # Back to the triggers and rebuild function without the hours buckets (what 0022 installed),
+    # before the columns go: the rows stay kept, and the code before 0025 can check and rebuild
+    # them. Rebuilt only where there were breakdowns.
     if schema_editor.connection.vendor != "postgresql":
         return
     from ledger import rate_breakdowns
 
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(rate_breakdowns.DROP_TRIGGER_SQL)
-        cursor.execute(f"DELETE FROM {rate_breakdowns.STATE_TABLE}")
+        cursor.execute(rate_breakdowns.trigger_sql(hours=False))
+        cursor.execute(
+            f"SELECT time_zone, settled_before FROM {rate_breakdowns.STATE_TABLE} WHERE id = 1"
+        )
+        found = cursor.fetchone()
+        if found is not None:
+            cursor.execute("SELECT ledger_rate_breakdown_rebuild(%s, %s)", list(found))
 
 
 class Migration(migrations.Migration):
