@@ -44,20 +44,19 @@ from ledger.models import (
 )
 from ledger.rate_rollups import (
     BREAKDOWN_REBUILD,
-    HOURS_SQL,
     _measure_conditions,
     _quote,
     cutoff_day,
     hours_bucket_sql,
+    hours_sql,
 )
 
 TABLE = "ledger_rate_breakdown"
 STATE_TABLE = "ledger_rate_breakdown_state"
 KEY = ("kind", "seat_id", "sender_id", "bucket")
 # The counts, then the answered InMails by bucket of hours to the response (the medians').
-HOURS_COLUMNS = RESPONSE_HOURS_COLUMNS
 COUNT_COLUMNS = (*RATE_ROLLUP_MEASURES, "settled_unanswered")
-COLUMNS = (*COUNT_COLUMNS, *HOURS_COLUMNS)
+COLUMNS = (*COUNT_COLUMNS, *RESPONSE_HOURS_COLUMNS)
 # The local hour of sending ("09") and the ISO weekday and hour ("2-09", Tuesday 09:00–09:59),
 # as PostgreSQL's to_char writes them (`ledger.analytics.sql.LocalPeriod` reads these too).
 LOCAL_PERIOD_FORMATS = {"hour": "HH24", "weekday_hour": "ID-HH24"}
@@ -97,16 +96,17 @@ def counts_sql(
         f"status IN ({unanswered}) AND (d.sent_at AT TIME ZONE zone)::date < settled"
     )
     # An answered InMail's bucket of hours to the response, worked out once per row.
-    measures.update((column, f"hb.h_bucket = {n}") for n, column in enumerate(HOURS_COLUMNS))
+    for n, column in enumerate(RESPONSE_HOURS_COLUMNS):
+        measures[column] = f"hb.h_bucket = {n}"
     answered = ", ".join(_quote(s) for s in RESPONSE_STATUSES)
-    hours = HOURS_SQL.replace("responded_at", "d.responded_at").replace("sent_at", "d.sent_at")
+    hours = hours_sql("d")
     hours_bucket = ""
-    if set(columns) & set(HOURS_COLUMNS):
+    if set(columns) & set(RESPONSE_HOURS_COLUMNS):
         hours_bucket = (
             f"CROSS JOIN LATERAL (SELECT CASE WHEN d.status IN ({answered}) "
             f"THEN {hours_bucket_sql(hours)} END AS h_bucket) hb"
         )
-        if set(columns) <= set(HOURS_COLUMNS):
+        if set(columns) <= set(RESPONSE_HOURS_COLUMNS):
             hours_bucket += " WHERE hb.h_bucket IS NOT NULL"
     weighted = ", ".join(f"CASE WHEN {measures[c]} THEN d.sign ELSE 0 END AS {c}" for c in columns)
     branches = " UNION ALL ".join(
@@ -148,7 +148,7 @@ def _upserts(source: str, *, tag_source: str | None = None, hours: bool = True) 
     return (
         f"{_upsert(source, tag_source=tag_source)}\n"  # noqa: S608 (our own text only)
         f"  IF EXISTS (SELECT 1 FROM {source} WHERE d.status IN ({answered})) THEN\n"
-        f"    {_upsert(source, tag_source=tag_source, columns=HOURS_COLUMNS)}\n"
+        f"    {_upsert(source, tag_source=tag_source, columns=RESPONSE_HOURS_COLUMNS)}\n"
         "  END IF;"
     )
 

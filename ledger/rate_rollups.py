@@ -358,9 +358,17 @@ HOURS_KEY = ("dimension", "seat_id", "sender_id", "month", "value")
 HOURS_LIMITS: tuple[Decimal, ...] = tuple(
     Decimal(str(round(2 ** (-2 + i / 6), 4))) for i in range(RESPONSE_HOURS_BUCKETS - 1)
 )
+
+
 # Elapsed hours from sending to the response: PostgreSQL's text of `HoursToResponse` (a numeric),
 # so that the indexes below serve its comparisons.
-HOURS_SQL = "EXTRACT(EPOCH FROM (responded_at - sent_at)) / 3600.0"
+def hours_sql(alias: str = "") -> str:
+    """The hours from sending to the response of the row `alias` (none: unqualified)."""
+    row = f"{alias}." if alias else ""
+    return f"EXTRACT(EPOCH FROM ({row}responded_at - {row}sent_at)) / 3600.0"
+
+
+HOURS_SQL = hours_sql()
 # The UTC date of sending: an immutable expression (an index may hold it), unlike a local day.
 UTC_DAY_SQL = "(sent_at AT TIME ZONE 'UTC')::date"
 _ANSWERED_SQL = (

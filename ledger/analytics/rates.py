@@ -558,8 +558,21 @@ def _from_rollups(
 ) -> tuple[dict[RowKey, dict[str, int]], dict[RowKey, float]]:
     """The counts and medians of `response_rates` (group_by None: of `response_totals`, keyed
     "all") from the rollups, the InMails of the cutoff's day, and the exact medians of
-    `_exact_medians` (the hours-to-response rollups and one bucket of answered InMails).
+    `_exact_medians` (the hours-to-response rollups and one bucket of answered InMails), all
+    read in one snapshot.
     """
+    with _one_snapshot(inmails.db):
+        return _rollup_reads(inmails, rollups, group_by, now, settled)
+
+
+def _rollup_reads(
+    inmails: QuerySet[InMail],
+    rollups: Q,
+    group_by: str | None,
+    now: datetime,
+    settled: date | None,
+) -> tuple[dict[RowKey, dict[str, int]], dict[RowKey, float]]:
+    """`_from_rollups`' reads, inside its snapshot."""
     cutoff = schedule.add_days(now, -RESPONSE_RATE_WINDOW_DAYS)
     cutoff_day = schedule.local_date(cutoff)
     # The cutoff's own day: its InMails sent by the cutoff, unanswered and not withdrawn, are in
@@ -1140,8 +1153,7 @@ def response_rates(
             rollups, settled = found_breakdowns
     counted: Mapping[RowKey, Mapping[str, Any]]
     if rollups is not None:
-        with _one_snapshot(inmails.db):
-            counted, medians = _from_rollups(inmails, rollups, group_by, now, settled)
+        counted, medians = _from_rollups(inmails, rollups, group_by, now, settled)
     else:
         measures = _measures(now, median=in_database)
         grouped = _grouped(inmails, grouping).annotate(**measures)
@@ -1178,8 +1190,7 @@ def response_totals(inmails: QuerySet[InMail], *, now: datetime | None = None) -
     now = now or timezone.now()
     rollups = rollup_filter_of(inmails)
     if rollups is not None:
-        with _one_snapshot(inmails.db):
-            counted, medians = _from_rollups(inmails, rollups, None, now)
+        counted, medians = _from_rollups(inmails, rollups, None, now)
         return _row("all", "All InMails", counted["all"], medians.get("all"))
     in_database = _median_in_database(inmails)
     counts = inmails.order_by().aggregate(**_measures(now, median=in_database))

@@ -4,7 +4,6 @@ buckets; `rates_check` is clean on both sides."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from io import StringIO
 
 import pytest
@@ -21,14 +20,6 @@ from tests.ledger.helpers import SYSTEM, seat_on, send, utc
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = ("ledger", "0024_response_hours")
-
-
-@pytest.fixture
-def executor() -> Iterator[MigrationExecutor]:
-    executor = MigrationExecutor(connection)
-    yield executor
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def _columns() -> set[str]:

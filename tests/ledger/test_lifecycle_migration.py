@@ -8,7 +8,6 @@ older database has them), then migrated forward again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -24,14 +23,6 @@ from tests.ledger.helpers import new_team, person, seat_on, send, utc
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = ("ledger", "0010_inmail_sender_reconciliations")
-
-
-@pytest.fixture
-def executor() -> Iterator[MigrationExecutor]:
-    executor = MigrationExecutor(connection)
-    yield executor
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_senders_and_first_holdings_are_filled_in(

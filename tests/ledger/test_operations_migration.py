@@ -8,8 +8,6 @@ append-only trigger.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -23,15 +21,6 @@ from tests.ledger.helpers import new_team, person, seat_on, send, utc
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = ("ledger", "0008_notification_email_retry")
-
-
-@pytest.fixture
-def executor() -> Iterator[MigrationExecutor]:
-    executor = MigrationExecutor(connection)
-    yield executor
-    # Whatever happened, the database ends at the latest migrations.
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_entries_written_before_operations_are_grouped_into_operations(

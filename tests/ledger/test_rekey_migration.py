@@ -4,8 +4,6 @@ candidate search find them; rows whose key is already right are left alone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -18,14 +16,6 @@ from tests.ledger.helpers import seat_on, send, utc
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = ("ledger", "0012_inmail_sender_required")
-
-
-@pytest.fixture
-def executor() -> Iterator[MigrationExecutor]:
-    executor = MigrationExecutor(connection)
-    yield executor
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_stale_recipient_keys_are_recomputed_and_right_ones_kept(

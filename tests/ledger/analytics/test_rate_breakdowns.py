@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from io import StringIO
 from typing import Any
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -24,7 +25,7 @@ from hypothesis import strategies as st
 from time_machine import TimeMachineFixture
 
 from ledger import rate_breakdowns, rate_rollups
-from ledger.analytics import breakdown_inmails, response_rates
+from ledger.analytics import analytics_inmails, breakdown_inmails, response_rates, response_totals
 from ledger.analytics.rates import BREAKDOWN_GROUP_BY
 from ledger.analytics.scope import breakdown_filter_of
 from ledger.models import InMail, InMailStatus, InMailTag, RateBreakdown
@@ -142,6 +143,32 @@ def _inmail(
 
 
 ANSWERED = {InMailStatus.ACCEPTED, InMailStatus.DECLINED, InMailStatus.REPLIED}
+
+
+def _history(
+    seats: tuple[Seat, Seat, Seat], history: list[tuple[int, int, str, int, str, set[str]]]
+) -> list[InMail]:
+    """The InMails of `history` (seat, minutes before NOW, status, minutes to the answer,
+    template, tags) in place of any there were, with their tags."""
+    InMail.objects.all().delete()
+    created = InMail.objects.bulk_create(
+        _inmail(
+            seats[seat],
+            NOW - timedelta(minutes=minutes),
+            status,
+            timedelta(minutes=after) if status in ANSWERED else None,
+            template,
+        )
+        for seat, minutes, status, after, template, _ in history
+    )
+    InMailTag.objects.bulk_create(
+        InMailTag(inmail=inmail, tag=tag)
+        for inmail, (*_, tags) in zip(created, history, strict=True)
+        for tag in sorted(tags)
+    )
+    return created
+
+
 STATUSES = st.sampled_from([s.value for s in InMailStatus])
 TAG_SETS = st.sets(st.sampled_from(TAGS))
 HISTORY = st.lists(
@@ -184,22 +211,7 @@ def test_breakdowns_equal_the_inmails_for_random_histories_and_later_changes(
     history: list[tuple[int, int, str, int, str, set[str]]],
     later: list[tuple[int, tuple[str, Any]]],
 ) -> None:
-    InMail.objects.all().delete()
-    created = InMail.objects.bulk_create(
-        _inmail(
-            seats[seat],
-            NOW - timedelta(minutes=minutes),
-            status,
-            timedelta(minutes=after) if status in ANSWERED else None,
-            template,
-        )
-        for seat, minutes, status, after, template, _ in history
-    )
-    InMailTag.objects.bulk_create(
-        InMailTag(inmail=inmail, tag=tag)
-        for inmail, (*_, tags) in zip(created, history, strict=True)
-        for tag in sorted(tags)
-    )
+    created = _history(seats, history)
     for index, (op, value) in later:
         if index >= len(created) or not InMail.objects.filter(pk=created[index].pk).exists():
             continue
@@ -487,22 +499,7 @@ def test_medians_through_the_rows_are_percentile_cont_on_bucket_limits_and_ties(
     history: list[tuple[int, int, str, int, str, set[str]]],
     moved: list[int],
 ) -> None:
-    InMail.objects.all().delete()
-    created = InMail.objects.bulk_create(
-        _inmail(
-            seats[seat],
-            NOW - timedelta(minutes=minutes),
-            status,
-            timedelta(minutes=after) if status in ANSWERED else None,
-            template,
-        )
-        for seat, minutes, status, after, template, _ in history
-    )
-    InMailTag.objects.bulk_create(
-        InMailTag(inmail=inmail, tag=tag)
-        for inmail, (*_, tags) in zip(created, history, strict=True)
-        for tag in sorted(tags)
-    )
+    created = _history(seats, history)
     # A few moved to another seat and sender after the fact (a reassignment's rewrite).
     for index in moved:
         if index < len(created):
@@ -548,9 +545,6 @@ def test_a_response_committed_between_a_medians_reads_does_not_shift_its_ranks(
         _inmail(seats[0], nine + timedelta(minutes=n), InMailStatus.REPLIED, timedelta(minutes=m))
         for n, m in ((0, 60), (1, 126), (2, 180))
     )
-    import psycopg
-
-    from ledger.analytics import analytics_inmails, response_totals
 
     def median() -> float | None:
         if group_by is None:
