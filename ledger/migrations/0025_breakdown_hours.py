@@ -2,6 +2,11 @@
 InMails by bucket of hours to the response too (issue 15), so that their exact medians read one
 bucket of InMails rather than every answered one: the columns, the triggers that count them and
 a rebuild of the rows (which also writes the breakdowns' state on a new database).
+
+The 80 columns are one `AddIntegerColumns` operation rather than 80 `AddField`s: each `AddField`
+re-renders the breakdown model and the models related to it (~30 ms), which made this migration
+2.7 s of every new database's 6 s (each test worker's, each migration test's). The state it
+leaves and the columns it adds are the same.
 """
 
 from __future__ import annotations
@@ -11,6 +16,60 @@ from typing import Any
 from django.db import migrations, models
 
 from ledger.models import RESPONSE_HOURS_COLUMNS
+
+
+class AddIntegerColumns(migrations.operations.base.Operation):
+    """`AddField(model_name, column, IntegerField(default=0, db_default=0))` for each column,
+    with one re-render of the model's state instead of one per column."""
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, model_name: str, columns: list[str]) -> None:
+        self.model_name = model_name
+        self.columns = columns
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (
+            self.__class__.__qualname__,
+            [],
+            {"model_name": self.model_name, "columns": self.columns},
+        )
+
+    @staticmethod
+    def _field() -> models.IntegerField[int, int]:
+        return models.IntegerField(default=0, db_default=0)
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        key = app_label, self.model_name
+        for column in self.columns:
+            state.models[key].fields[column] = self._field()
+        # Integer columns relate to nothing: the model alone is re-rendered, once.
+        state.reload_model(*key, delay=True)
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        to_model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, to_model):
+            from_model = from_state.apps.get_model(app_label, self.model_name)
+            for column in self.columns:
+                schema_editor.add_field(from_model, to_model._meta.get_field(column))
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        from_model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, from_model):
+            for column in self.columns:
+                schema_editor.remove_field(from_model, from_model._meta.get_field(column))
+
+    def describe(self) -> str:
+        return f"Add {len(self.columns)} integer columns to {self.model_name}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"{self.model_name}_columns"
 
 
 def install(apps: Any, schema_editor: Any) -> None:
@@ -47,13 +106,6 @@ class Migration(migrations.Migration):
     dependencies = [("ledger", "0024_response_hours")]
 
     operations = [
-        *(
-            migrations.AddField(
-                model_name="ratebreakdown",
-                name=column,
-                field=models.IntegerField(default=0, db_default=0),
-            )
-            for column in RESPONSE_HOURS_COLUMNS
-        ),
+        AddIntegerColumns("ratebreakdown", list(RESPONSE_HOURS_COLUMNS)),
         migrations.RunPython(install, uninstall),
     ]
