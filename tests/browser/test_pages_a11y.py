@@ -1,8 +1,11 @@
 """Every page, for every role, on a desktop and on a phone (issue 12, items 5 and 9).
 
 Each role (a recruiter, the lead of a pooled team, an admin, and a signed-in person with no
-team) visits every page it may see (tests/browser/walk.py), at 1440 × 900 and at 390 × 844.
-On each page:
+team) visits every page it may see (tests/browser/walk.py) in a 1440 × 900 window, checks it,
+then narrows the window to 390 × 844 and checks it again (the layout is CSS media queries and
+Chart.js's resizing, nothing read from the width at load, so a page narrowed is the page loaded
+narrow; one visit a page instead of two saves its render and axe's loading, issue 15 goal 4).
+At each width:
 
 - the page is no wider than the window (no sideways scroll of the page on a phone), as it
   loads and again with every <details> opened (the team page's "Numbers" tables, a seat's
@@ -83,24 +86,48 @@ class ConsoleErrors:
         return errors
 
 
-def open_every_details(page: Page) -> int:
-    """Open every <details> of the page; how many there were."""
-    opened: int = page.evaluate(
+def open_every_details(page: Page) -> tuple[int, list[int]]:
+    """Open every <details> of the page: how many there are, and the positions of those that
+    were closed (for `close_details`)."""
+    found: tuple[int, list[int]] = page.evaluate(
         """() => {
             const all = [...document.querySelectorAll("details")];
+            const closed = all.flatMap((details, at) => (details.open ? [] : [at]));
             all.forEach((details) => { details.open = true; });
-            return all.length;
+            return [all.length, closed];
         }"""
     )
-    return opened
+    return found
+
+
+def close_details(page: Page, positions: list[int]) -> None:
+    """Close again the <details> at these positions: the page as it loaded."""
+    page.evaluate(
+        """(positions) => {
+            const all = document.querySelectorAll("details");
+            positions.forEach((at) => { all[at].open = false; });
+        }""",
+        positions,
+    )
+
+
+def narrow(page: Page, size: ViewportSize) -> None:
+    """Resize the window and wait two frames: the layout and Chart.js's redraw (it resizes on a
+    ResizeObserver's frame, drawing at once as motion is reduced) are done."""
+    page.set_viewport_size(size)
+    page.evaluate(
+        """() => new Promise((done) =>
+            requestAnimationFrame(() => requestAnimationFrame(() => done(null))))"""
+    )
 
 
 def check_page(page: Page, where: str, problems: list[str]) -> None:
-    """Fits the window as loaded and with every <details> open, and passes axe with them open.
+    """Fits the window as loaded and with every <details> open, and passes axe with them open;
+    the <details> are then closed again, as they loaded.
 
-    axe runs once per page: what a closed <details> shows (its summary) is there when it is
-    open too, and the rest of the page is the same, so the page with every <details> open holds
-    everything the loaded one does and what the <details> hide.
+    axe runs once per page and width: what a closed <details> shows (its summary) is there when
+    it is open too, and the rest of the page is the same, so the page with every <details> open
+    holds everything the loaded one does and what the <details> hide.
     """
 
     def run(check: Callable[[Page, str], None], label: str) -> None:
@@ -110,10 +137,12 @@ def check_page(page: Page, where: str, problems: list[str]) -> None:
             problems.append(str(failure))
 
     run(assert_fits, where)
-    if open_every_details(page):
+    details, closed = open_every_details(page)
+    if details:
         where += " (details open)"
         run(assert_fits, where)
     run(assert_accessible, where)
+    close_details(page, closed)
 
 
 def visit(page: Page, site_page: SitePage, data: WalkOrg) -> None:
@@ -124,29 +153,32 @@ def visit(page: Page, site_page: SitePage, data: WalkOrg) -> None:
         site_page.prepare(page, data)
 
 
-@pytest.mark.parametrize("width", list(SIZES))
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_fits_the_window_and_passes_axe(
-    browser_page: Page, walk: WalkOrg, role: str, width: str
+    browser_page: Page, walk: WalkOrg, role: str
 ) -> None:
     page = browser_page
-    page.set_viewport_size(SIZES[width])
     console = ConsoleErrors(page)
+    page.set_viewport_size(DESKTOP)
     sign_in(page, _person(walk, role))
     problems: list[str] = []
     walked = [site_page for site_page in PAGES if role in site_page.roles]
     assert len(walked) >= 6
     for site_page in walked:
-        where = f"{role} {site_page.name} at {width} px"
         console.take()
+        page.set_viewport_size(DESKTOP)
         visit(page, site_page, walk)
-        picture(page, f"{role}-{site_page.name}-{width}")
-        check_page(page, where, problems)
+        for width, size in SIZES.items():
+            where = f"{role} {site_page.name} at {width} px"
+            narrow(page, size)
+            assert page.evaluate("() => window.innerWidth") == size["width"], where
+            picture(page, f"{role}-{site_page.name}-{width}")
+            check_page(page, where, problems)
         errors = console.take()
         if site_page.status == 404:
             errors = [error for error in errors if not error.startswith(NOT_FOUND_LOG)]
         if errors:
-            problems.append(f"console errors on {where}:\n" + "\n".join(errors))
+            problems.append(f"console errors on {role} {site_page.name}:\n" + "\n".join(errors))
     assert not problems, f"{len(problems)} problems:\n\n" + "\n\n".join(problems)
 
 
