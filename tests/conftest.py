@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -138,9 +139,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     the spread files' tests one by one, which even out the end of the run.
 
     Tests marked `postgres` prove locking on a real server; on SQLite they say so and skip.
+
+    Two tests with one id stop the run: pytest-xdist hands tests out by id, so it would run one
+    of them and report it once (schemathesis gives an operation's test the function's bare
+    name unless pytest parametrizes it too).
     """
     from django.conf import settings
 
+    repeated = sorted(nodeid for nodeid, n in Counter(i.nodeid for i in items).items() if n > 1)
+    if repeated:
+        raise pytest.UsageError(
+            f"{len(repeated)} test ids name more than one test: " + ", ".join(repeated[:5])
+        )
     items.sort(key=_run_order)
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" in engine:
