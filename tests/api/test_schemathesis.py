@@ -3,10 +3,11 @@
 The schema is loaded from the application in-process (`/api/schema/` through WSGI), and every
 operation is called with generated requests, valid and invalid, signed in as an admin (the
 schema's examples, the coverage phase's boundary and malformed cases, and generated ones) and
-as a recruiter (the examples and the generated ones). Ids in paths and bodies are pointed at seeded objects most of the time, so requests
-reach the ledger rather than stopping at "not found". Every check schemathesis has runs: no
-server error, a documented status code, its content type, headers and schema, invalid data
-refused, valid data accepted, undeclared methods refused.
+as a recruiter (the examples and the generated ones). Ids in paths and bodies are pointed at
+seeded objects most of the time, so requests reach the ledger rather than stopping at "not
+found". Every check schemathesis has runs: no server error, a documented status code, its
+content type, headers and schema, invalid data refused, valid data accepted, undeclared methods
+refused.
 
 One check is narrowed, on purpose: "valid data accepted" tolerates a 400 that names only
 fields whose validity JSON Schema can't state — an id the user can't see (docs/api.md: 400
