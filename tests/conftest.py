@@ -113,6 +113,19 @@ def _run_order(item: pytest.Item) -> tuple[int, int]:
     return (1, 0)
 
 
+_REPEATED_ID = pytest.StashKey[int]()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test whose id names other tests too fails (`pytest_collection_modifyitems`)."""
+    if _REPEATED_ID in item.stash:
+        pytest.fail(
+            f"{item.stash[_REPEATED_ID]} tests have the id {item.nodeid}: pytest-xdist would run"
+            " one of them; give each its own id (a pytest parametrization names them)",
+            pytrace=False,
+        )
+
+
 class _FilesButSpreadFiles(LoadFileScheduling):
     """`--dist loadfile`, but the tests of `SPREAD_FILES` go one by one to whichever worker is
     free. (pytest-xdist's own `--dist loadgroup` can't express this here: with pytest 9 its
@@ -140,17 +153,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     Tests marked `postgres` prove locking on a real server; on SQLite they say so and skip.
 
-    Two tests with one id stop the run: pytest-xdist hands tests out by id, so it would run one
-    of them and report it once (schemathesis gives an operation's test the function's bare
-    name unless pytest parametrizes it too).
+    Two tests with one id fail, saying so: pytest-xdist hands tests out by id, so it would run
+    one of them, report it once and pass (schemathesis gives an operation's test the function's
+    bare name unless pytest parametrizes it too). Failing them at set-up, rather than raising
+    here, is what shows the reason under xdist too: a worker's collection error is lost there.
     """
     from django.conf import settings
 
-    repeated = sorted(nodeid for nodeid, n in Counter(i.nodeid for i in items).items() if n > 1)
-    if repeated:
-        raise pytest.UsageError(
-            f"{len(repeated)} test ids name more than one test: " + ", ".join(repeated[:5])
-        )
+    ids = Counter(item.nodeid for item in items)
+    for item in items:
+        if ids[item.nodeid] > 1:
+            item.stash[_REPEATED_ID] = ids[item.nodeid]
     items.sort(key=_run_order)
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" in engine:

@@ -22,28 +22,14 @@ class AddIntegerColumns(migrations.operations.base.Operation):
     """`AddField(model_name, column, IntegerField(default=0, db_default=0))` for each column,
     with one re-render of the model's state instead of one per column."""
 
-    reduces_to_sql = True
-    reversible = True
-
     def __init__(self, model_name: str, columns: list[str]) -> None:
         self.model_name = model_name
         self.columns = columns
 
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return (
-            self.__class__.__qualname__,
-            [],
-            {"model_name": self.model_name, "columns": self.columns},
-        )
-
-    @staticmethod
-    def _field() -> models.IntegerField[int, int]:
-        return models.IntegerField(default=0, db_default=0)
-
     def state_forwards(self, app_label: str, state: Any) -> None:
         key = app_label, self.model_name
         for column in self.columns:
-            state.models[key].fields[column] = self._field()
+            state.models[key].fields[column] = models.IntegerField(default=0, db_default=0)
         # Integer columns relate to nothing: the model alone is re-rendered, once.
         state.reload_model(*key, delay=True)
 
@@ -66,10 +52,6 @@ class AddIntegerColumns(migrations.operations.base.Operation):
 
     def describe(self) -> str:
         return f"Add {len(self.columns)} integer columns to {self.model_name}"
-
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"{self.model_name}_columns"
 
 
 def install(apps: Any, schema_editor: Any) -> None:

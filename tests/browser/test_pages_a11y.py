@@ -111,7 +111,7 @@ def close_details(page: Page, positions: list[int]) -> None:
     )
 
 
-def narrow(page: Page, size: ViewportSize) -> None:
+def resize(page: Page, size: ViewportSize) -> None:
     """Resize the window and wait two frames: the layout and Chart.js's redraw (it resizes on a
     ResizeObserver's frame, drawing at once as motion is reduced) are done."""
     page.set_viewport_size(size)
@@ -159,7 +159,6 @@ def test_every_page_fits_the_window_and_passes_axe(
 ) -> None:
     page = browser_page
     console = ConsoleErrors(page)
-    page.set_viewport_size(DESKTOP)
     sign_in(page, _person(walk, role))
     problems: list[str] = []
     walked = [site_page for site_page in PAGES if role in site_page.roles]
@@ -170,7 +169,7 @@ def test_every_page_fits_the_window_and_passes_axe(
         visit(page, site_page, walk)
         for width, size in SIZES.items():
             where = f"{role} {site_page.name} at {width} px"
-            narrow(page, size)
+            resize(page, size)
             assert page.evaluate("() => window.innerWidth") == size["width"], where
             picture(page, f"{role}-{site_page.name}-{width}")
             check_page(page, where, problems)
