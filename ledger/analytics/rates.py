@@ -730,6 +730,29 @@ def _month_after(day: date, months: int = 1) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+# Where a scope's InMails remember `_bounding_end`'s answer (a one-tuple), so that the
+# breakdowns of one page over one scope object probe once.
+_BOUNDING_END = "_rate_bounding_end"
+
+
+def _bounding_end(inmails: QuerySet[InMail], end: date | None) -> date | None:
+    """`end`, or None when no InMail at all was sent after it: the rollups' row of its month
+    then counts only InMails up to it, so a range ending today (the pages' default) reads its
+    current month from the rollups rather than from the InMails. One probe of the newest
+    InMail's index (`inmail_recent_idx`) per scope; an InMail dated after `end` keeps the
+    bound (the services refuse one dated in the future, so only a past `end` meets one)."""
+    if end is None:
+        return None
+    found: tuple[date | None] | None = getattr(inmails, _BOUNDING_END, None)
+    if found is None:
+        later = InMail.objects.using(inmails.db).filter(
+            sent_at__gte=schedule.start_of_day(end + timedelta(days=1))
+        )
+        found = (end if later.exists() else None,)
+        setattr(inmails, _BOUNDING_END, found)
+    return found[0]
+
+
 def _whole_months(start: date | None, end: date | None) -> tuple[date | None, date | None, bool]:
     """The first and last whole local months of the range (None: unbounded), and whether there
     is any whole month in it at all."""
@@ -769,7 +792,7 @@ def _hours_histograms(
     assert scope is not None
     keys, start, end = scope
     source = _HOURS_SOURCES[group_by]
-    first, last, any_whole = _whole_months(start, end)
+    first, last, any_whole = _whole_months(start, _bounding_end(inmails, end))
     groups: dict[RowKey, _HoursGroup] = {}
     pairs: set[tuple[int, int]] = set()
 
@@ -779,12 +802,16 @@ def _hours_histograms(
     edges = Q()
     if any_whole:
         rows = ResponseHoursRollup.objects.filter(keys).order_by()
+        # The partial months at the edges, when there are any (the scope starts at `start`
+        # and ends with `end`'s day: a range from a month's first day, say, has no first edge).
         if first is not None:
             rows = rows.filter(month__gte=first)
-            edges |= Q(sent_at__lt=schedule.start_of_day(first))
+            if start != first:
+                edges |= Q(sent_at__lt=schedule.start_of_day(first))
         if last is not None:
             rows = rows.filter(month__lte=last)
-            edges |= Q(sent_at__gte=schedule.start_of_day(_month_after(last)))
+            if end is None or end + timedelta(days=1) != _month_after(last):
+                edges |= Q(sent_at__gte=schedule.start_of_day(_month_after(last)))
         pairs.update(rows.filter(dimension="all").values_list("seat", "sender").distinct())
         sums: dict[str, Expression] = {
             "g_hours": _BucketSums(),

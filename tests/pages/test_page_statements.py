@@ -33,9 +33,12 @@ START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 # its histogram and then one bucket of answered InMails (h/medians: two more per rate read than
 # one PERCENTILE_CONT over every answered InMail), and the breakdowns by hour, template and tag
 # read their settled day first (h/breakdowns). None of them grows with history or with teams.
-TEAM_PAGE = {"postgresql": 59, "sqlite": 38}
+# A range from a month's first day to today reads its medians' months from the rollups only: no
+# read of the InMails of a partial month at either edge, one probe per scope that none was sent
+# after today (2026-12-03: the team page 59 -> 56, the overview 34 -> 32).
+TEAM_PAGE = {"postgresql": 56, "sqlite": 38}
 HOME = {"postgresql": 34, "sqlite": 29}
-OVERVIEW = {"postgresql": 34, "sqlite": 24}
+OVERVIEW = {"postgresql": 32, "sqlite": 24}
 
 
 def statements(client: Client, url: str) -> int:

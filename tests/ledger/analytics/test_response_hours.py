@@ -18,6 +18,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from time_machine import TimeMachineFixture
@@ -186,6 +187,39 @@ def test_two_answers_after_3_and_5_hours_have_a_median_of_4_hours(
         analytics_inmails(org.admin), now=NOW
     ).median_hours_to_response == exactly(3.0)
     assert ResponseHoursRollup.objects.exists() == (connection.vendor == "postgresql")
+
+
+def test_a_range_to_today_reads_its_month_from_the_rollups_and_a_later_inmail_keeps_the_bound(
+    org: Org, seats: tuple[Seat, Seat, Seat]
+) -> None:
+    rate_rollups.rollup_rebuild()
+    InMail.objects.bulk_create(
+        [
+            _inmail(seats[0], utc(2026, 5, 20, 17), InMailStatus.REPLIED, 60),  # May: 1 h
+            _inmail(seats[1], utc(2026, 6, 2, 17), InMailStatus.ACCEPTED, 180),  # June: 3 h
+            _inmail(seats[2], utc(2026, 6, 10, 17), InMailStatus.DECLINED, 600),  # June: 10 h
+        ]
+    )
+    # From May's first day to today (the pages' default kind of range): 1, 3, 10 h -> 3 h.
+    # Nothing was sent after today, so June's rollup row counts exactly June's InMails so far:
+    # no read of the InMails by bucket of hours (the partial month's, `width_bucket`).
+    with CaptureQueriesContext(connection) as queries:
+        to_today = response_totals(
+            analytics_inmails(org.admin, start=date(2026, 5, 1), end=NOW.date()), now=NOW
+        )
+    assert to_today.median_hours_to_response == exactly(3.0)
+    if connection.vendor == "postgresql":
+        assert not [q["sql"] for q in queries if "width_bucket" in q["sql"]]
+    # To 9 June: the answer of 10 June is after the range, and June's row counts it, so June
+    # is read from the InMails: 1 and 3 h -> 2 h.
+    to_ninth = response_totals(
+        analytics_inmails(org.admin, start=date(2026, 5, 1), end=date(2026, 6, 9)), now=NOW
+    )
+    assert to_ninth.median_hours_to_response == exactly(2.0)
+    for group_by in sorted(ROLLUP_GROUP_BY):
+        _rows_match(org.admin, group_by, date(2026, 5, 1), NOW.date())
+        _rows_match(org.admin, group_by, date(2026, 5, 1), date(2026, 6, 9))
+        _rows_match(org.admin, group_by, date(2026, 5, 21), date(2026, 6, 10))
 
 
 def test_a_late_answer_through_the_service_and_a_reassignment_keep_the_median_exact(
