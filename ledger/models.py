@@ -1102,6 +1102,57 @@ class RateBreakdown(models.Model):
         return f"{self.kind} {self.bucket!r} of seat {self.seat_id}, sender {self.sender_id}"
 
 
+class RateBreakdownMonth(models.Model):
+    """`RateBreakdown` by local month of sending: the InMails of one seat, sent by one person in
+    one local month, in one bucket of one breakdown (issue 15). A range of whole months (the
+    pages' last 3, 6 or 12 months) reads these rather than counting its InMails; the all-time
+    rows stay, so that a breakdown over all time reads one row per bucket, not one per month.
+
+    Written only by the database's triggers and ledger/rate_breakdowns.py, with the all-time
+    rows; `manage.py rates_check` recomputes both from the InMails.
+    """
+
+    # No index of their own: the key's index leads with the seat.
+    seat = models.ForeignKey(
+        Seat, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=16)
+    # The first day of the local month of sending.
+    month = models.DateField()
+    bucket = models.CharField(max_length=100)
+    for _measure in RATE_ROLLUP_MEASURES:
+        locals()[_measure] = models.IntegerField(default=0)
+    del _measure
+    settled_unanswered = models.IntegerField(default=0)
+    for _column in RESPONSE_HOURS_COLUMNS:
+        locals()[_column] = models.IntegerField(default=0, db_default=0)
+    del _column
+
+    class Meta:
+        db_table = "ledger_rate_breakdown_month"
+        constraints = [
+            # A page reads one kind's rows of a few months of a team's seats: seat, kind and
+            # month lead, so that it reads those rows and not every row of the seats.
+            models.UniqueConstraint(
+                fields=["seat", "kind", "month", "sender", "bucket"],
+                name="rate_breakdown_month_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.kind} {self.bucket!r} of seat {self.seat_id}, sender {self.sender_id}, "
+            f"{self.month:%Y-%m}"
+        )
+
+
 class RateBreakdownState(models.Model):
     """The one time zone the breakdowns' local hours and days are in, and the local day before
     which their unanswered InMails are `settled_unanswered` (id 1)."""

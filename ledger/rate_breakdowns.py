@@ -14,6 +14,11 @@ the local day `settled_before` (the state row). `breakdown_settle()`, run daily 
 (or take away) the unanswered InMails sent between `settled_before` and the cutoff's day when
 they differ, and the cutoff's own day's from the InMails, as the day rollups do.
 
+The same counts are kept by local month of sending too (`ledger_rate_breakdown_month`, one
+row per kind, seat, sender, month and bucket), for ranges of whole months: a page's last three
+months reads those rows; over all time, the rows above (one per bucket, however long the
+history) are read. The triggers write both tables from the same counts.
+
 Each row also counts its answered InMails by bucket of hours to the response (`h00`..., the
 buckets of `ledger_response_hours`, ledger/rate_rollups.py): a breakdown's exact median then
 reads only the answered InMails of its groups' middle buckets (`ledger.analytics.rates`).
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.db import connection, connections, transaction
 from django.utils import timezone
@@ -54,6 +60,9 @@ from ledger.rate_rollups import (
 TABLE = "ledger_rate_breakdown"
 STATE_TABLE = "ledger_rate_breakdown_state"
 KEY = ("kind", "seat_id", "sender_id", "bucket")
+# The same counts by local month of sending (`RateBreakdownMonth`), for ranges of whole months.
+MONTH_TABLE = "ledger_rate_breakdown_month"
+MONTH_KEY = ("kind", "seat_id", "sender_id", "month", "bucket")
 # The counts, then the answered InMails by bucket of hours to the response (the medians').
 COUNT_COLUMNS = (*RATE_ROLLUP_MEASURES, "settled_unanswered")
 COLUMNS = (*COUNT_COLUMNS, *RESPONSE_HOURS_COLUMNS)
@@ -83,13 +92,18 @@ def _buckets(tag_source: str | None) -> dict[str, tuple[str, str]]:
 
 
 def counts_sql(
-    source: str, *, tag_source: str | None = None, columns: tuple[str, ...] = COLUMNS
+    source: str,
+    *,
+    tag_source: str | None = None,
+    columns: tuple[str, ...] = COLUMNS,
+    monthly: bool = False,
 ) -> str:
     """SELECT kind, seat_id, sender_id, bucket, <the counts `columns`> FROM the InMails of
     `source` (a subquery aliased d, with a `sign` column: +1 for a row that now counts, -1 for
     one that no longer does) grouped by the key. `zone` and `settled` name the time zone and
     the settled day: columns of the source, or the trigger function's variables. Only the
-    hours columns: only the answered InMails' rows."""
+    hours columns: only the answered InMails' rows. `monthly`: by local month of sending too
+    (MONTH_KEY: the month after the sender)."""
     measures = _measure_conditions("zone")
     unanswered = ", ".join(_quote(s) for s in UNANSWERED)
     measures["settled_unanswered"] = (
@@ -109,46 +123,62 @@ def counts_sql(
         if set(columns) <= set(RESPONSE_HOURS_COLUMNS):
             hours_bucket += " WHERE hb.h_bucket IS NOT NULL"
     weighted = ", ".join(f"CASE WHEN {measures[c]} THEN d.sign ELSE 0 END AS {c}" for c in columns)
+    month = "date_trunc('month', d.sent_at AT TIME ZONE zone)::date AS month, " if monthly else ""
     branches = " UNION ALL ".join(
-        f"SELECT {_quote(kind)}::text AS kind, d.seat_id, d.sender_id, {bucket} AS bucket, "  # noqa: S608
-        f"{weighted} FROM {source} {join} {hours_bucket}"
+        f"SELECT {_quote(kind)}::text AS kind, d.seat_id, d.sender_id, {month}"  # noqa: S608
+        f"{bucket} AS bucket, {weighted} FROM {source} {join} {hours_bucket}"
         for kind, (bucket, join) in _buckets(tag_source).items()
     )
     sums = ", ".join(f"SUM({c}) AS {c}" for c in columns)
-    return (
-        f"SELECT kind, seat_id, sender_id, bucket, {sums} FROM ({branches}) e GROUP BY 1, 2, 3, 4"  # noqa: S608
-    )
+    key = MONTH_KEY if monthly else KEY
+    grouped = ", ".join(str(n) for n in range(1, len(key) + 1))
+    return f"SELECT {', '.join(key)}, {sums} FROM ({branches}) e GROUP BY {grouped}"  # noqa: S608
 
 
 def _upsert(
-    source: str, *, tag_source: str | None = None, columns: tuple[str, ...] = COUNT_COLUMNS
+    source: str,
+    *,
+    tag_source: str | None = None,
+    columns: tuple[str, ...] = COUNT_COLUMNS,
+    monthly: bool = False,
 ) -> str:
     # The counts at zero in a row of hours it would insert: PostgreSQL checks NOT NULL on that
     # row before it finds the conflict (the hours columns are zero by default in the database).
+    table, key = (MONTH_TABLE, MONTH_KEY) if monthly else (TABLE, KEY)
     zeros = tuple(c for c in COUNT_COLUMNS if c not in columns)
-    names = ", ".join((*KEY, *columns, *zeros))
-    values = ", ".join((*KEY, *columns, *("0" for _ in zeros)))
-    updates = ", ".join(f"{c} = {TABLE}.{c} + EXCLUDED.{c}" for c in columns)
-    counted = counts_sql(source, tag_source=tag_source, columns=columns)
+    names = ", ".join((*key, *columns, *zeros))
+    values = ", ".join((*key, *columns, *("0" for _ in zeros)))
+    updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in columns)
+    counted = counts_sql(source, tag_source=tag_source, columns=columns, monthly=monthly)
+    ordered = ", ".join(str(n) for n in range(1, len(key) + 1))
     # Ordered by key so that two transactions touching the same rows lock them in one order.
     return (
-        f"INSERT INTO {TABLE} ({names})\nSELECT {values} FROM ({counted}) c "
-        f"ORDER BY 1, 2, 3, 4\nON CONFLICT (kind, seat_id, sender_id, bucket) "
+        f"INSERT INTO {table} ({names})\nSELECT {values} FROM ({counted}) c "
+        f"ORDER BY {ordered}\nON CONFLICT ({', '.join(key)}) "
         f"DO UPDATE SET {updates};"
     )
 
 
-def _upserts(source: str, *, tag_source: str | None = None, hours: bool = True) -> str:
+def _upserts(
+    source: str, *, tag_source: str | None = None, hours: bool = True, months: bool = True
+) -> str:
     """The counts, then the hours buckets only when an answered InMail is among the rows: a
     send (pending) pays for its rows' ten counts, not for eighty buckets it leaves at zero (a
-    statement of that size costs more to start than to run). Without `hours`, the counts only."""
+    statement of that size costs more to start than to run). Without `hours`, the counts only.
+    `months`: the rows by month too (`RateBreakdownMonth`), after the all-time ones."""
+    tables = (False, True) if months else (False,)
+    counts = "\n  ".join(_upsert(source, tag_source=tag_source, monthly=m) for m in tables)
     if not hours:
-        return _upsert(source, tag_source=tag_source)
+        return counts
     answered = ", ".join(_quote(s) for s in RESPONSE_STATUSES)
+    hours_upserts = "\n    ".join(
+        _upsert(source, tag_source=tag_source, columns=RESPONSE_HOURS_COLUMNS, monthly=m)
+        for m in tables
+    )
     return (
-        f"{_upsert(source, tag_source=tag_source)}\n"  # noqa: S608 (our own text only)
+        f"{counts}\n"  # noqa: S608 (our own text only)
         f"  IF EXISTS (SELECT 1 FROM {source} WHERE d.status IN ({answered})) THEN\n"
-        f"    {_upsert(source, tag_source=tag_source, columns=RESPONSE_HOURS_COLUMNS)}\n"
+        f"    {hours_upserts}\n"
         "  END IF;"
     )
 
@@ -168,21 +198,31 @@ def _signed(new: str | None, old: str | None, changed: str, key: str = "id") -> 
     return f"(SELECT {1 if new else -1} AS sign, * FROM {new or old})"  # noqa: S608
 
 
-def trigger_sql(*, hours: bool = True) -> str:
+def trigger_sql(*, hours: bool = True, months: bool = True) -> str:
     """The two functions and six statement triggers that keep the breakdowns exact, and the
     rebuild function. `hours=False`: without the hours buckets, as before migration 0025 (what
-    going back from it installs, so that the rows stay kept and `rates_check` can rebuild)."""
+    going back from it installs, so that the rows stay kept and `rates_check` can rebuild);
+    `months=False`: without the rows by month, as before migration 0026."""
+    assert hours or not months, "the rows by month came after the hours buckets"
     changed = " OR ".join(f"n.{f} IS DISTINCT FROM o.{f}" for f in _COUNTED_FIELDS)
     # Tag rows joined with their InMails as they stand: one row per (tag row, InMail).
     tagged = "(SELECT s.sign, s.tag, i.* FROM {rows} s JOIN ledger_inmail i ON i.id = s.inmail_id)"
     tag_changed = "n.tag IS DISTINCT FROM o.tag OR n.inmail_id IS DISTINCT FROM o.inmail_id"
     inmail_ops = {
-        "INSERT": _upserts(f"{_signed('new_rows', None, changed)} AS d", hours=hours),
-        "DELETE": _upserts(f"{_signed(None, 'old_rows', changed)} AS d", hours=hours),
-        "UPDATE": _upserts(f"{_signed('new_rows', 'old_rows', changed)} AS d", hours=hours),
+        "INSERT": _upserts(
+            f"{_signed('new_rows', None, changed)} AS d", hours=hours, months=months
+        ),
+        "DELETE": _upserts(
+            f"{_signed(None, 'old_rows', changed)} AS d", hours=hours, months=months
+        ),
+        "UPDATE": _upserts(
+            f"{_signed('new_rows', 'old_rows', changed)} AS d", hours=hours, months=months
+        ),
     }
     tag_ops = {
-        op: _upserts(f"{tagged.format(rows=rows)} AS d", tag_source="d.tag", hours=hours)
+        op: _upserts(
+            f"{tagged.format(rows=rows)} AS d", tag_source="d.tag", hours=hours, months=months
+        )
         for op, rows in (
             ("INSERT", _signed("new_rows", None, tag_changed)),
             ("DELETE", _signed(None, "old_rows", tag_changed)),
@@ -231,6 +271,14 @@ $body$;"""  # noqa: S608 (only our own table, column and constant text)
             )
     counted = COLUMNS if hours else COUNT_COLUMNS
     columns = ", ".join((*KEY, *counted))
+    every_inmail = "(SELECT 1 AS sign, * FROM ledger_inmail) AS d"
+    by_month = (
+        f"DELETE FROM {MONTH_TABLE};\n"  # noqa: S608 (only our own table, column and constant text)
+        f"  INSERT INTO {MONTH_TABLE} ({', '.join((*MONTH_KEY, *counted))})\n"
+        f"    {counts_sql(every_inmail, columns=counted, monthly=True)};"
+        if months
+        else ""
+    )
     rebuild = f"""
 CREATE OR REPLACE FUNCTION ledger_rate_breakdown_rebuild(zone text, settled date) RETURNS integer
 LANGUAGE plpgsql AS $body$
@@ -243,8 +291,9 @@ BEGIN
     ON CONFLICT (id) DO UPDATE
     SET time_zone = EXCLUDED.time_zone, settled_before = EXCLUDED.settled_before;
   INSERT INTO {TABLE} ({columns})
-    {counts_sql("(SELECT 1 AS sign, * FROM ledger_inmail) AS d", columns=counted)};
+    {counts_sql(every_inmail, columns=counted)};
   GET DIAGNOSTICS written = ROW_COUNT;
+  {by_month}
   RETURN written;
 END
 $body$;"""  # noqa: S608 (only our own table, column and constant text)
@@ -316,11 +365,15 @@ class BreakdownDifference:
     column: str
     stored: int
     recomputed: int
+    # The local month of a row by month (`RateBreakdownMonth`); None for an all-time row.
+    month: date | None = None
 
     def __str__(self) -> str:
+        month = "" if self.month is None else f" month {self.month:%Y-%m}"
         return (
             f"rate breakdown {self.kind} {self.bucket!r} seat {self.seat_id} sender "
-            f"{self.sender_id}: {self.column} is {self.stored}, the InMails say {self.recomputed}"
+            f"{self.sender_id}{month}: {self.column} is {self.stored}, the InMails say "
+            f"{self.recomputed}"
         )
 
 
@@ -342,8 +395,51 @@ class BreakdownCheck:
         return found
 
 
+def _differences(
+    cursor: Any, zone: str, settled: date, *, monthly: bool, limit: int
+) -> list[BreakdownDifference]:
+    """The rows of one table (all-time or by month) that differ from a recount, up to `limit`."""
+    table, key = (MONTH_TABLE, MONTH_KEY) if monthly else (TABLE, KEY)
+    nonzero = " OR ".join(f"s.{c} <> 0" for c in COLUMNS)
+    stored_cols = ", ".join(f"COALESCE(s.{c}, 0)" for c in COLUMNS)
+    fresh_cols = ", ".join(f"COALESCE(f.{c}, 0)" for c in COLUMNS)
+    differs = " OR ".join(f"COALESCE(s.{c}, 0) <> COALESCE(f.{c}, 0)" for c in COLUMNS)
+    fresh = counts_sql(_raw_source(), monthly=monthly)
+    keys = ", ".join(f"COALESCE(s.{k}, f.{k}) AS {k}" for k in key)
+    ordered = ", ".join(str(n) for n in range(1, len(key) + 1))
+    sql = (
+        f"WITH f AS ({fresh}), s AS (SELECT * FROM {table} s WHERE {nonzero}) "  # noqa: S608
+        f"SELECT {keys}, {stored_cols}, {fresh_cols} "
+        f"FROM s FULL OUTER JOIN f USING ({', '.join(key)}) WHERE {differs} "
+        f"ORDER BY {ordered} LIMIT %s"
+    )
+    # The source's parameters, once per branch of the union (four kinds).
+    cursor.execute(sql, [*[zone, settled] * len(RATE_BREAKDOWN_KINDS), limit])
+    differences = []
+    for row in cursor.fetchall():
+        found = dict(zip(key, row[: len(key)], strict=True))
+        values = row[len(key) :]
+        stored, recomputed = values[: len(COLUMNS)], values[len(COLUMNS) :]
+        for column, a, b in zip(COLUMNS, stored, recomputed, strict=True):
+            if a != b:
+                differences.append(
+                    BreakdownDifference(
+                        found["kind"],
+                        found["seat_id"],
+                        found["sender_id"],
+                        found["bucket"],
+                        column,
+                        a,
+                        b,
+                        month=found.get("month"),
+                    )
+                )
+    return differences
+
+
 def breakdown_check(*, limit: int = 1000) -> BreakdownCheck:
-    """Recompute every breakdown row from the InMails and their tags; list each difference."""
+    """Recompute every breakdown row, all-time and by month, from the InMails and their tags;
+    list each difference."""
     expected = schedule.org_tz().key
     if connection.vendor != "postgresql":
         return BreakdownCheck(zone=expected, expected_zone=expected, differences=[], rows=0)
@@ -355,30 +451,11 @@ def breakdown_check(*, limit: int = 1000) -> BreakdownCheck:
         if found is None:
             return BreakdownCheck(zone=None, expected_zone=expected, differences=[], rows=0)
         zone, settled = found
-        nonzero = " OR ".join(f"s.{c} <> 0" for c in COLUMNS)
-        stored_cols = ", ".join(f"COALESCE(s.{c}, 0)" for c in COLUMNS)
-        fresh_cols = ", ".join(f"COALESCE(f.{c}, 0)" for c in COLUMNS)
-        differs = " OR ".join(f"COALESCE(s.{c}, 0) <> COALESCE(f.{c}, 0)" for c in COLUMNS)
-        fresh = counts_sql(_raw_source())
-        keys = ", ".join(f"COALESCE(s.{k}, f.{k})" for k in KEY)
-        sql = (
-            f"WITH f AS ({fresh}), s AS (SELECT * FROM {TABLE} s WHERE {nonzero}) "  # noqa: S608
-            f"SELECT {keys}, {stored_cols}, {fresh_cols} "
-            f"FROM s FULL OUTER JOIN f USING ({', '.join(KEY)}) WHERE {differs} "
-            f"ORDER BY 1, 2, 3, 4 LIMIT %s"
+        differences = _differences(cursor, zone, settled, monthly=False, limit=limit)
+        differences += _differences(cursor, zone, settled, monthly=True, limit=limit)
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {TABLE}) + (SELECT COUNT(*) FROM {MONTH_TABLE})"  # noqa: S608
         )
-        # The source's parameters, once per branch of the union (four kinds).
-        params = [zone, settled] * len(RATE_BREAKDOWN_KINDS)
-        cursor.execute(sql, [*params, limit])
-        differences = []
-        for kind, seat_id, sender_id, bucket, *values in cursor.fetchall():
-            stored, recomputed = values[: len(COLUMNS)], values[len(COLUMNS) :]
-            for column, a, b in zip(COLUMNS, stored, recomputed, strict=True):
-                if a != b:
-                    differences.append(
-                        BreakdownDifference(kind, seat_id, sender_id, bucket, column, a, b)
-                    )
-        cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")  # noqa: S608
         (rows,) = cursor.fetchone()
     return BreakdownCheck(zone=zone, expected_zone=expected, differences=differences, rows=rows)
 
@@ -435,7 +512,10 @@ def breakdown_settle(now: datetime | None = None) -> date | None:
         source = f"({_raw_rows(between, sign='1')} UNION ALL {_raw_rows(between, sign='-1')}) AS d"
         one = [zone, new, low, zone, high, zone]
         other = [zone, old, low, zone, high, zone]
-        cursor.execute(_upsert(source), (one + other) * len(RATE_BREAKDOWN_KINDS))
+        for monthly in (False, True):
+            cursor.execute(
+                _upsert(source, monthly=monthly), (one + other) * len(RATE_BREAKDOWN_KINDS)
+            )
         cursor.execute(
             f"UPDATE {STATE_TABLE} SET settled_before = %s WHERE id = 1",  # noqa: S608
             [new],

@@ -18,6 +18,7 @@ from decimal import Decimal
 from math import sqrt
 from typing import Any
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
@@ -45,7 +46,14 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from ledger import schedule
-from ledger.analytics.scope import GROUP_BY, breakdown_filter_of, rollup_filter_of, rollup_scope_of
+from ledger.analytics.scope import (
+    GROUP_BY,
+    BreakdownRows,
+    bounding_end,
+    breakdown_filter_of,
+    rollup_filter_of,
+    rollup_scope_of,
+)
 from ledger.analytics.sql import (
     SIX_WORDS_OR_MORE,
     WEEKDAYS,
@@ -62,7 +70,6 @@ from ledger.models import (
     RESPONSE_STATUSES,
     InMail,
     InMailStatus,
-    RateBreakdown,
     RateRollup,
     ResponseHoursRollup,
 )
@@ -477,16 +484,22 @@ def _day_key(group_by: str, day: date) -> str:
 _BREAKDOWN_COLUMNS = (*RATE_ROLLUP_MEASURES, "settled_unanswered")
 
 
-def _breakdown_sums(breakdowns: Q, group_by: str, using: str) -> list[dict[str, Any]]:
+def _breakdown_sums(breakdowns: BreakdownRows, group_by: str, using: str) -> list[dict[str, Any]]:
     """The breakdown's rows in the scope summed by bucket, once for its counts and its medians:
-    `b_<count>` and `b_hours` (its answered InMails by bucket of hours to the response)."""
+    `b_<count>`, `b_hours` (its answered InMails by bucket of hours to the response) and
+    `b_pairs` (the seat and sender pairs, as `_PAIR` numbers, of the rows that count answered
+    InMails: the scope of the medians' read of the InMails)."""
+    answered_rows = Q(accepted__gt=0) | Q(declined__gt=0) | Q(replied__gt=0)
+    pair = F("seat") * Value(_PAIR, output_field=BigIntegerField()) + F("sender")
     return list(
-        RateBreakdown.objects.using(using)
-        .filter(breakdowns, kind=group_by)
+        breakdowns.model.objects.using(using)
+        .filter(breakdowns.rows, kind=group_by)
         .order_by()
         .values("bucket")
         .annotate(**{f"b_{column}": Sum(column) for column in _BREAKDOWN_COLUMNS})
-        .annotate(b_hours=_BucketSums())
+        .annotate(
+            b_hours=_BucketSums(), b_pairs=ArrayAgg(pair, distinct=True, filter=answered_rows)
+        )
     )
 
 
@@ -554,15 +567,15 @@ def _from_rollups(
     rollups: Q,
     group_by: str | None,
     now: datetime,
-    settled: date | None = None,
+    breakdowns: BreakdownRows | None = None,
 ) -> tuple[dict[RowKey, dict[str, int]], dict[RowKey, float]]:
     """The counts and medians of `response_rates` (group_by None: of `response_totals`, keyed
-    "all") from the rollups, the InMails of the cutoff's day, and the exact medians of
-    `_exact_medians` (the hours-to-response rollups and one bucket of answered InMails), all
-    read in one snapshot.
+    "all") from the rollups (the breakdown rows, for the breakdowns of BREAKDOWN_GROUP_BY), the
+    InMails of the cutoff's day, and the exact medians of `_exact_medians` (the hours-to-
+    response rollups and one bucket of answered InMails), all read in one snapshot.
     """
     with _one_snapshot(inmails.db):
-        return _rollup_reads(inmails, rollups, group_by, now, settled)
+        return _rollup_reads(inmails, rollups, group_by, now, breakdowns)
 
 
 def _rollup_reads(
@@ -570,7 +583,7 @@ def _rollup_reads(
     rollups: Q,
     group_by: str | None,
     now: datetime,
-    settled: date | None,
+    breakdowns: BreakdownRows | None,
 ) -> tuple[dict[RowKey, dict[str, int]], dict[RowKey, float]]:
     """`_from_rollups`' reads, inside its snapshot."""
     cutoff = schedule.add_days(now, -RESPONSE_RATE_WINDOW_DAYS)
@@ -592,15 +605,17 @@ def _rollup_reads(
             boundary[grouping.key_of(row)] = row["g_n"]
     breakdown_sums: list[dict[str, Any]] = []
     if group_by in BREAKDOWN_GROUP_BY:
-        # `rollups` filters the breakdown rows (`breakdown_filter_of`), settled at `settled`;
-        # they count the answered InMails by bucket of hours to the response too.
+        # The breakdown rows of the scope (`breakdown_filter_of`) count the answered InMails by
+        # bucket of hours to the response too.
         assert group_by is not None
-        breakdown_sums = _breakdown_sums(rollups, group_by, inmails.db)
-        medians = _breakdown_medians(rollups, breakdown_sums, group_by, inmails.db)
+        assert breakdowns is not None
+        breakdown_sums = _breakdown_sums(breakdowns, group_by, inmails.db)
+        medians = _breakdown_medians(breakdowns, breakdown_sums, group_by, inmails.db)
     else:
         medians = _exact_medians(inmails, group_by)
 
-    rows = RateRollup.objects.filter(rollups).order_by()
+    # (The breakdowns' `rollups` filter their own rows, not these.)
+    rows = RateRollup.objects.filter(rollups if breakdowns is None else Q()).order_by()
     counted: dict[RowKey, dict[str, int]] = {}
     if group_by is None:
         total = rows.aggregate(**_rollup_sums("all", cutoff_day))
@@ -613,9 +628,9 @@ def _rollup_reads(
         for group, bucket in _ROLLUP_BUCKETS[group_by]:
             counted[bucket] = _counts_of(total, group, boundary.get(bucket, 0))
     elif group_by in BREAKDOWN_GROUP_BY:
-        assert settled is not None
+        assert breakdowns is not None
         counted = _breakdown_counts(
-            inmails, breakdown_sums, group_by, cutoff_day, settled, boundary
+            inmails, breakdown_sums, group_by, cutoff_day, breakdowns.settled, boundary
         )
     elif group_by in _ROLLUP_BY_DAY:
         for row in rows.values("day").annotate(**_rollup_sums("all", cutoff_day)):
@@ -730,29 +745,6 @@ def _month_after(day: date, months: int = 1) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-# Where a scope's InMails remember `_bounding_end`'s answer (a one-tuple), so that the
-# breakdowns of one page over one scope object probe once.
-_BOUNDING_END = "_rate_bounding_end"
-
-
-def _bounding_end(inmails: QuerySet[InMail], end: date | None) -> date | None:
-    """`end`, or None when no InMail at all was sent after it: the rollups' row of its month
-    then counts only InMails up to it, so a range ending today (the pages' default) reads its
-    current month from the rollups rather than from the InMails. One probe of the newest
-    InMail's index (`inmail_recent_idx`) per scope; an InMail dated after `end` keeps the
-    bound (the services refuse one dated in the future, so only a past `end` meets one)."""
-    if end is None:
-        return None
-    found: tuple[date | None] | None = getattr(inmails, _BOUNDING_END, None)
-    if found is None:
-        later = InMail.objects.using(inmails.db).filter(
-            sent_at__gte=schedule.start_of_day(end + timedelta(days=1))
-        )
-        found = (end if later.exists() else None,)
-        setattr(inmails, _BOUNDING_END, found)
-    return found[0]
-
-
 def _whole_months(start: date | None, end: date | None) -> tuple[date | None, date | None, bool]:
     """The first and last whole local months of the range (None: unbounded), and whether there
     is any whole month in it at all."""
@@ -792,7 +784,7 @@ def _hours_histograms(
     assert scope is not None
     keys, start, end = scope
     source = _HOURS_SOURCES[group_by]
-    first, last, any_whole = _whole_months(start, _bounding_end(inmails, end))
+    first, last, any_whole = _whole_months(start, bounding_end(inmails, end))
     groups: dict[RowKey, _HoursGroup] = {}
     pairs: set[tuple[int, int]] = set()
 
@@ -1056,11 +1048,11 @@ def _disjoint(ranges: list[tuple[Decimal, Decimal]]) -> list[tuple[Decimal, Deci
 
 
 def _breakdown_medians(
-    breakdowns: Q, sums: list[dict[str, Any]], group_by: str, using: str
+    breakdowns: BreakdownRows, sums: list[dict[str, Any]], group_by: str, using: str
 ) -> dict[RowKey, float]:
     """PERCENTILE_CONT(0.5) of the hours to a response of each group of an hour, weekday-hour,
-    template or tag breakdown over all time, through its `RateBreakdown` rows (`breakdowns`
-    filters them to the scope).
+    template or tag breakdown over all time or whole months, through its rows (`breakdowns`:
+    the all-time or monthly rows of the scope, and the InMails they count by time of sending).
 
     The rows give each group's answered InMails by bucket of hours, so the bucket of its middle
     rank(s); then one query reads the answered InMails of all the groups' middle buckets at
@@ -1093,20 +1085,17 @@ def _breakdown_medians(
     if not wanted:
         return {}
     # The scope as the (seat, sender) pairs with answered InMails in it, as in `_exact_medians`:
-    # from the hour rows, the fewest that count every InMail (every pair a tag's rows have too).
-    answered_rows = Q(accepted__gt=0) | Q(declined__gt=0) | Q(replied__gt=0)
-    pairs = set(
-        RateBreakdown.objects.using(using)
-        .filter(breakdowns, answered_rows, kind="hour")
-        .values_list("seat", "sender")
-        .distinct()
-    )
+    # those of the breakdown's own rows (an untagged InMail has no tag row, and no tag median
+    # needs it).
+    pairs = {pair for row in sums for pair in row["b_pairs"] or ()}
     if not pairs:  # rows without answered InMails yet with buckets: nothing to read
         return {}
-    senders = sorted({sender for _seat, sender in pairs})
+    senders = sorted({pair % _PAIR for pair in pairs})
     ranges = _disjoint([(low, high) for _key, low, high, _first, _second in wanted])
     answered = _grouped(
-        InMail.objects.using(using).filter(status__in=RESPONSE_STATUSES, sender__in=senders),
+        InMail.objects.using(using).filter(
+            breakdowns.sent, status__in=RESPONSE_STATUSES, sender__in=senders
+        ),
         None,
         g_key=_HourNumber(group_by) if numbered else key_expression,
         g_hours=HoursToResponse(),
@@ -1144,7 +1133,7 @@ def _breakdown_medians(
     params: list[Any] = [value for found in wanted for value in found]
     for low, high in ranges:
         params += [*inner_params, low, high]
-    params.append(sorted(seat * _PAIR + sender for seat, sender in pairs))
+    params.append(sorted(pairs))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found_rows = cursor.fetchall()
@@ -1173,14 +1162,13 @@ def response_rates(
     grouping = _GROUPINGS[group_by]
     in_database = _median_in_database(inmails)
     rollups = rollup_filter_of(inmails) if group_by in ROLLUP_GROUP_BY else None
-    settled: date | None = None
+    breakdowns: BreakdownRows | None = None
     if group_by in BREAKDOWN_GROUP_BY:
-        found_breakdowns = breakdown_filter_of(inmails)
-        if found_breakdowns is not None:
-            rollups, settled = found_breakdowns
+        breakdowns = breakdown_filter_of(inmails)
+        rollups = breakdowns.rows if breakdowns is not None else None
     counted: Mapping[RowKey, Mapping[str, Any]]
     if rollups is not None:
-        counted, medians = _from_rollups(inmails, rollups, group_by, now, settled)
+        counted, medians = _from_rollups(inmails, rollups, group_by, now, breakdowns)
     else:
         measures = _measures(now, median=in_database)
         grouped = _grouped(inmails, grouping).annotate(**measures)

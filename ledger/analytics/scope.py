@@ -5,6 +5,7 @@ See docs/rules.md, "Who sees per-person analytics".
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth.models import AnonymousUser
@@ -17,6 +18,8 @@ from ledger import schedule
 from ledger.models import (
     Account,
     InMail,
+    RateBreakdown,
+    RateBreakdownMonth,
 )
 from ledger.rate_breakdowns import breakdowns_settled_before
 from ledger.rate_rollups import rollups_in_use
@@ -50,9 +53,13 @@ Viewer = User | AnonymousUser
 # on purpose: any further `.filter()` makes a new queryset without it, whose response rates then
 # come from the InMails themselves, never from rollups that would count something else.
 _ROLLUP_FILTER = "_rate_rollup_filter"
-# Likewise over the breakdowns by hour, weekday and hour, template and tag, which count all time:
-# set only for a scope without a range of days (a range counts the InMails themselves).
+# Likewise over the breakdowns by hour, weekday and hour, template and tag, which count all time
+# (`RateBreakdown`) and by local month (`RateBreakdownMonth`): a range of days that is not whole
+# months counts the InMails themselves.
 _BREAKDOWN_FILTER = "_rate_breakdown_filter"
+# Where a scope's InMails remember `bounding_end`'s answer (a one-tuple), so that the
+# breakdowns of one page over one scope object probe once.
+_BOUNDING_END = "_rate_bounding_end"
 
 
 # The same scope as (the filter on seat and sender, first local day, last local day): the hours
@@ -72,8 +79,7 @@ def _with_rollup_filter(
         rollups &= Q(day__lte=end)
     setattr(inmails, _ROLLUP_FILTER, rollups)
     setattr(inmails, _ROLLUP_SCOPE, (keys, start, end))
-    # The breakdowns count all time: only a scope without a range of days reads them.
-    setattr(inmails, _BREAKDOWN_FILTER, keys if start is None and end is None else None)
+    setattr(inmails, _BREAKDOWN_FILTER, keys)
     return inmails
 
 
@@ -86,17 +92,72 @@ def rollup_filter_of(inmails: QuerySet[InMail]) -> Q | None:
     return found
 
 
-def breakdown_filter_of(inmails: QuerySet[InMail]) -> tuple[Q, date] | None:
-    """The breakdown rows (`RateBreakdown`) that count exactly `inmails` and their settled day,
-    when `inmails` are a whole scope without a range of days (made by `analytics_inmails` or
-    `breakdown_inmails`, not narrowed since) and the breakdowns may be read; else None."""
-    found: Q | None = getattr(inmails, _BREAKDOWN_FILTER, None)
-    if found is None:
+def bounding_end(inmails: QuerySet[InMail], end: date | None) -> date | None:
+    """`end`, or None when no InMail at all was sent after it: rows by month then count only
+    InMails up to it in `end`'s month, so a range ending today (the pages' default) reads its
+    current month from them rather than from the InMails. One probe of the newest InMail's
+    index (`inmail_recent_idx`) per scope object; an InMail dated after `end` keeps the bound
+    (the services refuse one dated in the future, so only a past `end` meets one)."""
+    if end is None:
         return None
+    found: tuple[date | None] | None = getattr(inmails, _BOUNDING_END, None)
+    if found is None:
+        later = InMail.objects.using(inmails.db).filter(
+            sent_at__gte=schedule.start_of_day(end + timedelta(days=1))
+        )
+        found = (end if later.exists() else None,)
+        setattr(inmails, _BOUNDING_END, found)
+    return found[0]
+
+
+def _month_after(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class BreakdownRows:
+    """The breakdown rows that count exactly a scope's InMails (`breakdown_filter_of`)."""
+
+    # `RateBreakdown` (all time) or `RateBreakdownMonth` (a range of whole local months).
+    model: type[RateBreakdown] | type[RateBreakdownMonth]
+    # Their filter: seats and senders, and the months of a range.
+    rows: Q
+    # The InMails they count by time of sending (empty: all time).
+    sent: Q
+    # Their settled day (`RateBreakdownState.settled_before`).
+    settled: date
+
+
+def breakdown_filter_of(inmails: QuerySet[InMail]) -> BreakdownRows | None:
+    """The breakdown rows that count exactly `inmails` (made by `analytics_inmails` or
+    `breakdown_inmails`, not narrowed since) when the breakdowns may be read: the all-time rows
+    for a scope without a range of days, the rows by month for a range of whole local months
+    (from a month's first day to a month's last, or to a day after which nothing was sent);
+    else None (the InMails are counted)."""
+    keys: Q | None = getattr(inmails, _BREAKDOWN_FILTER, None)
+    if keys is None:
+        return None
+    _keys, start, end = getattr(inmails, _ROLLUP_SCOPE)
+    if start is None and end is None:
+        model: type[RateBreakdown] | type[RateBreakdownMonth] = RateBreakdown
+        rows, sent = keys, Q()
+    else:
+        if start is not None and start.day != 1:
+            return None
+        month_end = end is None or _month_after(end) == end + timedelta(days=1)
+        if not month_end and bounding_end(inmails, end) is not None:
+            return None
+        model, rows, sent = RateBreakdownMonth, keys, Q()
+        if start is not None:
+            rows &= Q(month__gte=start)
+            sent &= Q(sent_at__gte=schedule.start_of_day(start))
+        if end is not None:
+            rows &= Q(month__lte=end.replace(day=1))
+            sent &= Q(sent_at__lt=schedule.start_of_day(end + timedelta(days=1)))
     settled = breakdowns_settled_before(inmails.db)
     if settled is None:
         return None
-    return found, settled
+    return BreakdownRows(model=model, rows=rows, sent=sent, settled=settled)
 
 
 def rollup_scope_of(inmails: QuerySet[InMail]) -> RollupScope | None:

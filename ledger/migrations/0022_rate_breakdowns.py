@@ -27,7 +27,7 @@ def install(apps: Any, schema_editor: Any) -> None:
         )
         if cursor.fetchone() is None:
             return
-        cursor.execute(rate_breakdowns.trigger_sql())
+        cursor.execute(rate_breakdowns.trigger_sql(months=False))
     # Also writes the state row (time zone, the settled day of now).
     rate_breakdowns.breakdown_rebuild()
 

@@ -60,7 +60,7 @@ def install(apps: Any, schema_editor: Any) -> None:
     from ledger import rate_breakdowns
 
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(rate_breakdowns.trigger_sql())
+        cursor.execute(rate_breakdowns.trigger_sql(months=False))
     rate_breakdowns.breakdown_rebuild()
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {rate_breakdowns.TABLE}")
@@ -75,7 +75,7 @@ def uninstall(apps: Any, schema_editor: Any) -> None:
     from ledger import rate_breakdowns
 
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(rate_breakdowns.trigger_sql(hours=False))
+        cursor.execute(rate_breakdowns.trigger_sql(hours=False, months=False))
         cursor.execute(
             f"SELECT time_zone, settled_before FROM {rate_breakdowns.STATE_TABLE} WHERE id = 1"
         )

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from time_machine import TimeMachineFixture
@@ -28,7 +29,8 @@ from ledger import rate_breakdowns, rate_rollups
 from ledger.analytics import analytics_inmails, breakdown_inmails, response_rates, response_totals
 from ledger.analytics.rates import BREAKDOWN_GROUP_BY
 from ledger.analytics.scope import breakdown_filter_of
-from ledger.models import InMail, InMailStatus, InMailTag, RateBreakdown
+from ledger.models import InMail, InMailStatus, InMailTag, RateBreakdown, RateBreakdownMonth
+from ledger.schedule import start_of_day
 from ledger.services import (
     Cause,
     HistoricInMail,
@@ -78,21 +80,49 @@ def assert_breakdowns_match_inmails(
 ) -> None:
     for group_by in sorted(BREAKDOWN_GROUP_BY):
         scoped = breakdown_inmails(user, group_by, team=team, start=start, end=end)
-        if connection.vendor == POSTGRES and start is None and end is None:
-            assert breakdown_filter_of(scoped) is not None
+        found = breakdown_filter_of(scoped)
+        if connection.vendor != POSTGRES or not _whole_months(start, end):
+            # A range of days that is not whole months counts the InMails.
+            assert found is None
         else:
-            # A range of days counts the InMails (the rows count all time).
-            assert breakdown_filter_of(scoped) is None
+            assert found is not None
+            ranged = start is not None or end is not None
+            assert found.model is (RateBreakdownMonth if ranged else RateBreakdown)
         assert breakdown_filter_of(scoped.all()) is None
         assert response_rates(scoped, group_by=group_by, now=now) == response_rates(
             scoped.all(), group_by=group_by, now=now
         ), group_by
 
 
+def _whole_months(start: date | None, end: date | None) -> bool:
+    """Whether the rows by month count the range: it starts on a month's first day and ends on
+    a month's last day, or on a day after which no InMail was sent (the current month so far)."""
+    if start is not None and start.day != 1:
+        return False
+    if end is None or (end + timedelta(days=1)).day == 1:
+        return True
+    return not InMail.objects.filter(sent_at__gte=start_of_day(end + timedelta(days=1))).exists()
+
+
+# Ranges of whole local months (the history runs from 6 April to 15 June 2026), to a day after
+# which nothing may have been sent, and ranges the rows by month cannot count.
+RANGES = (
+    (date(2026, 5, 1), None),
+    (date(2026, 4, 1), date(2026, 5, 31)),
+    (None, date(2026, 4, 30)),
+    (date(2026, 5, 2), date(2026, 6, 30)),
+)
+
+
 def assert_all_match(org: Org, *, now: datetime = NOW) -> None:
     for user in (org.admin, org.lead, org.recruiter):
         assert_breakdowns_match_inmails(user, now=now)
     assert_breakdowns_match_inmails(org.admin, team=org.team, now=now)
+    for start, end in ((date(2026, 5, 1), now.date()), *RANGES):
+        assert_breakdowns_match_inmails(org.admin, now=now, start=start, end=end)
+    assert_breakdowns_match_inmails(
+        org.lead, team=org.team, now=now, start=date(2026, 6, 1), end=now.date()
+    )
 
 
 def check_output() -> str:
@@ -356,10 +386,12 @@ def test_services_imports_and_tags_changed_later_keep_the_breakdowns_exact(
     assert RateBreakdown.objects.exists() == (connection.vendor == POSTGRES)
     assert_all_match(org)
     assert_breakdowns_match_inmails(org.lead, team=org.team)
-    # A range of days counts the InMails, exactly as before.
+    # A range of days counts the InMails, exactly as before; a range of whole months reads the
+    # rows by month.
     assert_breakdowns_match_inmails(
         org.admin, start=(NOW - timedelta(days=20)).date(), end=NOW.date()
     )
+    assert_breakdowns_match_inmails(org.admin, start=date(2026, 5, 1), end=NOW.date())
     assert_check_clean()
 
 
@@ -377,6 +409,26 @@ def test_rates_check_finds_a_tampered_breakdown_and_a_rebuild_repairs_it(
     with pytest.raises(CommandError, match="1 difference"):
         check_output()
     out = StringIO()
+    call_command("rates_check", "--rebuild", stdout=out, stderr=out)
+    assert_check_clean()
+    # A row by month, and one that the InMails do not account for at all.
+    RateBreakdownMonth.objects.filter(kind="hour", seat=seats[0]).update(sent=F("sent") + 1)
+    counts = {"withdrawn": 2}
+    RateBreakdownMonth.objects.create(
+        kind="tag",
+        seat=seats[1],
+        sender=seats[1].holder,
+        month=date(2025, 1, 1),
+        bucket="x",
+        **counts,
+    )
+    out = StringIO()
+    with pytest.raises(CommandError, match="2 differences"):
+        call_command("rates_check", stdout=out, stderr=out)
+    # The five InMails were sent at 10:00 in Los Angeles from 11 to 15 June.
+    assert "'10' seat" in out.getvalue()
+    assert "month 2026-06: sent is 6, the InMails say 5" in out.getvalue()
+    assert "month 2025-01: withdrawn is 2, the InMails say 0" in out.getvalue()
     call_command("rates_check", "--rebuild", stdout=out, stderr=out)
     assert_check_clean()
 

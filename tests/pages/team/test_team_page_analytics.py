@@ -236,7 +236,8 @@ def test_the_team_page_of_twenty_seats_reads_a_bounded_number_of_queries(
     client.force_login(org.lead)
     client.get(team_url(team))
 
-    with django_assert_max_num_queries(60):
+    # tests/pages/test_page_statements.py says what the bound is made of.
+    with django_assert_max_num_queries(65):
         assert client.get(team_url(team)).status_code == 200
 
 
