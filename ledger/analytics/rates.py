@@ -484,23 +484,28 @@ def _day_key(group_by: str, day: date) -> str:
 _BREAKDOWN_COLUMNS = (*RATE_ROLLUP_MEASURES, "settled_unanswered")
 
 
-def _breakdown_sums(breakdowns: BreakdownRows, group_by: str, using: str) -> list[dict[str, Any]]:
+def _breakdown_sums(
+    breakdowns: BreakdownRows, group_by: str, using: str, *, hours: bool = True
+) -> list[dict[str, Any]]:
     """The breakdown's rows in the scope summed by bucket, once for its counts and its medians:
     `b_<count>`, `b_hours` (its answered InMails by bucket of hours to the response) and
     `b_pairs` (the seat and sender pairs, as `_PAIR` numbers, of the rows that count answered
-    InMails: the scope of the medians' read of the InMails)."""
+    InMails: the scope of the medians' read of the InMails). Without `hours`, the counts only
+    (no median to find: the eighty sums cost more than the counts)."""
     answered_rows = Q(accepted__gt=0) | Q(declined__gt=0) | Q(replied__gt=0)
     pair = F("seat") * Value(_PAIR, output_field=BigIntegerField()) + F("sender")
-    return list(
+    sums = (
         breakdowns.model.objects.using(using)
         .filter(breakdowns.rows, kind=group_by)
         .order_by()
         .values("bucket")
         .annotate(**{f"b_{column}": Sum(column) for column in _BREAKDOWN_COLUMNS})
-        .annotate(
+    )
+    if hours:
+        sums = sums.annotate(
             b_hours=_BucketSums(), b_pairs=ArrayAgg(pair, distinct=True, filter=answered_rows)
         )
-    )
+    return list(sums)
 
 
 def _breakdown_counts(
@@ -568,6 +573,8 @@ def _from_rollups(
     group_by: str | None,
     now: datetime,
     breakdowns: BreakdownRows | None = None,
+    *,
+    with_medians: bool = True,
 ) -> tuple[dict[RowKey, dict[str, int]], dict[RowKey, float]]:
     """The counts and medians of `response_rates` (group_by None: of `response_totals`, keyed
     "all") from the rollups (the breakdown rows, for the breakdowns of BREAKDOWN_GROUP_BY), the
@@ -575,7 +582,7 @@ def _from_rollups(
     response rollups and one bucket of answered InMails), all read in one snapshot.
     """
     with _one_snapshot(inmails.db):
-        return _rollup_reads(inmails, rollups, group_by, now, breakdowns)
+        return _rollup_reads(inmails, rollups, group_by, now, breakdowns, with_medians)
 
 
 def _rollup_reads(
@@ -584,8 +591,9 @@ def _rollup_reads(
     group_by: str | None,
     now: datetime,
     breakdowns: BreakdownRows | None,
+    with_medians: bool,
 ) -> tuple[dict[RowKey, dict[str, int]], dict[RowKey, float]]:
-    """`_from_rollups`' reads, inside its snapshot."""
+    """`_from_rollups`' reads, inside its snapshot (without the medians' unless asked)."""
     cutoff = schedule.add_days(now, -RESPONSE_RATE_WINDOW_DAYS)
     cutoff_day = schedule.local_date(cutoff)
     # The cutoff's own day: its InMails sent by the cutoff, unanswered and not withdrawn, are in
@@ -609,10 +617,14 @@ def _rollup_reads(
         # bucket of hours to the response too.
         assert group_by is not None
         assert breakdowns is not None
-        breakdown_sums = _breakdown_sums(breakdowns, group_by, inmails.db)
-        medians = _breakdown_medians(breakdowns, breakdown_sums, group_by, inmails.db)
+        breakdown_sums = _breakdown_sums(breakdowns, group_by, inmails.db, hours=with_medians)
+        medians = (
+            _breakdown_medians(breakdowns, breakdown_sums, group_by, inmails.db)
+            if with_medians
+            else {}
+        )
     else:
-        medians = _exact_medians(inmails, group_by)
+        medians = _exact_medians(inmails, group_by) if with_medians else {}
 
     # (The breakdowns' `rollups` filter their own rows, not these.)
     rows = RateRollup.objects.filter(rollups if breakdowns is None else Q()).order_by()
@@ -1145,7 +1157,11 @@ def _breakdown_medians(
 
 
 def response_rates(
-    inmails: QuerySet[InMail], *, group_by: str, now: datetime | None = None
+    inmails: QuerySet[InMail],
+    *,
+    group_by: str,
+    now: datetime | None = None,
+    medians: bool = True,
 ) -> list[ResponseRateRow]:
     """Response rates broken down by `group_by` (one of GROUP_BY), in natural order.
 
@@ -1154,7 +1170,8 @@ def response_rates(
     keep their axes; the others return the
     groups that have InMails (recruiters by name, teams by name, weeks and months in order).
     Give it the InMails of `breakdown_inmails(user, group_by, ...)`: that is where a breakdown
-    by person leaves out the people the user may not see one by one.
+    by person leaves out the people the user may not see one by one. `medians=False`: every
+    row's median hours to a response is None, unread (a view that shows none, the heat map).
     """
     if group_by not in _GROUPINGS:
         raise ValueError(f"Unknown group_by {group_by!r}; use one of {', '.join(GROUP_BY)}.")
@@ -1167,27 +1184,32 @@ def response_rates(
         breakdowns = breakdown_filter_of(inmails)
         rollups = breakdowns.rows if breakdowns is not None else None
     counted: Mapping[RowKey, Mapping[str, Any]]
+    found_medians: Mapping[RowKey, float | None] = {}
     if rollups is not None:
-        counted, medians = _from_rollups(inmails, rollups, group_by, now, breakdowns)
+        counted, found_medians = _from_rollups(
+            inmails, rollups, group_by, now, breakdowns, with_medians=medians
+        )
     else:
-        measures = _measures(now, median=in_database)
+        measures = _measures(now, median=in_database and medians)
         grouped = _grouped(inmails, grouping).annotate(**measures)
         found = {grouping.key_of(row): row for row in grouped}
         found.pop(None, None)  # R22: InMails without tags count under no tag
         counted = found
-        if in_database:
-            medians = {key: row["median_hours"] for key, row in counted.items()}
-        else:
-            medians = _median_hours_by_ranking(inmails, grouping)
+        if medians and in_database:
+            found_medians = {key: row["median_hours"] for key, row in counted.items()}
+        elif medians:
+            found_medians = _median_hours_by_ranking(inmails, grouping)
     if grouping.domain is not None:
         return [
-            _row(key, label, counted.get(key, _EMPTY_COUNTS), medians.get(key))
+            _row(key, label, counted.get(key, _EMPTY_COUNTS), found_medians.get(key))
             for key, label in grouping.domain
         ]
     keys = [str(key) for key in counted]
     named = _labels(group_by, keys)
     ordered = sorted(keys, key=lambda key: named[key][2])
-    return [_row(named[key][0], named[key][1], counted[key], medians.get(key)) for key in ordered]
+    return [
+        _row(named[key][0], named[key][1], counted[key], found_medians.get(key)) for key in ordered
+    ]
 
 
 def recruiter_row_inmails(inmails: QuerySet[InMail], username: str) -> QuerySet[InMail]:

@@ -241,7 +241,10 @@ def team_analytics_context(
         _rate_section(user, team, view, breakdown, now=now, can_manage=can_manage, scopes=scopes)
         for breakdown in breakdowns
     ]
-    heat_rows = analytics.response_rates(scopes[HEAT_MAP], group_by=HEAT_MAP, now=now)
+    # The heat map shows rates and bases, no medians (its CSV has them).
+    heat_rows = analytics.response_rates(
+        scopes[HEAT_MAP], group_by=HEAT_MAP, now=now, medians=False
+    )
     flows = _flows_of(user, team, view, now)
     flow_lines = flows["flow_lines"]
     flow_series = [

@@ -12,6 +12,8 @@ InMails there.
 from __future__ import annotations
 
 import itertools
+import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from io import StringIO
 from typing import Any
@@ -21,6 +23,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from time_machine import TimeMachineFixture
@@ -517,6 +520,17 @@ def test_medians_by_hour_template_and_tag_are_read_through_the_rows_exactly(
         assert sum(hours) == 3
         assert sorted(n for n, count in enumerate(hours) if count) == [13, 19, 22]
     assert_all_match(org)
+    # Without medians (the heat map shows none): the same rows, their medians unread, and no
+    # read of the hours buckets nor of the answered InMails for them.
+    for start in (None, date(2026, 5, 1)):
+        for group_by in sorted(BREAKDOWN_GROUP_BY):
+            scoped = breakdown_inmails(org.admin, group_by, start=start, end=NOW.date())
+            with CaptureQueriesContext(connection) as queries:
+                bare = response_rates(scoped, group_by=group_by, now=NOW, medians=False)
+            assert not [q for q in queries if re.search("h79|PERCENTILE|percentile", q["sql"])]
+            full = response_rates(scoped, group_by=group_by, now=NOW)
+            assert [replace(row, median_hours_to_response=None) for row in full] == bare
+            assert any(row.median_hours_to_response for row in full), group_by
 
 
 # Minutes to the answer on the buckets' limits (15 and 30 minutes, 1, 2 and 2048 hours), ties
