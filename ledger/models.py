@@ -1061,15 +1061,35 @@ class RateRollupZone(models.Model):
 RATE_BREAKDOWN_KINDS = ("hour", "weekday_hour", "template", "tag")
 
 
-class RateBreakdown(models.Model):
-    """The InMails of one seat, sent by one person, in one bucket of one breakdown, counted over
-    all time (issue 15); `settled_unanswered` counts those of them that were neither answered
-    nor withdrawn and were sent before the local day `RateBreakdownState.settled_before`;
-    `h00`... count its answered ones by bucket of hours to the response.
+class BreakdownCounts(models.Model):
+    """What a breakdown row counts of the InMails of one seat, sent by one person, in one bucket
+    of one breakdown (issue 15): each outcome; `settled_unanswered`, those of them that were
+    neither answered nor withdrawn and were sent before the local day
+    `RateBreakdownState.settled_before`; `h00`... its answered ones by bucket of hours to the
+    response, as `ResponseHoursRollup` counts them, so that the exact median of a breakdown
+    reads one bucket of InMails, not all of them (zero by default in the database too: the
+    triggers write them only for answered InMails).
 
     Written only by the database's triggers on the InMail and InMail tag tables and by
     ledger/rate_breakdowns.py; `manage.py rates_check` recomputes them from the InMails.
     """
+
+    kind = models.CharField(max_length=16)
+    bucket = models.CharField(max_length=100)
+    for _measure in RATE_ROLLUP_MEASURES:
+        locals()[_measure] = models.IntegerField(default=0)
+    del _measure
+    settled_unanswered = models.IntegerField(default=0)
+    for _column in RESPONSE_HOURS_COLUMNS:
+        locals()[_column] = models.IntegerField(default=0, db_default=0)
+    del _column
+
+    class Meta:
+        abstract = True
+
+
+class RateBreakdown(BreakdownCounts):
+    """`BreakdownCounts` over all time: one row per kind, seat, sender and bucket."""
 
     seat = models.ForeignKey(
         Seat, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
@@ -1077,18 +1097,6 @@ class RateBreakdown(models.Model):
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
-    kind = models.CharField(max_length=16)
-    bucket = models.CharField(max_length=100)
-    for _measure in RATE_ROLLUP_MEASURES:
-        locals()[_measure] = models.IntegerField(default=0)
-    del _measure
-    settled_unanswered = models.IntegerField(default=0)
-    # Its answered InMails by bucket of hours to the response, as `ResponseHoursRollup` counts
-    # them: the exact median of a breakdown reads one bucket of InMails, not all of them. Zero
-    # by default in the database too: the triggers write them only for answered InMails.
-    for _column in RESPONSE_HOURS_COLUMNS:
-        locals()[_column] = models.IntegerField(default=0, db_default=0)
-    del _column
 
     class Meta:
         db_table = "ledger_rate_breakdown"
@@ -1102,14 +1110,11 @@ class RateBreakdown(models.Model):
         return f"{self.kind} {self.bucket!r} of seat {self.seat_id}, sender {self.sender_id}"
 
 
-class RateBreakdownMonth(models.Model):
-    """`RateBreakdown` by local month of sending: the InMails of one seat, sent by one person in
-    one local month, in one bucket of one breakdown (issue 15). A range of whole months (the
-    pages' last 3, 6 or 12 months) reads these rather than counting its InMails; the all-time
-    rows stay, so that a breakdown over all time reads one row per bucket, not one per month.
-
-    Written only by the database's triggers and ledger/rate_breakdowns.py, with the all-time
-    rows; `manage.py rates_check` recomputes both from the InMails.
+class RateBreakdownMonth(BreakdownCounts):
+    """`BreakdownCounts` by local month of sending: one row per seat, kind, month, sender and
+    bucket. A range of whole months (the pages' last 3, 6 or 12 months) reads these rather than
+    counting its InMails; the all-time rows stay, so that a breakdown over all time reads one
+    row per bucket, not one per month. The triggers write both from the same counts.
     """
 
     # No index of their own: the key's index leads with the seat.
@@ -1123,17 +1128,8 @@ class RateBreakdownMonth(models.Model):
         db_index=False,
         related_name="+",
     )
-    kind = models.CharField(max_length=16)
     # The first day of the local month of sending.
     month = models.DateField()
-    bucket = models.CharField(max_length=100)
-    for _measure in RATE_ROLLUP_MEASURES:
-        locals()[_measure] = models.IntegerField(default=0)
-    del _measure
-    settled_unanswered = models.IntegerField(default=0)
-    for _column in RESPONSE_HOURS_COLUMNS:
-        locals()[_column] = models.IntegerField(default=0, db_default=0)
-    del _column
 
     class Meta:
         db_table = "ledger_rate_breakdown_month"
