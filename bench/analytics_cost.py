@@ -502,7 +502,10 @@ def main() -> None:
         # As autovacuum would have by then: the visibility map set after the build's COPY and
         # a migration's rebuild, so that index-only scans read no heap (a no-op when done).
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE ledger_inmail, ledger_inmailtag, ledger_rate_breakdown")
+            cursor.execute(
+                "VACUUM ANALYZE ledger_inmail, ledger_inmailtag, ledger_rate_breakdown, "
+                "ledger_rate_breakdown_month"
+            )
         who = subjects()
         facts = organisation_facts(who)
         print(f"Organisation: {facts}", flush=True)

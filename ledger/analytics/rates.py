@@ -50,6 +50,7 @@ from ledger.analytics.scope import (
     BreakdownRows,
     bounding_end,
     breakdown_filter_of,
+    one_probe_per_end,
     rollup_filter_of,
     rollup_scope_of,
 )
@@ -438,8 +439,9 @@ _ROLLUP_BUCKETS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 _ROLLUP_BY_DAY = ("week", "month", "weekday")
 ROLLUP_GROUP_BY = frozenset({"recruiter", "team", *_ROLLUP_BY_DAY, *_ROLLUP_BUCKETS})
-# Counted over all time by `RateBreakdown` rows (ledger/rate_breakdowns.py), for scopes
-# without a range of days; a range counts the InMails.
+# Counted by `RateBreakdown` rows over all time and `RateBreakdownMonth` rows by local month
+# (ledger/rate_breakdowns.py), for scopes without a range of days or with a range of whole
+# months (`breakdown_filter_of`); any other range counts the InMails.
 BREAKDOWN_GROUP_BY = frozenset({"hour", "weekday_hour", "template", "tag"})
 _ANSWERED = ("accepted", "declined", "replied")
 # Neither answered nor withdrawn: in the rate's base once their window is over.
@@ -509,8 +511,8 @@ def _breakdown_counts(
     settled: date,
     boundary: Mapping[RowKey, int],
 ) -> dict[RowKey, dict[str, int]]:
-    """The counts of an hour, weekday-hour, template or tag breakdown from its all-time rows
-    (`sums`, from `_breakdown_sums`).
+    """The counts of an hour, weekday-hour, template or tag breakdown from its rows, all-time
+    or by month (`sums`, from `_breakdown_sums`).
 
     The rate's base: the answered InMails, the unanswered ones of the days before the cutoff's
     day (the rows' settled ones, corrected by the InMails of the days between the settled day
@@ -557,7 +559,8 @@ def _one_snapshot(using: str) -> Iterator[None]:
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        yield
+        with one_probe_per_end():
+            yield
 
 
 def _from_rollups(
@@ -1177,13 +1180,28 @@ def response_rates(
     if group_by not in _GROUPINGS:
         raise ValueError(f"Unknown group_by {group_by!r}; use one of {', '.join(GROUP_BY)}.")
     now = now or timezone.now()
+    rollups = rollup_filter_of(inmails) if group_by in ROLLUP_GROUP_BY else None
+    if group_by in BREAKDOWN_GROUP_BY:
+        # Which rows count the scope depends on whether anything was sent after its end: asked
+        # in the snapshot of the reads (an InMail committed in between is in neither).
+        with _one_snapshot(inmails.db):
+            breakdowns = breakdown_filter_of(inmails)
+            rollups = breakdowns.rows if breakdowns is not None else None
+            return _response_rates(inmails, group_by, now, medians, rollups, breakdowns)
+    return _response_rates(inmails, group_by, now, medians, rollups, None)
+
+
+def _response_rates(
+    inmails: QuerySet[InMail],
+    group_by: str,
+    now: datetime,
+    medians: bool,
+    rollups: Q | None,
+    breakdowns: BreakdownRows | None,
+) -> list[ResponseRateRow]:
+    """`response_rates` once its rows are chosen (`rollups` None: counting the InMails)."""
     grouping = _GROUPINGS[group_by]
     in_database = _median_in_database(inmails)
-    rollups = rollup_filter_of(inmails) if group_by in ROLLUP_GROUP_BY else None
-    breakdowns: BreakdownRows | None = None
-    if group_by in BREAKDOWN_GROUP_BY:
-        breakdowns = breakdown_filter_of(inmails)
-        rollups = breakdowns.rows if breakdowns is not None else None
     counted: Mapping[RowKey, Mapping[str, Any]]
     found_medians: Mapping[RowKey, float | None] = {}
     if rollups is not None:

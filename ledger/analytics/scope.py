@@ -5,6 +5,9 @@ See docs/rules.md, "Who sees per-person analytics".
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -57,9 +60,11 @@ _ROLLUP_FILTER = "_rate_rollup_filter"
 # (`RateBreakdown`) and by local month (`RateBreakdownMonth`): a range of days that is not whole
 # months counts the InMails themselves.
 _BREAKDOWN_FILTER = "_rate_breakdown_filter"
-# Where a scope's InMails remember `bounding_end`'s answer (a one-tuple), so that the
-# breakdowns of one page over one scope object probe once.
-_BOUNDING_END = "_rate_bounding_end"
+# `bounding_end`'s answers within one snapshot of the analytics' reads (`one_probe_per_end`),
+# by database and day: outside one, every call probes.
+_PROBED: ContextVar[dict[tuple[str, date], date | None] | None] = ContextVar(
+    "rate_bounding_end_probes", default=None
+)
 
 
 # The same scope as (the filter on seat and sender, first local day, last local day): the hours
@@ -92,22 +97,40 @@ def rollup_filter_of(inmails: QuerySet[InMail]) -> Q | None:
     return found
 
 
+@contextmanager
+def one_probe_per_end() -> Iterator[None]:
+    """`bounding_end` probes once per database and day inside this block: give it one snapshot
+    (REPEATABLE READ), in which the answer cannot change between the probe and the reads."""
+    token = _PROBED.set({})
+    try:
+        yield
+    finally:
+        _PROBED.reset(token)
+
+
 def bounding_end(inmails: QuerySet[InMail], end: date | None) -> date | None:
     """`end`, or None when no InMail at all was sent after it: rows by month then count only
     InMails up to it in `end`'s month, so a range ending today (the pages' default) reads its
     current month from them rather than from the InMails. One probe of the newest InMail's
-    index (`inmail_recent_idx`) per scope object; an InMail dated after `end` keeps the bound
-    (the services refuse one dated in the future, so only a past `end` meets one)."""
+    index (`inmail_recent_idx`); an InMail dated after `end` keeps the bound (the services
+    refuse one dated in the future, so only a past `end` meets one). Ask it in the snapshot of
+    the reads that rely on its answer: an InMail committed after the probe and dated after
+    `end` would otherwise be counted by the month's rows."""
     if end is None:
         return None
-    found: tuple[date | None] | None = getattr(inmails, _BOUNDING_END, None)
-    if found is None:
-        later = InMail.objects.using(inmails.db).filter(
-            sent_at__gte=schedule.start_of_day(end + timedelta(days=1))
-        )
-        found = (end if later.exists() else None,)
-        setattr(inmails, _BOUNDING_END, found)
-    return found[0]
+    if end + timedelta(days=1) == _month_after(end):
+        return end  # a month's last day: whole months either way, nothing to probe
+    probed = _PROBED.get()
+    key = (inmails.db, end)
+    if probed is not None and key in probed:
+        return probed[key]
+    later = InMail.objects.using(inmails.db).filter(
+        sent_at__gte=schedule.start_of_day(end + timedelta(days=1))
+    )
+    found = end if later.exists() else None
+    if probed is not None:
+        probed[key] = found
+    return found
 
 
 def _month_after(day: date) -> date:
@@ -131,21 +154,23 @@ class BreakdownRows:
 def breakdown_filter_of(inmails: QuerySet[InMail]) -> BreakdownRows | None:
     """The breakdown rows that count exactly `inmails` (made by `analytics_inmails` or
     `breakdown_inmails`, not narrowed since) when the breakdowns may be read: the all-time rows
-    for a scope without a range of days, the rows by month for a range of whole local months
-    (from a month's first day to a month's last, or to a day after which nothing was sent);
-    else None (the InMails are counted)."""
+    for a scope without a range of days (or one ending on a day after which nothing was sent),
+    the rows by month for a range of whole local months (from a month's first day to a month's
+    last, or to a day after which nothing was sent); else None (the InMails are counted). Ask
+    it in the snapshot of the reads (`bounding_end`)."""
     keys: Q | None = getattr(inmails, _BREAKDOWN_FILTER, None)
     if keys is None:
         return None
     _keys, start, end = getattr(inmails, _ROLLUP_SCOPE)
+    end = bounding_end(inmails, end)
     if start is None and end is None:
         model: type[RateBreakdown] | type[RateBreakdownMonth] = RateBreakdown
         rows, sent = keys, Q()
     else:
         if start is not None and start.day != 1:
             return None
-        month_end = end is None or _month_after(end) == end + timedelta(days=1)
-        if not month_end and bounding_end(inmails, end) is not None:
+        # `end` is now None, or a month's last day, or a day after which something was sent.
+        if end is not None and end + timedelta(days=1) != _month_after(end):
             return None
         model, rows, sent = RateBreakdownMonth, keys, Q()
         if start is not None:

@@ -60,6 +60,9 @@ def test_going_back_keeps_the_all_time_rows_kept_and_coming_forward_rebuilds_the
     send(seat, "linkedin.com/in/bob")
     inmail_record_response(inmail=first, outcome=InMailStatus.REPLIED, cause=SYSTEM)
     assert _hour_counts("ledger_rate_breakdown") == (2, 1)
+    # And the rebuild function of 0025 rebuilds them (no table by month in it).
+    rate_rollups.rollup_rebuild()
+    assert _hour_counts("ledger_rate_breakdown") == (2, 1)
 
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())

@@ -654,3 +654,76 @@ def test_a_response_committed_between_a_medians_reads_does_not_shift_its_ranks(
     assert committed
     assert during == 2.1
     assert median() == 2.075
+
+
+def test_a_month_is_local_an_inmail_late_on_its_last_evening_counts_in_it(
+    org: Org, seats: tuple[Seat, Seat, Seat], rollups: None
+) -> None:
+    # 30 April 23:30 in Los Angeles is 1 May 06:30 UTC: April's, not May's.
+    InMail.objects.bulk_create(
+        [
+            _inmail(seats[0], utc(2026, 5, 1, 6, 30), InMailStatus.REPLIED, timedelta(hours=2)),
+            _inmail(seats[0], utc(2026, 5, 1, 7, 30), InMailStatus.PENDING, None),  # 1 May 00:30
+        ]
+    )
+    april = breakdown_inmails(org.admin, "hour", start=date(2026, 4, 1), end=date(2026, 4, 30))
+    may = breakdown_inmails(org.admin, "hour", start=date(2026, 5, 1), end=date(2026, 5, 31))
+    for scoped, hour, other in ((april, 23, 0), (may, 0, 23)):
+        rows = {row.key: row for row in response_rates(scoped, group_by="hour", now=NOW)}
+        assert (rows[hour].sent, rows[other].sent) == (1, 0)
+        assert list(rows.values()) == response_rates(scoped.all(), group_by="hour", now=NOW)
+        if connection.vendor == POSTGRES:
+            assert breakdown_filter_of(scoped) is not None
+    assert rows_of(org.admin, "hour")[23].median_hours_to_response == pytest.approx(2.0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_inmail_committed_after_the_probe_is_counted_by_neither_the_rows_nor_a_later_read(
+    org: Org, seats: tuple[Seat, Seat, Seat]
+) -> None:
+    """Whether a range ends before anything was sent (and its month's rows count it) is asked
+    in the snapshot of the reads, every time: another connection commits an InMail sent on 14
+    June just after that question, for a range of 1 to 12 June. The rows of June, which count
+    it, must not be read, now or on the next read of the same scope."""
+    rate_rollups.rollup_rebuild()
+    InMail.objects.bulk_create(
+        _inmail(seats[0], utc(2026, 6, 5, 17), InMailStatus.PENDING, None, "Intro") for _ in "ab"
+    )
+    scoped = breakdown_inmails(org.admin, "template", start=date(2026, 6, 1), end=date(2026, 6, 12))
+
+    def sent() -> dict[Any, int]:
+        return {row.key: row.sent for row in response_rates(scoped, group_by="template", now=NOW)}
+
+    if connection.vendor != POSTGRES:
+        assert sent() == {"Intro": 2}
+        return
+    other = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+    committed: list[bool] = []
+
+    def send_meanwhile(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        result = execute(sql, params, many, context)
+        if 'FROM "ledger_inmail" WHERE "ledger_inmail"."sent_at" >=' in sql and not committed:
+            other.execute(
+                "INSERT INTO ledger_inmail (recipient, recipient_key, subject, body, "
+                "open_profile, status, sent_at, responded_at, reminder_at, closed_at, "
+                "credit_cost, paid_from, refunded, imported, created_at, created_by_id, "
+                "paid_account_id, seat_id, sender_id, template) "
+                "SELECT recipient || '-2', recipient_key || '-2', subject, body, open_profile, "
+                "status, sent_at + interval '9 days', responded_at, reminder_at, closed_at, "
+                "credit_cost, paid_from, refunded, imported, created_at, created_by_id, "
+                "paid_account_id, seat_id, sender_id, template FROM ledger_inmail "
+                "ORDER BY id LIMIT 1"
+            )
+            committed.append(True)
+        return result
+
+    try:
+        with connection.execute_wrapper(send_meanwhile):
+            during = sent()
+    finally:
+        other.close()
+    assert committed
+    assert during == {"Intro": 2}
+    assert sent() == {"Intro": 2}
+    month = RateBreakdownMonth.objects.filter(kind="template", bucket="Intro")
+    assert month.values_list("sent", flat=True).get() == 3
