@@ -58,6 +58,17 @@ def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
+def first_of_month_after(day: date, months: int = 1) -> date:
+    """The first day of the month `months` after `day`'s (negative: before)."""
+    year, month = _add_months(day.year, day.month, months)
+    return date(year, month, 1)
+
+
+def is_month_end(day: date) -> bool:
+    """Whether `day` is the last day of its month."""
+    return day + timedelta(days=1) == first_of_month_after(day)
+
+
 def refresh_date(anchor_on: date, rule: str, k: int) -> date:
     """The k-th refresh date (k >= 1) of a schedule that started on `anchor_on`."""
     if k < 1:

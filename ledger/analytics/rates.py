@@ -50,7 +50,6 @@ from ledger.analytics.scope import (
     BreakdownRows,
     bounding_end,
     breakdown_filter_of,
-    one_probe_per_end,
     rollup_filter_of,
     rollup_scope_of,
 )
@@ -559,34 +558,32 @@ def _one_snapshot(using: str) -> Iterator[None]:
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        with one_probe_per_end():
-            yield
+        yield
 
 
 def _from_rollups(
     inmails: QuerySet[InMail],
-    rollups: Q,
+    rollups: Q | BreakdownRows,
     group_by: str | None,
     now: datetime,
-    breakdowns: BreakdownRows | None = None,
     *,
     with_medians: bool = True,
 ) -> tuple[dict[RowKey, dict[str, int]], dict[RowKey, float]]:
     """The counts and medians of `response_rates` (group_by None: of `response_totals`, keyed
-    "all") from the rollups (the breakdown rows, for the breakdowns of BREAKDOWN_GROUP_BY), the
-    InMails of the cutoff's day, and the exact medians of `_exact_medians` (the hours-to-
-    response rollups and one bucket of answered InMails), all read in one snapshot.
+    "all") from the rollups (`rollups` filters them; for the breakdowns of BREAKDOWN_GROUP_BY,
+    their rows as `breakdown_filter_of` gives them), the InMails of the cutoff's day, and the
+    exact medians of `_exact_medians` (the hours-to-response rollups and one bucket of answered
+    InMails), all read in one snapshot.
     """
     with _one_snapshot(inmails.db):
-        return _rollup_reads(inmails, rollups, group_by, now, breakdowns, with_medians)
+        return _rollup_reads(inmails, rollups, group_by, now, with_medians)
 
 
 def _rollup_reads(
     inmails: QuerySet[InMail],
-    rollups: Q,
+    rollups: Q | BreakdownRows,
     group_by: str | None,
     now: datetime,
-    breakdowns: BreakdownRows | None,
     with_medians: bool,
 ) -> tuple[dict[RowKey, dict[str, int]], dict[RowKey, float]]:
     """`_from_rollups`' reads, inside its snapshot (without the medians' unless asked)."""
@@ -607,23 +604,29 @@ def _rollup_reads(
     else:
         for row in _grouped(inmails.filter(on_boundary), grouping).annotate(g_n=Count("pk")):
             boundary[grouping.key_of(row)] = row["g_n"]
-    breakdown_sums: list[dict[str, Any]] = []
-    if group_by in BREAKDOWN_GROUP_BY:
-        # The breakdown rows of the scope (`breakdown_filter_of`) count the answered InMails by
-        # bucket of hours to the response too.
+    if isinstance(rollups, BreakdownRows):
+        # The breakdown rows of the scope count the answered InMails by bucket of hours to the
+        # response too.
         assert group_by is not None
-        assert breakdowns is not None
-        breakdown_sums = _breakdown_sums(breakdowns, group_by, inmails.db, hours=with_medians)
-        medians = (
-            _breakdown_medians(breakdowns, breakdown_sums, group_by, inmails.db)
-            if with_medians
-            else {}
-        )
+        sums = _breakdown_sums(rollups, group_by, inmails.db, hours=with_medians)
+        counted = _breakdown_counts(inmails, sums, group_by, cutoff_day, rollups.settled, boundary)
+        medians = _breakdown_medians(rollups, sums, group_by, inmails.db) if with_medians else {}
     else:
+        counted = _rollup_counts(rollups, group_by, cutoff_day, boundary)
         medians = _exact_medians(inmails, group_by) if with_medians else {}
+    # Rows emptied by later changes (a reassignment, a deletion) stay, counting nothing: a
+    # group with no InMail is no row, as when counting the InMails themselves.
+    counted = {key: counts for key, counts in counted.items() if counts["sent"] or key == "all"}
+    return counted, medians
 
-    # (The breakdowns' `rollups` filter their own rows, not these.)
-    rows = RateRollup.objects.filter(rollups if breakdowns is None else Q()).order_by()
+
+def _rollup_counts(
+    rollups: Q, group_by: str | None, cutoff_day: date, boundary: Mapping[RowKey, int]
+) -> dict[RowKey, dict[str, int]]:
+    """The counts of `response_rates` from the rate rollups that `rollups` filters, and
+    `boundary` (the cutoff's own day, from the InMails)."""
+    grouping = _GROUPINGS[group_by] if group_by is not None else None
+    rows = RateRollup.objects.filter(rollups).order_by()
     counted: dict[RowKey, dict[str, int]] = {}
     if group_by is None:
         total = rows.aggregate(**_rollup_sums("all", cutoff_day))
@@ -635,11 +638,6 @@ def _rollup_reads(
         total = rows.aggregate(**sums)
         for group, bucket in _ROLLUP_BUCKETS[group_by]:
             counted[bucket] = _counts_of(total, group, boundary.get(bucket, 0))
-    elif group_by in BREAKDOWN_GROUP_BY:
-        assert breakdowns is not None
-        counted = _breakdown_counts(
-            inmails, breakdown_sums, group_by, cutoff_day, breakdowns.settled, boundary
-        )
     elif group_by in _ROLLUP_BY_DAY:
         for row in rows.values("day").annotate(**_rollup_sums("all", cutoff_day)):
             _add(counted, _day_key(group_by, row["day"]), _counts_of(row, "all", 0))
@@ -651,10 +649,7 @@ def _rollup_reads(
         for row in rows.values(**grouping.fields()).annotate(**_rollup_sums("all", cutoff_day)):
             group_key = grouping.key_of(row)
             _add(counted, group_key, _counts_of(row, "all", boundary.get(group_key, 0)))
-    # Rows emptied by later changes (a reassignment, a deletion) stay, counting nothing: a
-    # group with no InMail is no row, as when counting the InMails themselves.
-    counted = {key: counts for key, counts in counted.items() if counts["sent"] or key == "all"}
-    return counted, medians
+    return counted
 
 
 # --------------------------------------------------------------------------------------------
@@ -747,23 +742,19 @@ _PAIR = 2**32
 _NO_HOURS, _ALL_HOURS = Decimal(0), Decimal(10**9)
 
 
-def _month_after(day: date, months: int = 1) -> date:
-    """The first day of the month `months` after `day`'s."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def _whole_months(start: date | None, end: date | None) -> tuple[date | None, date | None, bool]:
     """The first and last whole local months of the range (None: unbounded), and whether there
     is any whole month in it at all."""
     first = None
     if start is not None:
-        first = start if start.day == 1 else _month_after(start)
+        first = start if start.day == 1 else schedule.first_of_month_after(start)
     last = None
     if end is not None:
-        last = end.replace(day=1) if end + timedelta(days=1) == _month_after(end) else None
-        if last is None:
-            last = _month_after(end, -1)
+        last = (
+            end.replace(day=1)
+            if schedule.is_month_end(end)
+            else schedule.first_of_month_after(end, -1)
+        )
     return first, last, first is None or last is None or first <= last
 
 
@@ -810,8 +801,8 @@ def _hours_histograms(
                 edges |= Q(sent_at__lt=schedule.start_of_day(first))
         if last is not None:
             rows = rows.filter(month__lte=last)
-            if end is None or end + timedelta(days=1) != _month_after(last):
-                edges |= Q(sent_at__gte=schedule.start_of_day(_month_after(last)))
+            if end is None or not schedule.is_month_end(end):
+                edges |= Q(sent_at__gte=schedule.start_of_day(schedule.first_of_month_after(last)))
         pairs.update(rows.filter(dimension="all").values_list("seat", "sender").distinct())
         sums: dict[str, Expression] = {
             "g_hours": _BucketSums(),
@@ -832,7 +823,9 @@ def _hours_histograms(
                 into.counts[bucket] += count or 0
             if "sender" in row:
                 into.senders.add(row["sender"])
-            into.spans(row["g_first"], _month_after(row["g_last"]) - timedelta(days=1))
+            into.spans(
+                row["g_first"], schedule.first_of_month_after(row["g_last"]) - timedelta(days=1)
+            )
     if edges or not any_whole:
         answered = inmails.filter(status__in=RESPONSE_STATUSES)
         if any_whole:
@@ -889,7 +882,7 @@ def _local_days(group_by: str | None, key: RowKey, first: date, last: date) -> l
     elif group_by == "month":
         year, month = _period_order("month", str(key))
         first = max(first, date(year, month, 1))
-        last = min(last, _month_after(date(year, month, 1)) - timedelta(days=1))
+        last = min(last, schedule.first_of_month_after(date(year, month, 1)) - timedelta(days=1))
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     if group_by == "weekday":
         days = [day for day in days if WEEKDAYS[day.weekday()] == key]
@@ -1180,15 +1173,13 @@ def response_rates(
     if group_by not in _GROUPINGS:
         raise ValueError(f"Unknown group_by {group_by!r}; use one of {', '.join(GROUP_BY)}.")
     now = now or timezone.now()
-    rollups = rollup_filter_of(inmails) if group_by in ROLLUP_GROUP_BY else None
     if group_by in BREAKDOWN_GROUP_BY:
         # Which rows count the scope depends on whether anything was sent after its end: asked
         # in the snapshot of the reads (an InMail committed in between is in neither).
         with _one_snapshot(inmails.db):
-            breakdowns = breakdown_filter_of(inmails)
-            rollups = breakdowns.rows if breakdowns is not None else None
-            return _response_rates(inmails, group_by, now, medians, rollups, breakdowns)
-    return _response_rates(inmails, group_by, now, medians, rollups, None)
+            return _response_rates(inmails, group_by, now, medians, breakdown_filter_of(inmails))
+    rollups = rollup_filter_of(inmails) if group_by in ROLLUP_GROUP_BY else None
+    return _response_rates(inmails, group_by, now, medians, rollups)
 
 
 def _response_rates(
@@ -1196,8 +1187,7 @@ def _response_rates(
     group_by: str,
     now: datetime,
     medians: bool,
-    rollups: Q | None,
-    breakdowns: BreakdownRows | None,
+    rollups: Q | BreakdownRows | None,
 ) -> list[ResponseRateRow]:
     """`response_rates` once its rows are chosen (`rollups` None: counting the InMails)."""
     grouping = _GROUPINGS[group_by]
@@ -1206,7 +1196,7 @@ def _response_rates(
     found_medians: Mapping[RowKey, float | None] = {}
     if rollups is not None:
         counted, found_medians = _from_rollups(
-            inmails, rollups, group_by, now, breakdowns, with_medians=medians
+            inmails, rollups, group_by, now, with_medians=medians
         )
     else:
         measures = _measures(now, median=in_database and medians)

@@ -5,9 +5,6 @@ See docs/rules.md, "Who sees per-person analytics".
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -60,11 +57,6 @@ _ROLLUP_FILTER = "_rate_rollup_filter"
 # (`RateBreakdown`) and by local month (`RateBreakdownMonth`): a range of days that is not whole
 # months counts the InMails themselves.
 _BREAKDOWN_FILTER = "_rate_breakdown_filter"
-# `bounding_end`'s answers within one snapshot of the analytics' reads (`one_probe_per_end`),
-# by database and day: outside one, every call probes.
-_PROBED: ContextVar[dict[tuple[str, date], date | None] | None] = ContextVar(
-    "rate_bounding_end_probes", default=None
-)
 
 
 # The same scope as (the filter on seat and sender, first local day, last local day): the hours
@@ -97,44 +89,21 @@ def rollup_filter_of(inmails: QuerySet[InMail]) -> Q | None:
     return found
 
 
-@contextmanager
-def one_probe_per_end() -> Iterator[None]:
-    """`bounding_end` probes once per database and day inside this block: give it one snapshot
-    (REPEATABLE READ), in which the answer cannot change between the probe and the reads."""
-    token = _PROBED.set({})
-    try:
-        yield
-    finally:
-        _PROBED.reset(token)
-
-
 def bounding_end(inmails: QuerySet[InMail], end: date | None) -> date | None:
     """`end`, or None when no InMail at all was sent after it: rows by month then count only
-    InMails up to it in `end`'s month, so a range ending today (the pages' default) reads its
-    current month from them rather than from the InMails. One probe of the newest InMail's
-    index (`inmail_recent_idx`); an InMail dated after `end` keeps the bound (the services
-    refuse one dated in the future, so only a past `end` meets one). Ask it in the snapshot of
-    the reads that rely on its answer: an InMail committed after the probe and dated after
-    `end` would otherwise be counted by the month's rows."""
-    if end is None:
-        return None
-    if end + timedelta(days=1) == _month_after(end):
+        InMails up to it in `end`'s month, so a range ending today (the pages' default) reads its
+        current month from them rather than from the InMails. One probe of the newest InMail's
+        index (`inmail_recent_idx`) per read (each in its own snapshot, `_one_snapshot`, asks it
+    once); an InMail dated after `end` keeps the bound (the services
+        refuse one dated in the future, so only a past `end` meets one). Ask it in the snapshot of
+        the reads that rely on its answer: an InMail committed after the probe and dated after
+        `end` would otherwise be counted by the month's rows."""
+    if end is None or schedule.is_month_end(end):
         return end  # a month's last day: whole months either way, nothing to probe
-    probed = _PROBED.get()
-    key = (inmails.db, end)
-    if probed is not None and key in probed:
-        return probed[key]
     later = InMail.objects.using(inmails.db).filter(
         sent_at__gte=schedule.start_of_day(end + timedelta(days=1))
     )
-    found = end if later.exists() else None
-    if probed is not None:
-        probed[key] = found
-    return found
-
-
-def _month_after(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return end if later.exists() else None
 
 
 @dataclass(frozen=True)
@@ -170,7 +139,7 @@ def breakdown_filter_of(inmails: QuerySet[InMail]) -> BreakdownRows | None:
         if start is not None and start.day != 1:
             return None
         # `end` is now None, or a month's last day, or a day after which something was sent.
-        if end is not None and end + timedelta(days=1) != _month_after(end):
+        if end is not None and not schedule.is_month_end(end):
             return None
         model, rows, sent = RateBreakdownMonth, keys, Q()
         if start is not None:

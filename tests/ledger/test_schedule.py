@@ -180,3 +180,22 @@ def test_next_refresh_at_is_local_midnight_after_the_dst_change(new_york: None) 
     assert schedule.next_refresh_at(date(2025, 1, 15), BILLING_DAY, after) == datetime(
         2025, 3, 15, 4, tzinfo=UTC
     )
+
+
+@pytest.mark.parametrize(
+    ("day", "month_end", "after", "before"),
+    [
+        (date(2026, 1, 31), True, date(2026, 2, 1), date(2025, 12, 1)),
+        (date(2026, 2, 28), True, date(2026, 3, 1), date(2026, 1, 1)),
+        (date(2028, 2, 28), False, date(2028, 3, 1), date(2028, 1, 1)),  # leap year
+        (date(2028, 2, 29), True, date(2028, 3, 1), date(2028, 1, 1)),
+        (date(2026, 12, 31), True, date(2027, 1, 1), date(2026, 11, 1)),
+        (date(2026, 12, 1), False, date(2027, 1, 1), date(2026, 11, 1)),
+    ],
+)
+def test_month_ends_and_the_first_of_the_months_around(
+    day: date, month_end: bool, after: date, before: date
+) -> None:
+    assert schedule.is_month_end(day) is month_end
+    assert schedule.first_of_month_after(day) == after
+    assert schedule.first_of_month_after(day, -1) == before

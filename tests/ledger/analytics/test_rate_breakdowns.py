@@ -600,6 +600,22 @@ def test_rates_check_finds_a_tampered_hours_bucket_of_a_breakdown(
     assert_check_clean()
 
 
+def _commit_a_copy(other: psycopg.Connection[Any], sent_at: str, responded_at: str) -> None:
+    """Another connection commits a copy of the first InMail, sent and answered at the given
+    SQL expressions of the original's columns (a write between two reads of the analytics)."""
+    other.execute(
+        "INSERT INTO ledger_inmail (recipient, recipient_key, subject, body, "  # noqa: S608
+        "open_profile, status, sent_at, responded_at, reminder_at, closed_at, "
+        "credit_cost, paid_from, refunded, imported, created_at, created_by_id, "
+        "paid_account_id, seat_id, sender_id, template) "
+        "SELECT recipient || '-2', recipient_key || '-2', subject, body, open_profile, "
+        f"status, {sent_at}, {responded_at}, reminder_at, closed_at, "
+        "credit_cost, paid_from, refunded, imported, created_at, created_by_id, "
+        "paid_account_id, seat_id, sender_id, template FROM ledger_inmail "
+        "ORDER BY id LIMIT 1"
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("group_by", ["hour", None])
 def test_a_response_committed_between_a_medians_reads_does_not_shift_its_ranks(
@@ -632,17 +648,7 @@ def test_a_response_committed_between_a_medians_reads_does_not_shift_its_ranks(
 
     def answer_meanwhile(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         if "PERCENTILE_CONT" in sql and not committed:
-            other.execute(
-                "INSERT INTO ledger_inmail (recipient, recipient_key, subject, body, "
-                "open_profile, status, sent_at, responded_at, reminder_at, closed_at, "
-                "credit_cost, paid_from, refunded, imported, created_at, created_by_id, "
-                "paid_account_id, seat_id, sender_id, template) "
-                "SELECT recipient || '-2', recipient_key || '-2', subject, body, open_profile, "
-                "status, sent_at, sent_at + interval '123 minutes', reminder_at, closed_at, "
-                "credit_cost, paid_from, refunded, imported, created_at, created_by_id, "
-                "paid_account_id, seat_id, sender_id, template FROM ledger_inmail "
-                "ORDER BY id LIMIT 1"
-            )
+            _commit_a_copy(other, "sent_at", "sent_at + interval '123 minutes'")
             committed.append(True)
         return execute(sql, params, many, context)
 
@@ -703,17 +709,7 @@ def test_an_inmail_committed_after_the_probe_is_counted_by_neither_the_rows_nor_
     def send_meanwhile(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         result = execute(sql, params, many, context)
         if 'FROM "ledger_inmail" WHERE "ledger_inmail"."sent_at" >=' in sql and not committed:
-            other.execute(
-                "INSERT INTO ledger_inmail (recipient, recipient_key, subject, body, "
-                "open_profile, status, sent_at, responded_at, reminder_at, closed_at, "
-                "credit_cost, paid_from, refunded, imported, created_at, created_by_id, "
-                "paid_account_id, seat_id, sender_id, template) "
-                "SELECT recipient || '-2', recipient_key || '-2', subject, body, open_profile, "
-                "status, sent_at + interval '9 days', responded_at, reminder_at, closed_at, "
-                "credit_cost, paid_from, refunded, imported, created_at, created_by_id, "
-                "paid_account_id, seat_id, sender_id, template FROM ledger_inmail "
-                "ORDER BY id LIMIT 1"
-            )
+            _commit_a_copy(other, "sent_at + interval '9 days'", "responded_at")
             committed.append(True)
         return result
 
