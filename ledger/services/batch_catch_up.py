@@ -36,7 +36,6 @@ from django.db.models import Model, Q
 from django.utils import timezone
 
 from ledger import schedule
-from ledger.exceptions import InsufficientCredits
 from ledger.models import (
     Account,
     AccountKind,
@@ -51,6 +50,8 @@ from ledger.models import (
 from ledger.services.catch_up import _bring_up_to_date
 from ledger.services.catch_up_rules import AccountState, CatchUp, LotState, PlanState, SeatState
 from ledger.services.locking import _lock_groups
+from ledger.services.posting import _take_many
+from ledger.services.prepared import save_fields_many
 from ledger.webhooks import announce as webhooks  # R23
 from ledger.webhooks import events
 from ledger.webhooks.outbox import wanted
@@ -346,42 +347,20 @@ def _write(simulation: CatchUp, now: datetime) -> None:
 
 
 def _take_from_lots(simulation: CatchUp) -> None:
-    drawn: dict[int, int] = {}
-    for entry in simulation.entries:
-        lot = entry.lot
-        if not lot.new and lot.taken:
-            drawn[lot.id] = lot.taken
-    if not drawn:
-        return
-    with connection.cursor() as cursor:
-        # The accounts are locked; the condition still makes the database, not this
-        # process's view of the rows, the last word on whether the credits are there.
-        cursor.execute(
-            "UPDATE ledger_lot AS lot SET remaining = lot.remaining - v.taken "
-            "FROM unnest(%s::bigint[], %s::integer[]) AS v(id, taken) "
-            "WHERE lot.id = v.id AND lot.remaining >= v.taken",
-            [list(drawn), list(drawn.values())],
-        )
-        if cursor.rowcount != len(drawn):
-            raise InsufficientCredits("The credits were taken by another operation; try again.")
+    # posting._take_many: the database has the last word on whether the credits are there.
+    _take_many({e.lot.id: e.lot.taken for e in simulation.entries if not e.lot.new and e.lot.taken})
 
 
 def _save_accounts(accounts: list[AccountState]) -> None:
-    if not accounts:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE ledger_account AS account SET balance = v.balance, "
-            "synced_until = v.synced_until, next_due_at = v.next_due_at "
-            "FROM unnest(%s::bigint[], %s::integer[], %s::timestamptz[], %s::timestamptz[]) "
-            "AS v(id, balance, synced_until, next_due_at) WHERE account.id = v.id",
-            [
-                [a.id for a in accounts],
-                [a.balance for a in accounts],
-                [a.synced_until for a in accounts],
-                [a.next_due_at for a in accounts],
-            ],
-        )
+    save_fields_many(
+        [
+            Account(
+                pk=a.id, balance=a.balance, synced_until=a.synced_until, next_due_at=a.next_due_at
+            )
+            for a in accounts
+        ],
+        ("balance", "synced_until", "next_due_at"),
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from ledger.models import (
 from ledger.rules import grant_under_cap
 from ledger.services import catch_up_rules
 from ledger.services.locking import Cause, LockedGroup, _lock_groups
-from ledger.services.posting import OpenOperation, _new_lot, _take
+from ledger.services.posting import OpenOperation, _new_lot, _take_many
 from ledger.webhooks import announce as webhooks  # R23
 from teams.models import Seat
 
@@ -213,9 +213,8 @@ def _write(done: catch_up_rules.CatchUp, group: LockedGroup) -> None:
         )
         for e in done.entries
     )
-    for lot in {id(e.lot): e.lot for e in done.entries if not e.lot.new and e.lot.taken}.values():
-        # posting._take: the database has the last word on whether the credits are there.
-        _take(Lot(pk=lot.id, remaining=lot.remaining + lot.taken), lot.taken)
+    # posting._take_many: the database has the last word on whether the credits are there.
+    _take_many({e.lot.id: e.lot.taken for e in done.entries if not e.lot.new and e.lot.taken})
     for state in done.changed:
         account = group[state.id]
         account.balance = state.balance

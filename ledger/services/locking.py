@@ -17,7 +17,7 @@ from ledger.models import (
     Lot,
 )
 from ledger.services.accounts import _update_next_due, pool_of
-from ledger.services.prepared import Prepared, save_fields
+from ledger.services.prepared import Prepared, save_fields_many
 from teams.models import Seat, User
 
 
@@ -195,10 +195,14 @@ class LockedGroup:
 
     def save(self) -> None:
         self.update_next_due()
-        for pk, account in self.accounts.items():
-            if self._state(account) != self._loaded[pk]:
-                save_fields(account, _CACHED_STATE)
-                self._loaded[pk] = self._state(account)
+        changed = [
+            account
+            for pk, account in self.accounts.items()
+            if self._state(account) != self._loaded[pk]
+        ]
+        save_fields_many(changed, _CACHED_STATE)
+        for account in changed:
+            self._loaded[account.pk] = self._state(account)
 
     def add(self, other: LockedGroup) -> None:
         self.accounts.update(other.accounts)

@@ -175,6 +175,27 @@ def _take(lot: Lot, credits: int) -> None:
     lot.remaining -= credits
 
 
+def _take_many(taken: dict[int, int]) -> None:
+    """`_take` for several lots by id (`{lot id: credits}`), under their accounts' locks: on
+    PostgreSQL one `UPDATE … FROM unnest(…)`, elsewhere one UPDATE each. The same condition:
+    every lot must still hold what is taken from it, or nothing is taken."""
+    if not taken:
+        return
+    if connection.vendor != "postgresql":
+        for lot_id, credits in taken.items():
+            _take(Lot(pk=lot_id, remaining=credits), credits)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ledger_lot AS lot SET remaining = lot.remaining - v.taken "
+            "FROM unnest(%s::bigint[], %s::integer[]) AS v(id, taken) "
+            "WHERE lot.id = v.id AND lot.remaining >= v.taken",
+            [list(taken), list(taken.values())],
+        )
+        if cursor.rowcount != len(taken):
+            raise InsufficientCredits("The credits were taken by another operation; try again.")
+
+
 def _take_by_id(lot_id: int, credits: int) -> Lot:
     """`_take` for a lot known by id, in one statement that answers with the lot as it is
     after the take (UPDATE … RETURNING): the spend needs no read of the lot first."""

@@ -8,6 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from ledger.exceptions import InsufficientCredits
 from ledger.models import Account, Entry, InMail
@@ -162,3 +165,46 @@ def test_tick_refuses_to_move_the_ledger_into_the_future() -> None:
         call_command("ledger_tick", "--until", "2999-01-01T00:00:00+00:00")
     with pytest.raises(CommandError, match="ISO 8601"):
         call_command("ledger_tick", "--until", "next tuesday")
+
+
+def _send_after_a_month_on_a_pool_of(seats: int) -> int:
+    """Statements of the first send on one seat of a pool of `seats` pooled seats (half with a
+    monthly allocation) after a month and a day with nothing run: the send brings the group
+    up to date itself."""
+    with time_machine.travel(datetime(2025, 1, 5, 9, tzinfo=UTC), tick=False) as traveller:
+        team = TeamFactory.create(name=f"Pool of {seats}")
+        pooled = [
+            make_seat(
+                plan_code="recruiter_corporate",
+                team=team,
+                activated_on=date(2025, 1, 5),
+                monthly_allocation=20 if n % 2 else None,
+            )
+            for n in range(seats)
+        ]
+        traveller.move_to(datetime(2025, 2, 6, 9, tzinfo=UTC))
+        due = Account.objects.filter(team=team, next_due_at__lte=timezone.now())
+        assert due.exists()
+        with CaptureQueriesContext(connection) as statements:
+            inmail_send(
+                seat=pooled[0].pk,
+                recipient="linkedin.com/in/first-after-a-month",
+                subject="A role",
+                body="Hello",
+                cause=CAUSE,
+            )
+        assert not due.exists()
+    assert ledger_discrepancies() == []
+    return len(statements)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_send_bringing_a_pool_up_to_date_costs_the_same_statements_for_4_or_20_seats() -> None:
+    # The group's new account states and its takes from lots are one statement each
+    # (`save_fields_many`, `_take_many`), not one per account and per lot: for twenty seats,
+    # 67 statements before, 17 after (bench/RESULTS.md, "Tick").
+    small = _send_after_a_month_on_a_pool_of(4)
+    large = _send_after_a_month_on_a_pool_of(20)
+    assert large == small
+    assert large <= 20

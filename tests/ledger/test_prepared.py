@@ -1,5 +1,6 @@
 """Reads compiled once and bound per call (`ledger.services.prepared`), and the statements a
-send reuses (`posting._insert_sql`, `prepared.save_fields`): each answers exactly what the
+send reuses (`posting._insert_sql`, `prepared.save_fields`, and for several rows
+`save_fields_many`, `posting._take_many`): each answers exactly what the
 ORM answers for the same values, on either database."""
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.db.models.sql import InsertQuery
+from django.test.utils import CaptureQueriesContext
 from time_machine import TimeMachineFixture
 
 from ledger import schedule
-from ledger.models import Account, InMail
+from ledger.exceptions import InsufficientCredits
+from ledger.models import Account, InMail, Lot
 from ledger.rules import normalise_recipient
 from ledger.services import inmails as sends
 from ledger.services.locking import _lock_seat_group, _seat_group_for_update
-from ledger.services.posting import _INSERTS, _insert_sql
-from ledger.services.prepared import Prepared, save_fields
+from ledger.services.posting import _INSERTS, _insert_sql, _take_many
+from ledger.services.prepared import Prepared, save_fields, save_fields_many
 from teams.models import Seat
 from tests.ledger.helpers import account_of, new_team, seat_on, send, utc
 
@@ -204,6 +207,7 @@ def test_save_fields_writes_what_save_would_and_refuses_a_missing_row(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
 def test_a_prepared_read_reconnects_when_the_server_dropped_its_connection() -> None:
     """As Django's own cursor does with CONN_HEALTH_CHECKS: the first statement of a request
     on a connection PostgreSQL has closed (a restart, a failover) reconnects, not a 500."""
@@ -225,3 +229,41 @@ def test_a_prepared_read_reconnects_when_the_server_dropped_its_connection() -> 
         assert prepared.rows({}, seat_id=seat.pk) == [seat]
     finally:
         connection.settings_dict["CONN_HEALTH_CHECKS"] = False
+
+
+def test_save_fields_many_writes_what_save_fields_would_in_one_statement_on_postgresql(
+    time_machine: TimeMachineFixture,
+) -> None:
+    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    accounts = [account_of(seat_on("recruiter_lite")) for _ in range(3)]
+    accounts[0].balance += 7
+    accounts[1].next_due_at = None
+    accounts[2].next_due_at = utc(2025, 3, 1) + timedelta(hours=5)
+    accounts[2].is_open = False
+    names = ("balance", "next_due_at", "is_open")
+    with CaptureQueriesContext(connection) as statements:
+        save_fields_many(accounts, names)
+    assert len(statements) == (1 if connection.vendor == "postgresql" else 3)
+    stored = Account.objects.in_bulk([a.pk for a in accounts])
+    for account in accounts:
+        assert [getattr(stored[account.pk], n) for n in names] == [
+            getattr(account, n) for n in names
+        ]
+    gone = Account(pk=accounts[0].pk + 10_000, balance=1, next_due_at=None, is_open=True)
+    with pytest.raises(Exception, match="not updated"), transaction.atomic():
+        save_fields_many([accounts[0], gone], names)
+
+
+def test_take_many_takes_every_lot_or_none(time_machine: TimeMachineFixture) -> None:
+    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    lots = [
+        Lot.objects.get(account=account_of(seat_on("recruiter_lite")), remaining__gt=0)
+        for _ in range(2)
+    ]
+    before = [lot.remaining for lot in lots]
+    with transaction.atomic():
+        _take_many({lots[0].pk: 2, lots[1].pk: before[1]})
+    assert [Lot.objects.get(pk=lot.pk).remaining for lot in lots] == [before[0] - 2, 0]
+    with pytest.raises(InsufficientCredits), transaction.atomic():
+        _take_many({lots[0].pk: 1, lots[1].pk: 1})
+    assert [Lot.objects.get(pk=lot.pk).remaining for lot in lots] == [before[0] - 2, 0]
