@@ -51,7 +51,7 @@ from ledger.services.catch_up import _bring_up_to_date
 from ledger.services.catch_up_rules import AccountState, CatchUp, LotState, PlanState, SeatState
 from ledger.services.locking import _lock_groups
 from ledger.services.posting import _take_many
-from ledger.services.prepared import save_fields_many
+from ledger.services.prepared import update_rows
 from ledger.webhooks import announce as webhooks  # R23
 from ledger.webhooks import events
 from ledger.webhooks.outbox import wanted
@@ -352,15 +352,17 @@ def _take_from_lots(simulation: CatchUp) -> None:
 
 
 def _save_accounts(accounts: list[AccountState]) -> None:
-    save_fields_many(
-        [
-            Account(
-                pk=a.id, balance=a.balance, synced_until=a.synced_until, next_due_at=a.next_due_at
-            )
-            for a in accounts
-        ],
-        ("balance", "synced_until", "next_due_at"),
-    )
+    if accounts:
+        update_rows(
+            Account,
+            ("balance", "synced_until", "next_due_at"),
+            [a.id for a in accounts],
+            [
+                [a.balance for a in accounts],
+                [a.synced_until for a in accounts],
+                [a.next_due_at for a in accounts],
+            ],
+        )
 
 
 # --------------------------------------------------------------------------------------------

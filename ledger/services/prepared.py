@@ -208,30 +208,51 @@ def save_fields(obj: Model, names: tuple[str, ...]) -> None:
 
 def save_fields_many(objs: list[M], names: tuple[str, ...]) -> None:
     """`save_fields` for several rows of one model: on PostgreSQL one `UPDATE … FROM unnest(…)`
-    (a catch-up of a twenty-seat pool changes a dozen accounts), elsewhere one UPDATE each."""
+    (`update_rows`; a catch-up of a twenty-seat pool changes a dozen accounts), elsewhere one
+    UPDATE each."""
     connection = connections[DEFAULT_DB_ALIAS]
     if len(objs) < 2 or connection.vendor != "postgresql":
         for obj in objs:
             save_fields(obj, names)
         return
     meta = objs[0]._meta
+    fields = [meta.get_field(name) for name in names]
+    update_rows(
+        type(objs[0]),
+        names,
+        [obj.pk for obj in objs],
+        [
+            [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs]  # type: ignore[union-attr]
+            for field in fields
+        ],
+    )
+
+
+def update_rows(
+    model: type[Model], names: tuple[str, ...], pks: list[Any], columns: list[list[Any]]
+) -> None:
+    """Set `names` on the rows `pks` to the values in `columns` (one list per name, in the
+    order of `pks`), in one `UPDATE … FROM unnest(…)`: PostgreSQL only. The values go to the
+    driver as they are (ints, aware datetimes, booleans). Raises if a row is missing."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    assert connection.vendor == "postgresql", "unnest(…) is PostgreSQL's"
+    meta = model._meta
     pk = meta.pk
     assert pk is not None
     fields = [pk, *(meta.get_field(name) for name in names)]
     quote = connection.ops.quote_name
-    columns = [quote(str(field.column)) for field in fields]  # type: ignore[union-attr]
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)  # type: ignore[union-attr]
-    assignments = ", ".join(f"{column} = v.{column}" for column in columns[1:])
-    sql = (
-        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 (names from the model)
-        f"FROM unnest({arrays}) AS v({', '.join(columns)}) WHERE t.{columns[0]} = v.{columns[0]}"
-    )
-    params = [
-        [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs]  # type: ignore[union-attr]
-        for field in fields
-    ]
+    key = (model, names, "unnest")
+    sql = _UPDATES.get(key)
+    if sql is None:
+        quoted = [quote(str(field.column)) for field in fields]  # type: ignore[union-attr]
+        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)  # type: ignore[union-attr]
+        assignments = ", ".join(f"{column} = v.{column}" for column in quoted[1:])
+        sql = _UPDATES[key] = (
+            f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 (names from the model)
+            f"FROM unnest({arrays}) AS v({', '.join(quoted)}) WHERE t.{quoted[0]} = v.{quoted[0]}"
+        )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if cursor.rowcount != len(objs):
-            missing = len(objs) - cursor.rowcount
+        cursor.execute(sql, [pks, *columns])
+        if cursor.rowcount != len(pks):
+            missing = len(pks) - cursor.rowcount
             raise DatabaseError(f"{missing} of the {meta.label} rows were not updated.")
