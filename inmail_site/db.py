@@ -8,9 +8,10 @@ overview thousands (bench/RESULTS.md, "Tick").
 
 Django sets each PostgreSQL session's time zone to UTC, so the text is ISO 8601 with a `+00`
 offset, which `datetime.fromisoformat` (C, Python 3.11) parses in ~0.15 µs into the same value
-with the same `datetime.timezone.utc`. Anything it does not parse (another DateStyle, BC dates,
-years past 9999, infinity) goes to Django's loader as before. Any other set-up (USE_TZ off, a
-database TIME_ZONE) keeps Django's loader.
+with the same `datetime.timezone.utc` (a session moved to another zone by hand gets the right
+instant, in UTC, where Django's loader would label the local wall time UTC). Anything it does
+not parse (another DateStyle, BC dates, years past 9999, infinity) goes to Django's loader as
+before. Any other set-up (USE_TZ off, a database TIME_ZONE) keeps Django's loader.
 """
 
 from __future__ import annotations

@@ -8,12 +8,13 @@ class LedgerConfig(AppConfig):
     name = "ledger"
 
     def ready(self) -> None:
-        # Register the Celery tasks in every process, the web's included: a service publishes
-        # them by name (ledger/queue.py), and Celery finds a task by name only once its module
-        # is imported (the worker's autodiscovery does that; a web process never runs it).
         from django.db.backends.signals import connection_created
 
         from inmail_site.db import use_fast_timestamp_loader
+
+        # Register the Celery tasks in every process, the web's included: a service publishes
+        # them by name (ledger/queue.py), and Celery finds a task by name only once its module
+        # is imported (the worker's autodiscovery does that; a web process never runs it).
         from ledger import tasks  # noqa: F401
         from ledger.api.auth import connect_signals
 

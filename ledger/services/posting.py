@@ -178,7 +178,8 @@ def _take(lot: Lot, credits: int) -> None:
 def _take_many(taken: dict[int, int]) -> None:
     """`_take` for several lots by id (`{lot id: credits}`), under their accounts' locks: on
     PostgreSQL one `UPDATE … FROM unnest(…)`, elsewhere one UPDATE each. The same condition:
-    every lot must still hold what is taken from it, or nothing is taken."""
+    every lot must still hold what is taken from it, or InsufficientCredits is raised, after
+    the lots that did hold it were taken from: the caller's transaction rolls them back."""
     if not taken:
         return
     if connection.vendor != "postgresql":

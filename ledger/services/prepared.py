@@ -15,6 +15,7 @@ usual: slower, never different.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -228,6 +229,14 @@ def save_fields_many(objs: list[M], names: tuple[str, ...]) -> None:
     )
 
 
+def _array_element_type(field: Any, connection: Any) -> str:
+    """The column's type without its modifiers: a cast to `varchar(3)` would cut a longer text
+    where the assignment to the column refuses it, as `save_fields`' UPDATE does."""
+    db_type = str(field.db_type(connection))
+    assert "[" not in db_type, f"{field.name}: an array column can't be unnested"
+    return re.sub(r"\(.*?\)", "", db_type)
+
+
 def update_rows(
     model: type[Model], names: tuple[str, ...], pks: list[Any], columns: list[list[Any]]
 ) -> None:
@@ -245,7 +254,7 @@ def update_rows(
     sql = _UPDATES.get(key)
     if sql is None:
         quoted = [quote(str(field.column)) for field in fields]  # type: ignore[union-attr]
-        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)  # type: ignore[union-attr]
+        arrays = ", ".join(f"%s::{_array_element_type(field, connection)}[]" for field in fields)
         assignments = ", ".join(f"{column} = v.{column}" for column in quoted[1:])
         sql = _UPDATES[key] = (
             f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 (names from the model)

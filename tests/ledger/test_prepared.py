@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 from django.db.models.sql import InsertQuery
 from django.test.utils import CaptureQueriesContext
@@ -23,7 +23,7 @@ from ledger.rules import normalise_recipient
 from ledger.services import inmails as sends
 from ledger.services.locking import _lock_seat_group, _seat_group_for_update
 from ledger.services.posting import _INSERTS, _insert_sql, _take_many
-from ledger.services.prepared import Prepared, save_fields, save_fields_many
+from ledger.services.prepared import Prepared, save_fields, save_fields_many, update_rows
 from teams.models import Seat
 from tests.ledger.helpers import account_of, new_team, seat_on, send, utc
 
@@ -250,11 +250,25 @@ def test_save_fields_many_writes_what_save_fields_would_in_one_statement_on_post
             getattr(account, n) for n in names
         ]
     gone = Account(pk=accounts[0].pk + 10_000, balance=1, next_due_at=None, is_open=True)
-    with pytest.raises(Exception, match="not updated"), transaction.atomic():
+    with pytest.raises(DatabaseError, match="not updated"), transaction.atomic():
         save_fields_many([accounts[0], gone], names)
 
 
-def test_take_many_takes_every_lot_or_none(time_machine: TimeMachineFixture) -> None:
+@pytest.mark.postgres
+def test_update_rows_refuses_a_text_too_long_for_its_column_as_an_update_does(
+    time_machine: TimeMachineFixture,
+) -> None:
+    # The arrays are cast to the column's type without its length: `varchar(16)[]` would cut.
+    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    accounts = [account_of(seat_on("recruiter_lite")) for _ in range(2)]
+    with pytest.raises(DatabaseError, match="too long"), transaction.atomic():
+        update_rows(Account, ("kind",), [a.pk for a in accounts], [["seat", "x" * 40]])
+    assert {a.kind for a in Account.objects.filter(pk__in=[a.pk for a in accounts])} == {"seat"}
+
+
+def test_take_many_takes_from_every_lot_or_raises_for_the_transaction_to_undo(
+    time_machine: TimeMachineFixture,
+) -> None:
     time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
     lots = [
         Lot.objects.get(account=account_of(seat_on("recruiter_lite")), remaining__gt=0)

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import BaseTzLoader  # type: ignore[import-untyped]
+from django.test import override_settings
 
 from inmail_site.db import UtcTimestamptzLoader
 
@@ -40,12 +41,27 @@ def _django_loader() -> type:
     return DjangoUtc
 
 
-def test_a_postgresql_connection_reads_timestamps_with_it() -> None:
-    connection.ensure_connection()
-    loader = connection.connection.adapters.get_loader(
-        psycopg.postgres.types["timestamptz"].oid, psycopg.pq.Format.TEXT
-    )
-    assert loader is UtcTimestamptzLoader
+def _cursor_loader() -> type:
+    with connection.cursor() as cursor:
+        loader: type = cursor.cursor.adapters.get_loader(
+            psycopg.postgres.types["timestamptz"].oid, psycopg.pq.Format.TEXT
+        )
+        return loader
+
+
+def test_a_postgresql_cursor_reads_timestamps_with_it() -> None:
+    # Django registers its own loader on a cursor whose loader's `timezone` differs from the
+    # connection's (`create_cursor`): the cursor's loader is the one that reads.
+    assert _cursor_loader() is UtcTimestamptzLoader
+
+
+def test_without_time_zones_djangos_loader_reads_naive_datetimes() -> None:
+    # The connection's loader stays; Django puts its own on each cursor of this set-up.
+    with override_settings(USE_TZ=False):
+        assert _cursor_loader() is not UtcTimestamptzLoader
+        (value,) = _read("SELECT '2025-03-01 09:00:00+00'::timestamptz")
+    assert value == datetime(2025, 3, 1, 9, 0)
+    assert value.tzinfo is None
 
 
 @pytest.mark.parametrize("text", TEXTS)
