@@ -470,7 +470,13 @@ class InMail(models.Model):
     class Meta:
         ordering = ["-sent_at", "-id"]
         indexes = [
-            models.Index(fields=["seat", "sent_at"], name="inmail_seat_sent_idx"),
+            # With what a usage limit counts (`services.usage._PAID`): a seat's paid sends in
+            # its period are an index-only scan.
+            models.Index(
+                fields=["seat", "sent_at"],
+                include=["credit_cost", "imported"],
+                name="inmail_seat_sent_idx",
+            ),
             # Lists newest first across many seats (an admin's or a lead's) read this in order
             # and stop at the page's end instead of sorting the whole table.
             models.Index(fields=["-sent_at", "-id"], name="inmail_recent_idx"),

@@ -17,7 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ledger import schedule
@@ -73,11 +84,14 @@ def usage_period_of(
     )
 
 
+# What a usage limit counts: paid InMails; imported history was never charged. The columns
+# are in `inmail_seat_sent_idx` (INCLUDE), so a count is an index-only scan per seat.
+_PAID = Q(credit_cost=1, imported=False)
+
+
 def paid_sends_since(seat: Seat, start: datetime, until: datetime) -> int:
-    """Paid InMails the seat sent in [start, until]; imported history was never charged."""
-    return InMail.objects.filter(
-        seat=seat, credit_cost=1, imported=False, sent_at__gte=start, sent_at__lte=until
-    ).count()
+    """Paid InMails the seat sent in [start, until]."""
+    return InMail.objects.filter(_PAID, seat=seat, sent_at__gte=start, sent_at__lte=until).count()
 
 
 def seat_usage(seat: Seat, *, at: datetime | None = None) -> SeatUsage:
@@ -121,20 +135,32 @@ def usage_of_seats(
     }
     if not periods:
         return {}
-    # One condition per distinct period start (seats sharing a billing day share it: at most
-    # a few dozen), not one per seat: cheaper to build, and an index range per seat either way.
+    # Each seat counted from its own period's start, along its own range of
+    # `inmail_seat_sent_idx` (a correlated count: an index-only scan per seat, where one
+    # condition per period start OR-ed together read every InMail of the period from the
+    # table). Seats sharing a billing day share a WHEN: at most a few dozen.
     seats_from: dict[datetime, list[int]] = defaultdict(list)
     for seat_id, (_, (start, _)) in periods.items():
         seats_from[start].append(seat_id)
-    in_period = Q()
-    for start, seat_ids in seats_from.items():
-        in_period |= Q(seat_id__in=seat_ids, sent_at__gte=start)
-    counts = dict(
-        InMail.objects.filter(in_period, credit_cost=1, imported=False, sent_at__lte=at)
+    period_start = Case(
+        *(When(pk__in=seat_ids, then=Value(start)) for start, seat_ids in seats_from.items()),
+        output_field=DateTimeField(),
+    )
+    used = (
+        InMail.objects.filter(
+            _PAID, seat=OuterRef("pk"), sent_at__gte=OuterRef("period_start"), sent_at__lte=at
+        )
         .order_by()
         .values("seat")
-        .annotate(used=Count("pk"))
-        .values_list("seat", "used")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    counts = dict(
+        Seat.objects.filter(pk__in=periods)
+        .annotate(period_start=period_start)
+        .annotate(used=Coalesce(Subquery(used, output_field=IntegerField()), 0))
+        .order_by()
+        .values_list("pk", "used")
     )
     return {
         seat_id: SeatUsage(
