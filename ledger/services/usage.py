@@ -152,7 +152,7 @@ def usage_of_seats(
         )
         .order_by()
         .values("seat")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # not COUNT(id): the index has no id
         .values("n")
     )
     counts = dict(
