@@ -37,10 +37,23 @@ class AddIntegerColumns(migrations.operations.base.Operation):
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
         to_model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, to_model):
-            from_model = from_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, to_model):
+            return
+        if schema_editor.connection.vendor == "sqlite":
+            # Django's SQLite `add_field` copies the table into a new one with the columns of the
+            # model it is given: one column at a time from the model before, each copy lost the
+            # column added before it (a SQLite database had h79 alone). SQLite adds a NOT NULL
+            # column with a constant default in place.
+            quote = schema_editor.quote_name
             for column in self.columns:
-                schema_editor.add_field(from_model, to_model._meta.get_field(column))
+                schema_editor.execute(
+                    f"ALTER TABLE {quote(to_model._meta.db_table)} "
+                    f"ADD COLUMN {quote(column)} integer DEFAULT 0 NOT NULL"
+                )
+            return
+        from_model = from_state.apps.get_model(app_label, self.model_name)
+        for column in self.columns:
+            schema_editor.add_field(from_model, to_model._meta.get_field(column))
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
