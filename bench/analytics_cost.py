@@ -93,8 +93,7 @@ from datagen_analytics import NOW, build
 
 HEADING = "## Analytics and pages"
 WARMUP = 1
-DEFAULT_RUNS = 5
-RUNS = DEFAULT_RUNS  # --runs
+RUNS = 5  # the default of --runs
 BUILT_COMMENT = "inmail bench analytics: built, {n} InMails, seed {seed}"
 
 # --------------------------------------------------------------------------------------------
@@ -128,13 +127,13 @@ def nearest_rank(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-def measure(case: Case) -> Timing:
+def measure(case: Case, runs: int) -> Timing:
     for _ in range(WARMUP):
         case.run()
     seconds: list[float] = []
     sql: list[float] = []
     counts: list[int] = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         with counted() as statements:
             started = time.perf_counter()
             case.run()
@@ -331,6 +330,7 @@ def subsection(
     facts: dict[str, Any],
     setup: dict[str, Any] | None,
     timings: list[Timing],
+    runs: int,
 ) -> str:
     statuses = ", ".join(f"{name} {n:,}" for name, n in sorted(facts["statuses"].items()))
     rate = facts["response_rate"]
@@ -349,7 +349,7 @@ def subsection(
         f"{facts['team_inmails']:,} InMails; the heavy recruiter: "
         f"{facts['heavy_inmails']:,} InMails.",
         "",
-        f"Median and p95 (nearest rank) of {RUNS} runs after {WARMUP} warm-up; SQL is the "
+        f"Median and p95 (nearest rank) of {runs} runs after {WARMUP} warm-up; SQL is the "
         "median time spent in the "
         "statements (the rest is Python: ORM, templates, serialisers).",
         "",
@@ -464,8 +464,8 @@ def main() -> None:
     parser.add_argument(
         "--runs",
         type=int,
-        default=DEFAULT_RUNS,
-        help=f"timed runs of each case (default {DEFAULT_RUNS}); 20 or more for a p95 that "
+        default=RUNS,
+        help=f"timed runs of each case (default {RUNS}); 20 or more for a p95 that "
         "isn't the slowest run",
     )
     parser.add_argument(
@@ -474,8 +474,6 @@ def main() -> None:
         help="measure the pages only (team page, home, overview); implies --no-write",
     )
     args = parser.parse_args()
-    global RUNS
-    RUNS = args.runs
     if args.pages_only:
         args.no_write = True
 
@@ -540,8 +538,8 @@ def main() -> None:
             if (args.only is None or re.search(args.only, f"{case.group} {case.label}"))
             and (not args.pages_only or case.group == "pages")
         ]
-        timings = [measure(case) for case in chosen]
-    body = subsection(args.inmails, machine(), facts, setup, timings)
+        timings = [measure(case, args.runs) for case in chosen]
+    body = subsection(args.inmails, machine(), facts, setup, timings, args.runs)
     print(body)
     if not args.no_write:
         write_results(body, args.inmails)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+
+from inmail_site.db import use_fast_timestamp_loader
 
 
 class LedgerConfig(AppConfig):
@@ -8,10 +11,6 @@ class LedgerConfig(AppConfig):
     name = "ledger"
 
     def ready(self) -> None:
-        from django.db.backends.signals import connection_created
-
-        from inmail_site.db import use_fast_timestamp_loader
-
         # Register the Celery tasks in every process, the web's included: a service publishes
         # them by name (ledger/queue.py), and Celery finds a task by name only once its module
         # is imported (the worker's autodiscovery does that; a web process never runs it).

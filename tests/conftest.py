@@ -21,6 +21,8 @@ from xdist.scheduler import LoadFileScheduling
 
 from inmail_site import cache as fail_open
 from inmail_site.celery import app as celery_app
+from ledger.rate_rollups import rollup_rebuild
+from ledger.services.flow_days import flow_days_rebuild
 from teams.models import Role, Team, User
 from tests import fast_flush
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
@@ -275,9 +277,6 @@ def production_rollups(db: None, clock: time_machine.Traveller) -> None:
     count one or the other depending on what ran before it in its process. SQLite has none."""
     if connection.vendor != "postgresql":
         return
-    from ledger.rate_rollups import rollup_rebuild
-    from ledger.services.flow_days import flow_days_rebuild
-
     rollup_rebuild()
     flow_days_rebuild()
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
+from django.db import connection
 
 
 @pytest.mark.django_db
@@ -28,9 +30,6 @@ def test_the_models_need_no_new_migration() -> None:
 def test_every_model_column_is_in_the_migrated_database() -> None:
     """The tables the migrations made have every column of their models, on either database
     (on SQLite, 0025's columns once came out as the last one alone)."""
-    from django.apps import apps
-    from django.db import connection
-
     missing: list[str] = []
     with connection.cursor() as cursor:
         for model in apps.get_models():

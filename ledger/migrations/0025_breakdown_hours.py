@@ -46,9 +46,12 @@ class AddIntegerColumns(migrations.operations.base.Operation):
             # column with a constant default in place.
             quote = schema_editor.quote_name
             for column in self.columns:
+                field = to_model._meta.get_field(column)
+                definition, params = schema_editor.column_sql(to_model, field)
                 schema_editor.execute(
                     f"ALTER TABLE {quote(to_model._meta.db_table)} "
-                    f"ADD COLUMN {quote(column)} integer DEFAULT 0 NOT NULL"
+                    f"ADD COLUMN {quote(field.column)} {definition}",
+                    params,
                 )
             return
         from_model = from_state.apps.get_model(app_label, self.model_name)

@@ -165,14 +165,18 @@ def _new_lot(
 
 
 def _take(lot: Lot, credits: int) -> None:
+    _take_from(lot.pk, credits)
+    lot.remaining -= credits
+
+
+def _take_from(lot_id: int, credits: int) -> None:
     # The account is locked, so this cannot race; the condition still makes the database,
     # not this process's view of the row, the last word on whether the credits are there.
-    taken = Lot.objects.filter(pk=lot.pk, remaining__gte=credits).update(
+    taken = Lot.objects.filter(pk=lot_id, remaining__gte=credits).update(
         remaining=F("remaining") - credits
     )
     if taken != 1:
         raise InsufficientCredits("The credits were taken by another operation; try again.")
-    lot.remaining -= credits
 
 
 def _take_many(taken: dict[int, int]) -> None:
@@ -184,7 +188,7 @@ def _take_many(taken: dict[int, int]) -> None:
         return
     if connection.vendor != "postgresql":
         for lot_id, credits in taken.items():
-            _take(Lot(pk=lot_id, remaining=credits), credits)
+            _take_from(lot_id, credits)
         return
     with connection.cursor() as cursor:
         cursor.execute(
