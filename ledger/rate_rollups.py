@@ -417,11 +417,16 @@ def _hours_values(tz: str) -> str:
     )
 
 
-def hours_counts_sql(source: str, tz: str, *, signed: bool) -> str:
-    """SELECT <HOURS_KEY>, <one count per bucket> FROM the answered InMails of `source`."""
-    answered = ", ".join(
+def _answered_statuses_sql() -> str:
+    """The statuses of an answered InMail, the only ones the response hours count, as SQL."""
+    return ", ".join(
         _quote(s) for s in (InMailStatus.ACCEPTED, InMailStatus.DECLINED, InMailStatus.REPLIED)
     )
+
+
+def hours_counts_sql(source: str, tz: str, *, signed: bool) -> str:
+    """SELECT <HOURS_KEY>, <one count per bucket> FROM the answered InMails of `source`."""
+    answered = _answered_statuses_sql()
     weight = "sign" if signed else "1"
     pivot = ",\n  ".join(
         f"SUM(CASE WHEN h_bucket = {bucket} THEN h_n ELSE 0 END) AS {column}"
@@ -453,6 +458,7 @@ def _hours_upsert(source: str) -> str:
 def hours_trigger_sql() -> str:
     """The function and the three statement triggers that keep `ledger_response_hours` exact."""
     inserted, deleted, updated = _signed_transition_rows()
+    answered = _answered_statuses_sql()
     return f"""
 CREATE OR REPLACE FUNCTION ledger_response_hours_apply() RETURNS trigger
 LANGUAGE plpgsql AS $body$
@@ -462,11 +468,19 @@ BEGIN
   IF zone IS NULL THEN
     RETURN NULL;
   END IF;
+  -- Only answered InMails are counted: a statement whose rows were not answered before it
+  -- nor after it (every send, a closed window, a withdrawal) changes nothing here, and this
+  -- skips the upsert, which costs a good part of a millisecond even when it has no row.
   IF TG_OP = 'INSERT' THEN
-    {_hours_upsert(inserted)}
+    IF EXISTS (SELECT 1 FROM new_rows WHERE status IN ({answered})) THEN
+      {_hours_upsert(inserted)}
+    END IF;
   ELSIF TG_OP = 'DELETE' THEN
-    {_hours_upsert(deleted)}
-  ELSE
+    IF EXISTS (SELECT 1 FROM old_rows WHERE status IN ({answered})) THEN
+      {_hours_upsert(deleted)}
+    END IF;
+  ELSIF EXISTS (SELECT 1 FROM new_rows WHERE status IN ({answered}))
+      OR EXISTS (SELECT 1 FROM old_rows WHERE status IN ({answered})) THEN
     {_hours_upsert(updated)}
   END IF;
   RETURN NULL;
