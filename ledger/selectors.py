@@ -525,9 +525,15 @@ class SeatsOverview:
         return {row.seat.pk: row for row in self.seats}
 
 
-def seats_overview(seats: QuerySet[Seat] | Sequence[Seat]) -> SeatsOverview:
+def seats_overview(
+    seats: QuerySet[Seat] | Sequence[Seat], *, with_usage: bool = True
+) -> SeatsOverview:
     """`seat_balance` for many seats, and their team pools, as of now, in a fixed number of
     queries however many seats there are.
+
+    `with_usage=False` leaves each row's `usage` (R20) unread, for a caller that shows none:
+    counting every seat's paid InMails of its period is the one read here that grows with the
+    seats' sending (about 60 ms for 200 seats at a million InMails).
 
     Whatever is due on the seats' accounts and their pools is applied first (R17; a pool
     refresh moves allocations into pooled seats). Then every account is up to date, so its
@@ -630,11 +636,15 @@ def seats_overview(seats: QuerySet[Seat] | Sequence[Seat]) -> SeatsOverview:
 
     rows = []
     # R20: every seat's paid InMails of its usage period, in one query.
-    usage = usage_of_seats(
-        seat_list,
-        accounts={seat.pk: seat.account for seat in seat_list},
-        pools=pools,
-        at=now,
+    usage = (
+        usage_of_seats(
+            seat_list,
+            accounts={seat.pk: seat.account for seat in seat_list},
+            pools=pools,
+            at=now,
+        )
+        if with_usage
+        else {}
     )
     for seat in seat_list:
         account = seat.account

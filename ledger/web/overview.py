@@ -121,7 +121,8 @@ def organisation_overview(user: User) -> Overview:
 
     # Cancelled seats hold nothing, but a pool whose seats are all cancelled still holds
     # credits until they expire: asking about every seat brings in every team's pool.
-    balances = seats_overview(Seat.objects.order_by("pk"))
+    # No usage limits here (R20): the team pages show them.
+    balances = seats_overview(Seat.objects.order_by("pk"), with_usage=False)
     held: dict[int, _Held] = defaultdict(_Held)
     for row in balances.seats:
         seat = row.seat

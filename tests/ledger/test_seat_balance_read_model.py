@@ -8,6 +8,8 @@ from dataclasses import astuple, fields
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from time_machine import TimeMachineFixture
 
 from ledger.selectors import SeatBalance, pool_balance, seat_balance, seats_overview
@@ -96,3 +98,33 @@ def test_the_overview_and_a_single_balance_agree_for_every_seat_of_a_pooled_team
         pool.lost_to_cap_next_refresh,
     )
     assert [astuple(lot) for lot in pool_row.lots] == [astuple(lot) for lot in pool.lots]
+
+
+def test_without_usage_the_overview_gives_the_same_balances_and_no_usage(
+    time_machine: TimeMachineFixture,
+) -> None:
+    """The admin overview asks for no usage (R20): one statement fewer, every other figure the
+    same, and no row claims a usage it did not read."""
+    time_machine.move_to(utc(2025, 1, 10, 9), tick=False)
+    team = new_team()
+    limited = seat_on("recruiter_lite", team=team)
+    seat_update_settings(seat=limited, monthly_usage_limit=5, cause=SYSTEM)
+    other = seat_on("recruiter_lite", team=team)
+    send(limited, "linkedin.com/in/member-1")
+    send(other, "linkedin.com/in/member-2")
+    seats = Seat.objects.filter(team=team).order_by("pk")
+    seats_overview(seats)  # anything due is applied once
+
+    with CaptureQueriesContext(connection) as full_reads:
+        full = seats_overview(seats)
+    with CaptureQueriesContext(connection) as lean_reads:
+        lean = seats_overview(seats, with_usage=False)
+
+    assert len(lean_reads) == len(full_reads) - 1
+    assert [row.usage for row in lean.seats] == [None, None]
+    usage = full.seats[0].usage
+    assert usage is not None
+    assert (usage.used, usage.limit) == (1, 5)
+    without_usage = [{**figures(row), "usage": None} for row in full.seats]
+    assert [figures(row) for row in lean.seats] == without_usage
+    assert lean.pools == full.pools
