@@ -469,6 +469,12 @@ def main() -> None:
         "isn't the slowest run",
     )
     parser.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="leave the loaded objects in the garbage collector's passes (as before issue 15's "
+        "inmail_site/heap.py; a web worker freezes them when it loads inmail_site.wsgi)",
+    )
+    parser.add_argument(
         "--pages-only",
         action="store_true",
         help="measure the pages only (team page, home, overview); implies --no-write",
@@ -532,6 +538,11 @@ def main() -> None:
         who = subjects()
         facts = organisation_facts(who)
         print(f"Organisation: {facts}", flush=True)
+        if not args.no_freeze:
+            # What a web worker does once it has loaded the site (inmail_site.wsgi).
+            from inmail_site.heap import freeze_loaded_objects
+
+            freeze_loaded_objects()
         chosen = [
             case
             for case in cases(who)

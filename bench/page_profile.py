@@ -77,6 +77,10 @@ def main() -> None:
             url += "?" + args.query
         client = Client()
         client.force_login(user)
+        # As a web worker once it has loaded the site (inmail_site.wsgi).
+        from inmail_site.heap import freeze_loaded_objects
+
+        freeze_loaded_objects()
         assert client.get(url).status_code == 200
         log = Log()
         started = time.perf_counter()
