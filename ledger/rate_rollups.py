@@ -457,6 +457,12 @@ def _hours_upsert(source: str) -> str:
 
 def hours_trigger_sql() -> str:
     """The function and the three statement triggers that keep `ledger_response_hours` exact."""
+    return hours_function_sql() + _HOURS_TRIGGERS_SQL
+
+
+def hours_function_sql() -> str:
+    """The trigger function alone: replacing it takes no lock on the InMails, as recreating the
+    triggers would (migration 0028)."""
     inserted, deleted, updated = _signed_transition_rows()
     answered = _answered_statuses_sql()
     return f"""
@@ -486,6 +492,10 @@ BEGIN
   RETURN NULL;
 END
 $body$;
+"""  # noqa: S608
+
+
+_HOURS_TRIGGERS_SQL = """
 DROP TRIGGER IF EXISTS ledger_response_hours_insert ON ledger_inmail;
 DROP TRIGGER IF EXISTS ledger_response_hours_update ON ledger_inmail;
 DROP TRIGGER IF EXISTS ledger_response_hours_delete ON ledger_inmail;
@@ -498,7 +508,7 @@ CREATE TRIGGER ledger_response_hours_update AFTER UPDATE ON ledger_inmail
 CREATE TRIGGER ledger_response_hours_delete AFTER DELETE ON ledger_inmail
   REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION ledger_response_hours_apply();
-"""  # noqa: S608
+"""
 
 
 DROP_HOURS_TRIGGER_SQL = """

@@ -3,8 +3,10 @@ InMail, before or after (issue 15): a send inserts a pending InMail, which the r
 never count, and the upsert it ran anyway, with no row, cost about 0.2 ms inside the send's
 transaction. The counts are the same; `rates_check` compares them with the InMails as before.
 
-The function is generated from ledger/rate_rollups.py, as 0024 installed it; going back leaves
-this one in place, which counts exactly what the earlier one counted.
+The function is generated from ledger/rate_rollups.py, as 0024 installed it, and only the
+function is replaced: the triggers call it by name, and recreating them would take the InMail
+table's exclusive lock. Going back leaves this one in place, which counts exactly what the
+earlier one counted.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ def install(apps: Any, schema_editor: Any) -> None:
     from ledger import rate_rollups
 
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(rate_rollups.hours_trigger_sql())
+        cursor.execute(rate_rollups.hours_function_sql())
 
 
 class Migration(migrations.Migration):

@@ -115,8 +115,11 @@ ZONES = st.sampled_from(["America/Los_Angeles", "UTC", "Asia/Kolkata", "Pacific/
 )
 @given(
     history=HISTORY,
-    # Later: a late answer, a reassignment to another seat, a deletion (index, what).
-    later=st.lists(st.tuples(st.integers(0, 39), st.sampled_from(["answer", "move", "delete"]))),
+    # Later: a late answer, an answer taken back (the response-hours trigger then has only
+    # answered rows before the statement), a reassignment to another seat, a deletion.
+    later=st.lists(
+        st.tuples(st.integers(0, 39), st.sampled_from(["answer", "unanswer", "move", "delete"]))
+    ),
     ranges=st.lists(st.tuples(DAYS, DAYS), min_size=1, max_size=3),
     zone=ZONES,
 )
@@ -142,6 +145,8 @@ def test_the_median_through_the_rollups_is_percentile_cont_over_the_inmails(
             one = InMail.objects.filter(pk=created[index].pk)
             if what == "answer":
                 one.update(status=InMailStatus.REPLIED, responded_at=NOW)
+            elif what == "unanswer":
+                one.update(status=InMailStatus.PENDING, responded_at=None)
             elif what == "move":
                 other = seats[(index + 1) % 3]
                 one.update(seat=other, sender=other.holder)
@@ -262,3 +267,33 @@ def test_rates_check_finds_a_tampered_hours_rollup_and_a_rebuild_repairs_it(
     out = StringIO()
     call_command("rates_check", stdout=out, stderr=out)
     assert "0 differences" in out.getvalue()
+
+
+def test_answers_taken_back_or_deleted_leave_the_hours_rollup_exact(
+    org: Org, seats: tuple[Seat, Seat, Seat]
+) -> None:
+    """The response-hours trigger skips a statement with no answered row before or after it; a
+    statement whose rows were answered only before it (an answer taken back, a deletion) must
+    still take them off."""
+    rate_rollups.rollup_rebuild()
+    created = InMail.objects.bulk_create(
+        [_inmail(seats[0], NOW - timedelta(days=d), InMailStatus.REPLIED, 90) for d in range(4)]
+        + [_inmail(seats[0], NOW - timedelta(days=9), InMailStatus.PENDING, 0)]
+    )
+    InMail.objects.filter(pk=created[0].pk).update(status=InMailStatus.PENDING, responded_at=None)
+    InMail.objects.filter(pk=created[1].pk).update(status=InMailStatus.WITHDRAWN, responded_at=None)
+    InMail.objects.filter(pk=created[2].pk).delete()
+    InMail.objects.filter(pk=created[4].pk).update(subject="No answer, only a new subject")
+
+    out = StringIO()
+    call_command("rates_check", stdout=out, stderr=out)
+    if connection.vendor == "postgresql":
+        assert "0 differences" in out.getvalue()
+        counted = sum(
+            getattr(row, f"h{bucket:02d}")
+            for row in ResponseHoursRollup.objects.filter(dimension="all")
+            for bucket in range(80)
+        )
+        assert counted == 1  # created[3], the one answer left
+    totals = response_totals(analytics_inmails(org.admin), now=NOW)
+    assert totals.median_hours_to_response == exactly(90 / 60)
