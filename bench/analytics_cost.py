@@ -91,6 +91,8 @@ from common import (
 )
 from datagen_analytics import NOW, build
 
+from inmail_site.heap import freeze_loaded_objects
+
 HEADING = "## Analytics and pages"
 WARMUP = 1
 RUNS = 5  # the default of --runs
@@ -540,8 +542,6 @@ def main() -> None:
         print(f"Organisation: {facts}", flush=True)
         if not args.no_freeze:
             # What a web worker does once it has loaded the site (inmail_site.wsgi).
-            from inmail_site.heap import freeze_loaded_objects
-
             freeze_loaded_objects()
         chosen = [
             case

@@ -23,6 +23,8 @@ from typing import Any
 from common import QUIET, collapse, database_url, setup_django
 from datagen_analytics import NOW
 
+from inmail_site.heap import freeze_loaded_objects
+
 
 @dataclass
 class Log:
@@ -78,8 +80,6 @@ def main() -> None:
         client = Client()
         client.force_login(user)
         # As a web worker once it has loaded the site (inmail_site.wsgi).
-        from inmail_site.heap import freeze_loaded_objects
-
         freeze_loaded_objects()
         assert client.get(url).status_code == 200
         log = Log()

@@ -495,11 +495,15 @@ $body$;
 """  # noqa: S608
 
 
-_HOURS_TRIGGERS_SQL = """
+_DROP_HOURS_TRIGGERS_SQL = """
 DROP TRIGGER IF EXISTS ledger_response_hours_insert ON ledger_inmail;
 DROP TRIGGER IF EXISTS ledger_response_hours_update ON ledger_inmail;
 DROP TRIGGER IF EXISTS ledger_response_hours_delete ON ledger_inmail;
-CREATE TRIGGER ledger_response_hours_insert AFTER INSERT ON ledger_inmail
+"""
+
+_HOURS_TRIGGERS_SQL = (
+    _DROP_HOURS_TRIGGERS_SQL
+    + """CREATE TRIGGER ledger_response_hours_insert AFTER INSERT ON ledger_inmail
   REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION ledger_response_hours_apply();
 CREATE TRIGGER ledger_response_hours_update AFTER UPDATE ON ledger_inmail
@@ -509,14 +513,12 @@ CREATE TRIGGER ledger_response_hours_delete AFTER DELETE ON ledger_inmail
   REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION ledger_response_hours_apply();
 """
+)
 
 
-DROP_HOURS_TRIGGER_SQL = """
-DROP TRIGGER IF EXISTS ledger_response_hours_insert ON ledger_inmail;
-DROP TRIGGER IF EXISTS ledger_response_hours_update ON ledger_inmail;
-DROP TRIGGER IF EXISTS ledger_response_hours_delete ON ledger_inmail;
-DROP FUNCTION IF EXISTS ledger_response_hours_apply();
-"""
+DROP_HOURS_TRIGGER_SQL = (
+    _DROP_HOURS_TRIGGERS_SQL + "DROP FUNCTION IF EXISTS ledger_response_hours_apply();\n"
+)
 
 
 def _hours_table_exists(cursor: Any) -> bool:
