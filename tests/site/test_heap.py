@@ -41,7 +41,9 @@ def test_the_loaded_objects_are_frozen_and_later_garbage_is_still_collected(
 
     frozen = freeze_loaded_objects()
 
-    assert frozen == gc.get_freeze_count()
+    # A frozen object whose last reference goes (a temporary of another thread: xdist's
+    # execnet channel) leaves the permanent generation, so the count can only shrink.
+    assert 0.99 * frozen < gc.get_freeze_count() <= frozen
     # Everything alive was moved: the collector's own lists are (almost) empty.
     assert frozen > 0.9 * loaded
     assert len(gc.get_objects()) < 0.1 * loaded
