@@ -53,6 +53,9 @@ def main() -> None:
     parser.add_argument("--explain", type=int, default=0)
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--cprofile", type=int, default=0, help="print the N costliest functions")
+    parser.add_argument(
+        "--sort", default="cumulative", help="cProfile's order: cumulative, tottime, …"
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore", message="No directory at")
     setup_django(database_url(args.database), QUIET)
@@ -93,7 +96,7 @@ def main() -> None:
 
             profile = cProfile.Profile()
             profile.runcall(client.get, url)
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(args.cprofile)
+            pstats.Stats(profile).sort_stats(args.sort).print_stats(args.cprofile)
         sql_total = sum(row[0] for row in log.rows)
         print(
             f"{url}: {total * 1000:.0f} ms, {len(log.rows)} statements, "

@@ -39,6 +39,7 @@ from ledger.analytics.rates import (
     SUBJECT_BUCKETS,
     GroupFields,
     ResponseRateRow,
+    one_snapshot,
     response_rates,
     response_totals,
 )
@@ -94,6 +95,7 @@ __all__ = [
     "credit_flows_by_team",
     "daily_balances",
     "monthly_credit_flows",
+    "one_snapshot",
     "response_rates",
     "response_totals",
     "seat_forecast",

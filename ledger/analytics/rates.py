@@ -18,7 +18,7 @@ from decimal import Decimal
 from math import sqrt
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     Aggregate,
@@ -546,11 +546,13 @@ def _breakdown_counts(
 
 
 @contextmanager
-def _one_snapshot(using: str) -> Iterator[None]:
-    """The reads of `_from_rollups` in one REPEATABLE READ transaction (PostgreSQL): a median
-    takes its ranks from the rollups and its values from the InMails in separate statements,
-    which must see the same writes, or a response recorded in between would shift a rank.
-    Inside a caller's transaction they share the caller's snapshot rules."""
+def one_snapshot(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Reads in one REPEATABLE READ transaction (PostgreSQL): those of `_from_rollups`, since a
+    median takes its ranks from the rollups and its values from the InMails in separate
+    statements, which must see the same writes, or a response recorded in between would shift
+    a rank; and a page's panels (the team page), which then agree with each other. Only for
+    reads: a write in it could fail on a concurrent update. Inside a caller's transaction the
+    reads share the caller's snapshot rules."""
     connection = connections[using]
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield
@@ -575,7 +577,7 @@ def _from_rollups(
     exact medians of `_exact_medians` (the hours-to-response rollups and one bucket of answered
     InMails), all read in one snapshot.
     """
-    with _one_snapshot(inmails.db):
+    with one_snapshot(inmails.db):
         return _rollup_reads(inmails, rollups, group_by, now, with_medians)
 
 
@@ -1176,7 +1178,7 @@ def response_rates(
     if group_by in BREAKDOWN_GROUP_BY:
         # Which rows count the scope depends on whether anything was sent after its end: asked
         # in the snapshot of the reads (an InMail committed in between is in neither).
-        with _one_snapshot(inmails.db):
+        with one_snapshot(inmails.db):
             return _response_rates(inmails, group_by, now, medians, breakdown_filter_of(inmails))
     rollups = rollup_filter_of(inmails) if group_by in ROLLUP_GROUP_BY else None
     return _response_rates(inmails, group_by, now, medians, rollups)

@@ -93,7 +93,7 @@ def bounding_end(inmails: QuerySet[InMail], end: date | None) -> date | None:
     """`end`, or None when no InMail at all was sent after it: rows by month then count only
         InMails up to it in `end`'s month, so a range ending today (the pages' default) reads its
         current month from them rather than from the InMails. One probe of the newest InMail's
-        index (`inmail_recent_idx`) per read (each in its own snapshot, `_one_snapshot`, asks it
+        index (`inmail_recent_idx`) per read (each in its own snapshot, `one_snapshot`, asks it
     once); an InMail dated after `end` keeps the bound (the services
         refuse one dated in the future, so only a past `end` meets one). Ask it in the snapshot of
         the reads that rely on its answer: an InMail committed after the probe and dated after

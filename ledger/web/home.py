@@ -211,12 +211,15 @@ def _response_rates_context(user: User) -> dict[str, Any]:
     # R19: what the user sent, whoever holds the seat now.
     mine = analytics.analytics_inmails(user, sender=user)
     now = timezone.now()
-    by_month = analytics.response_rates(mine, group_by="month", now=now)
-    open_months = _months_still_open(mine, now)
+    # One snapshot: the months add up to the total even while InMails are sent and answered.
+    with analytics.one_snapshot():
+        by_month = analytics.response_rates(mine, group_by="month", now=now)
+        open_months = _months_still_open(mine, now)
+        total = analytics.response_totals(mine, now=now)
     return {
         "rates_by_month": by_month,
         "rate_lines": _rate_lines(by_month, open_months),
-        "rates_total": analytics.response_totals(mine, now=now),
+        "rates_total": total,
         # Every month from the first to the last on the axis: months a year apart stay apart.
         "rates_chart": time_chart(by_month, "month", open_months),
         "rates_note": OPEN_MONTH_NOTE if open_months else "",

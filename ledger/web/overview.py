@@ -148,9 +148,16 @@ def organisation_overview(user: User) -> Overview:
         figures.expiring_30d += pool.expiring_30d
         figures.lost_to_cap += pool.lost_to_cap_next_refresh
 
-    flows = analytics.credit_flows_by_team(user, teams=teams, start=month_start, end=today, now=now)
-    inmails = analytics.analytics_inmails(user, start=rate_start)
-    rates = {row.key: row for row in analytics.response_rates(inmails, group_by="team", now=now)}
+    # The flows, the teams' rates and the organisation's in one snapshot: the total row is the
+    # sum of the team rows even while InMails are sent and answered.
+    with analytics.one_snapshot():
+        flows = analytics.credit_flows_by_team(
+            user, teams=teams, start=month_start, end=today, now=now
+        )
+        inmails = analytics.analytics_inmails(user, start=rate_start)
+        by_team = analytics.response_rates(inmails, group_by="team", now=now)
+        rates_total = analytics.response_totals(inmails, now=now)
+    rates = {row.key: row for row in by_team}
     reconciliations = open_reconciliations_by_team()
 
     lines = [
@@ -183,7 +190,7 @@ def organisation_overview(user: User) -> Overview:
         spent=sum(line.spent for line in lines),
         cost=sum((line.cost for line in lines), Decimal("0.00")),
         responses=sum(line.responses for line in lines),
-        rates=analytics.response_totals(inmails, now=now),
+        rates=rates_total,
         open_reconciliations=(None if reconciliations is None else sum(reconciliations.values())),
         idle=sum(line.idle for line in lines),
     )
