@@ -39,7 +39,6 @@ from ledger.analytics.rates import (
     SUBJECT_BUCKETS,
     GroupFields,
     ResponseRateRow,
-    one_snapshot,
     response_rates,
     response_totals,
 )
@@ -52,6 +51,7 @@ from ledger.analytics.scope import (
     breakdown_inmails,
     breakdown_scopes,
 )
+from ledger.analytics.snapshot import one_snapshot
 from ledger.analytics.sql import (
     SIX_WORDS_OR_MORE,
     WEEKDAYS,

@@ -10,15 +10,14 @@ too small to compare (R22).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from math import sqrt
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     Aggregate,
@@ -53,6 +52,7 @@ from ledger.analytics.scope import (
     rollup_filter_of,
     rollup_scope_of,
 )
+from ledger.analytics.snapshot import one_snapshot
 from ledger.analytics.sql import (
     SIX_WORDS_OR_MORE,
     WEEKDAYS,
@@ -543,24 +543,6 @@ def _breakdown_counts(
         )
         counted[key] = counts
     return counted
-
-
-@contextmanager
-def one_snapshot(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
-    """Reads in one REPEATABLE READ transaction (PostgreSQL): those of `_from_rollups`, since a
-    median takes its ranks from the rollups and its values from the InMails in separate
-    statements, which must see the same writes, or a response recorded in between would shift
-    a rank; and a page's panels (the team page), which then agree with each other. Only for
-    reads: a write in it could fail on a concurrent update. Inside a caller's transaction the
-    reads share the caller's snapshot rules."""
-    connection = connections[using]
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
-        return
-    with transaction.atomic(using=using):
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        yield
 
 
 def _from_rollups(

@@ -15,6 +15,7 @@ from django.db.models import (
 )
 
 from ledger import schedule
+from ledger.analytics.snapshot import asked_once
 from ledger.models import (
     Account,
     InMail,
@@ -84,26 +85,30 @@ def rollup_filter_of(inmails: QuerySet[InMail]) -> Q | None:
     """The rollup rows that count exactly `inmails` (made by `analytics_inmails` or
     `breakdown_inmails` and not narrowed since), when the rollups may be read; else None."""
     found: Q | None = getattr(inmails, _ROLLUP_FILTER, None)
-    if found is None or not rollups_in_use(inmails.db):
+    using = inmails.db
+    if found is None or not asked_once(using, "rollups_in_use", lambda: rollups_in_use(using)):
         return None
     return found
 
 
 def bounding_end(inmails: QuerySet[InMail], end: date | None) -> date | None:
     """`end`, or None when no InMail at all was sent after it: rows by month then count only
-        InMails up to it in `end`'s month, so a range ending today (the pages' default) reads its
-        current month from them rather than from the InMails. One probe of the newest InMail's
-        index (`inmail_recent_idx`) per read (each in its own snapshot, `one_snapshot`, asks it
-    once); an InMail dated after `end` keeps the bound (the services
-        refuse one dated in the future, so only a past `end` meets one). Ask it in the snapshot of
-        the reads that rely on its answer: an InMail committed after the probe and dated after
-        `end` would otherwise be counted by the month's rows."""
+    InMails up to it in `end`'s month, so a range ending today (the pages' default) reads its
+    current month from them rather than from the InMails. One probe of the newest InMail's
+    index (`inmail_recent_idx`) per snapshot (`one_snapshot`: a rate read's, or a page's for all
+    its panels); an InMail dated after `end` keeps the bound (the services refuse one dated in
+    the future, so only a past `end` meets one). Ask it in the snapshot of the reads that rely
+    on its answer: an InMail committed after the probe and dated after `end` would otherwise be
+    counted by the month's rows."""
     if end is None or schedule.is_month_end(end):
         return end  # a month's last day: whole months either way, nothing to probe
-    later = InMail.objects.using(inmails.db).filter(
-        sent_at__gte=schedule.start_of_day(end + timedelta(days=1))
-    )
-    return end if later.exists() else None
+    using = inmails.db
+    after = schedule.start_of_day(end + timedelta(days=1))
+
+    def sent_after() -> bool:
+        return InMail.objects.using(using).filter(sent_at__gte=after).exists()
+
+    return end if asked_once(using, ("sent_after", after), sent_after) else None
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,8 @@ def breakdown_filter_of(inmails: QuerySet[InMail]) -> BreakdownRows | None:
         if end is not None:
             rows &= Q(month__lte=end.replace(day=1))
             sent &= Q(sent_at__lt=schedule.start_of_day(end + timedelta(days=1)))
-    settled = breakdowns_settled_before(inmails.db)
+    using = inmails.db
+    settled = asked_once(using, "settled_before", lambda: breakdowns_settled_before(using))
     if settled is None:
         return None
     return BreakdownRows(model=model, rows=rows, sent=sent, settled=settled)

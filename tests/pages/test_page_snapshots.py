@@ -14,9 +14,12 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from ledger.models import InMail
+from ledger.rate_breakdowns import STATE_TABLE
+from ledger.rate_rollups import ZONE_TABLE
 from ledger.services import Cause, inmail_send
 from teams.models import Seat, User
 from tests.conftest import Org
@@ -123,3 +126,21 @@ def test_an_inmail_sent_while_a_page_is_read_is_in_all_its_panels_or_in_none(
     total, parts = figures(client.get(url).context)
     assert (total, parts) == (counted_before + 1, dict.fromkeys(parts, counted_before + 1))
     assert InMail.objects.filter(recipient="linkedin.com/in/sent-meanwhile").count() == 1
+
+
+@pytest.mark.parametrize("page", ["team", "home", "overview"])
+def test_a_page_asks_once_whether_the_rollups_may_be_read(
+    client: Client, org: Org, clock: Any, page: str
+) -> None:
+    """In the page's snapshot the rollups' zone and the breakdowns' settled day have one
+    answer each (`ledger.analytics.snapshot.asked_once`), however many panels read them."""
+    user, url, _seat, _figures = _page(org, page)
+    client.force_login(user)
+    client.get(url)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+
+    asked = [query["sql"] for query in queries.captured_queries]
+    assert sum(ZONE_TABLE in sql for sql in asked) == 1
+    assert sum(STATE_TABLE in sql for sql in asked) <= 1

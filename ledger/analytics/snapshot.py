@@ -1,0 +1,59 @@
+"""One snapshot for reads that must agree, and the questions asked once in it.
+
+A page reads its panels in one REPEATABLE READ transaction (`one_snapshot`), so they see the
+same writes. Inside it, what every read asks first (may the rollups be read, up to which day
+are the breakdowns settled, was anything sent after a range's end) has one answer for the whole
+snapshot: `asked_once` asks it the first time and gives that answer to the later reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+T = TypeVar("T")
+
+# The database alias of the snapshot open in this thread (or task) and the answers given in it.
+_ANSWERS: ContextVar[tuple[str, dict[Hashable, Any]] | None] = ContextVar(
+    "snapshot_answers", default=None
+)
+
+
+@contextmanager
+def one_snapshot(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Reads in one REPEATABLE READ transaction (PostgreSQL): those of a rate read, since a
+    median takes its ranks from the rollups and its values from the InMails in separate
+    statements, which must see the same writes, or a response recorded in between would shift
+    a rank; and a page's panels, which then agree with each other. Only for reads: a write in
+    it could fail on a concurrent update. Inside a caller's transaction the reads share the
+    caller's snapshot rules (and nothing is remembered: a transaction at READ COMMITTED sees
+    each statement's own snapshot)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        token = _ANSWERS.set((using, {}))
+        try:
+            yield
+        finally:
+            _ANSWERS.reset(token)
+
+
+def asked_once(using: str, question: Hashable, ask: Callable[[], T]) -> T:
+    """`ask()`, whose answer depends only on what the database holds: inside `one_snapshot`'s
+    own transaction on `using`, the first answer to `question` in it, asked once."""
+    open_snapshot = _ANSWERS.get()
+    if open_snapshot is None or open_snapshot[0] != using:
+        return ask()
+    answers = open_snapshot[1]
+    if question not in answers:
+        answers[question] = ask()
+    answer: T = answers[question]
+    return answer

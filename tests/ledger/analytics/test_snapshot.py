@@ -1,0 +1,61 @@
+"""`ledger.analytics.snapshot`: a question asked once in a snapshot of `one_snapshot`'s own,
+and asked every time anywhere else (PostgreSQL, no test transaction around the calls)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+
+from ledger.analytics.snapshot import asked_once, one_snapshot
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _now_and_level() -> tuple[object, str]:
+    """What the database says: the transaction's start and its isolation level."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now(), current_setting('transaction_isolation')")
+        found, level = cursor.fetchone()
+    return found, level
+
+
+class Asker:
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def __call__(self) -> int:
+        self.asked += 1
+        return self.asked
+
+
+def test_in_its_own_snapshot_each_question_is_asked_once() -> None:
+    ask, other = Asker(), Asker()
+    with one_snapshot():
+        assert _now_and_level()[1] == "repeatable read"
+        assert [asked_once("default", "q", ask) for _ in range(3)] == [1, 1, 1]
+        assert asked_once("default", "other", other) == 1
+        assert asked_once("other-database", "q", ask) == 2  # not this snapshot's database
+        with one_snapshot():  # nested: the same snapshot, the same answers
+            assert asked_once("default", "q", ask) == 1
+    assert (ask.asked, other.asked) == (2, 1)
+    # Outside: asked again, every time, and a new snapshot starts with no answers.
+    assert [asked_once("default", "q", ask) for _ in range(2)] == [3, 4]
+    with one_snapshot():
+        assert asked_once("default", "q", ask) == 5
+
+
+def test_inside_a_callers_transaction_nothing_is_remembered() -> None:
+    ask = Asker()
+    with transaction.atomic():
+        with one_snapshot():
+            # The caller's transaction (READ COMMITTED): each statement sees the latest commits.
+            assert _now_and_level()[1] == "read committed"
+            assert [asked_once("default", "q", ask) for _ in range(2)] == [1, 2]
+
+
+def test_an_error_in_the_snapshot_forgets_its_answers() -> None:
+    ask = Asker()
+    with pytest.raises(ZeroDivisionError), one_snapshot():
+        asked_once("default", "q", ask)
+        _ = 1 / 0
+    assert asked_once("default", "q", ask) == 2
