@@ -341,7 +341,8 @@ def _raw_source() -> str:
 
 def breakdowns_settled_before(using: str = "default") -> date | None:
     """The breakdowns' settled day when the analytics may read them (PostgreSQL, kept in the
-    organisation's current time zone); None otherwise. Read on every use, as the rollups' zone
+    organisation's current time zone); None otherwise. Read on every use (once per analytics
+    snapshot), as the rollups' zone
     (a copy kept in the process would trust rows emptied or rebuilt elsewhere)."""
     if connections[using].vendor != "postgresql":
         return None

@@ -216,7 +216,8 @@ _RAW_SOURCE = "(SELECT *, CAST(%s AS text) AS zone FROM ledger_inmail) AS src"
 def rollups_in_use(using: str = "default") -> bool:
     """Whether the analytics may read the rollups: on PostgreSQL, kept in the current zone.
 
-    The zone row is read on every use (one primary-key read): a copy kept in the process
+    The zone row is read on every use (one primary-key read; once per snapshot of
+    `ledger.analytics.snapshot.one_snapshot`, in which it cannot change): a copy kept in the process
     would go on trusting rollups after a rebuild elsewhere, a changed zone or an emptied table
     (a flush), and the analytics would count from rows that no longer say the truth.
     """

@@ -7,7 +7,8 @@ number never includes what the user may not see (`scope`); a breakdown whose row
 counts only the seats the user may see one by one (`breakdown_inmails`). The interpretations
 are stated in `docs/analytics.md`. Modules: `scope` (whose InMails and accounts), `sql` (the
 database functions the counts need), `rates` (response rates), `flows` (credit flows and cost),
-`forecast` (run-out), `history` (balances day by day).
+`forecast` (run-out), `history` (balances day by day), `snapshot` (a page's reads in one
+snapshot, and what every read asks first asked once in it).
 """
 
 from __future__ import annotations

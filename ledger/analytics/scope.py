@@ -85,10 +85,11 @@ def rollup_filter_of(inmails: QuerySet[InMail]) -> Q | None:
     """The rollup rows that count exactly `inmails` (made by `analytics_inmails` or
     `breakdown_inmails` and not narrowed since), when the rollups may be read; else None."""
     found: Q | None = getattr(inmails, _ROLLUP_FILTER, None)
-    using = inmails.db
-    if found is None or not asked_once(using, "rollups_in_use", lambda: rollups_in_use(using)):
+    if found is None:
         return None
-    return found
+    using = inmails.db
+    zone = schedule.org_tz().key
+    return found if asked_once(using, ("rollups_in", zone), lambda: rollups_in_use(using)) else None
 
 
 def bounding_end(inmails: QuerySet[InMail], end: date | None) -> date | None:
@@ -154,7 +155,9 @@ def breakdown_filter_of(inmails: QuerySet[InMail]) -> BreakdownRows | None:
             rows &= Q(month__lte=end.replace(day=1))
             sent &= Q(sent_at__lt=schedule.start_of_day(end + timedelta(days=1)))
     using = inmails.db
-    settled = asked_once(using, "settled_before", lambda: breakdowns_settled_before(using))
+    settled = asked_once(
+        using, ("settled_in", schedule.org_tz().key), lambda: breakdowns_settled_before(using)
+    )
     if settled is None:
         return None
     return BreakdownRows(model=model, rows=rows, sent=sent, settled=settled)

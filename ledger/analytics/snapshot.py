@@ -14,11 +14,12 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 T = TypeVar("T")
 
-# The database alias of the snapshot open in this thread (or task) and the answers given in it.
-_ANSWERS: ContextVar[tuple[str, dict[Hashable, Any]] | None] = ContextVar(
+# The connection whose snapshot is open in this thread (or task), and the answers given in it.
+_ANSWERS: ContextVar[tuple[BaseDatabaseWrapper, dict[Hashable, Any]] | None] = ContextVar(
     "snapshot_answers", default=None
 )
 
@@ -39,7 +40,7 @@ def one_snapshot(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        token = _ANSWERS.set((using, {}))
+        token = _ANSWERS.set((connection, {}))
         try:
             yield
         finally:
@@ -47,10 +48,16 @@ def one_snapshot(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
 
 
 def asked_once(using: str, question: Hashable, ask: Callable[[], T]) -> T:
-    """`ask()`, whose answer depends only on what the database holds: inside `one_snapshot`'s
-    own transaction on `using`, the first answer to `question` in it, asked once."""
+    """`ask()`, whose answer depends only on what the database holds and on `question` (which
+    names whatever else it depends on, the organisation's zone say): inside `one_snapshot`'s
+    own transaction on `using`, the first answer to `question` in it, asked once. A context
+    copied to another thread has another connection there, and is asked every time."""
     open_snapshot = _ANSWERS.get()
-    if open_snapshot is None or open_snapshot[0] != using:
+    if (
+        open_snapshot is None
+        or open_snapshot[0] is not connections[using]
+        or not open_snapshot[0].in_atomic_block
+    ):
         return ask()
     answers = open_snapshot[1]
     if question not in answers:

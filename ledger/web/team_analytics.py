@@ -123,6 +123,8 @@ def _recruiter_inmails(user: User, team: Team, view: AnalyticsView) -> Recruiter
         .order_by("-sent_at", "-pk")
     )
     page = Paginator(inmails, INMAILS_PER_PAGE).get_page(view.inmails_page)
+    # Read now, in the page's snapshot with the count above, not later by the template.
+    page.object_list = list(page.object_list)
     return RecruiterInMails(
         person=person,
         page=page,

@@ -51,6 +51,10 @@ START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 # following: CI runs PostgreSQL, `make test` on a fresh machine SQLite.
 # The overview 32 -> 31 (2026-12-03, evening): it no longer counts every seat's usage of its
 # period (R20), which it never showed (`seats_overview(with_usage=False)`).
+# These count each page inside the test's transaction, where a page takes no snapshot of its own
+# and every rate read asks for itself whether the rollups may be read; as served, in one
+# snapshot that asks once, tests/pages/test_page_snapshots.py counts them (2026-12-03: the team
+# page 56, the home 33, the overview 31).
 TEAM_PAGE = {"postgresql": 68, "sqlite": 40}
 HOME = {"postgresql": 34, "sqlite": 29}
 OVERVIEW = {"postgresql": 31, "sqlite": 23}
