@@ -63,6 +63,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import re
 import statistics
 import time
@@ -72,6 +73,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from common import (
     QUIET,
@@ -319,10 +321,15 @@ def subsection_heading(inmails: int) -> str:
     return f"### {inmails:,} InMails"
 
 
-def command(inmails: int) -> str:
+def command(inmails: int, runs: int) -> str:
+    """The command that measured a subsection, as it can be run again (the server of
+    DATABASE_URL, the benchmark's own database on it)."""
+    url = urlsplit(os.environ.get("DATABASE_URL", ""))
+    server = urlunsplit(url._replace(path="/postgres", query="", fragment=""))
+    runs_option = "" if runs == RUNS else f" --runs {runs}"
     return (
-        "DATABASE_URL=postgres://postgres@127.0.0.1:5432/inmail_dev "
-        f".venv/bin/python bench/analytics_cost.py --inmails {inmails}"
+        f"DATABASE_URL={server} "
+        f".venv/bin/python bench/analytics_cost.py --inmails {inmails}{runs_option}"
     )
 
 
@@ -339,7 +346,7 @@ def subsection(
     lines = [
         subsection_heading(inmails),
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command(inmails)}`.",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command(inmails, runs)}`.",
         "",
         machine_line(info),
         "",
