@@ -51,6 +51,7 @@ from ledger.analytics.scope import (
     analytics_inmails,
     breakdown_inmails,
     breakdown_scopes,
+    inmails_of_seats_count,
 )
 from ledger.analytics.snapshot import one_snapshot
 from ledger.analytics.sql import (
@@ -95,6 +96,7 @@ __all__ = [
     "credit_flows",
     "credit_flows_by_team",
     "daily_balances",
+    "inmails_of_seats_count",
     "monthly_credit_flows",
     "one_snapshot",
     "response_rates",

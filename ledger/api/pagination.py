@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
@@ -21,6 +23,19 @@ MAX_PAGE_DIGITS = 9
 def _is_positive_whole_number(value: str) -> bool:
     # Read as text: Python refuses to turn more than 4,300 digits into a number.
     return value.isascii() and value.isdigit() and value.strip("0") != ""
+
+
+class _CountedPaginator(Paginator[Any]):
+    """Django's paginator, told the number of objects (`known_count`) instead of counting
+    them, when the view knows it from elsewhere."""
+
+    known_count: int | None = None
+
+    @cached_property
+    def count(self) -> int:
+        if self.known_count is not None:
+            return self.known_count
+        return super().count
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -42,6 +57,15 @@ class PageNumberPagination(pagination.PageNumberPagination):
             raise ValidationError(errors)
         if len(params.get(self.page_query_param, "").lstrip("0")) > MAX_PAGE_DIGITS:
             raise NotFound("Invalid page.")
+        # A view that knows how many objects the list holds says so (`known_count`).
+        known = getattr(view, "known_count", None)
+
+        def counted(objects: Any, per_page: int) -> _CountedPaginator:
+            paginator = _CountedPaginator(objects, per_page)
+            paginator.known_count = known
+            return paginator
+
+        self.django_paginator_class = counted  # type: ignore[assignment]
         return super().paginate_queryset(queryset, request, view)
 
     def get_page_size(self, request: Request) -> int:

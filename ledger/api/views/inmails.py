@@ -98,10 +98,20 @@ class InMailListCreate(_Documented, generics.GenericAPIView[InMail]):
     def get(self, request: Request) -> Response:
         given = _query(InMailSearchQuerySerializer, request)
         inmails = _visible_inmails(request)
+        seats = seats_visible_to(request.user)
         if "seat" in given:
-            inmails = inmails.filter(seat=_known_seat(request, given["seat"]))
+            seat = _known_seat(request, given["seat"])
+            inmails = inmails.filter(seat=seat)
+            seats = seats.filter(pk=seat.pk)
         if "team" in given:
-            inmails = inmails.filter(seat__team=_known_team(request, given["team"]))
+            team = _known_team(request, given["team"])
+            inmails = inmails.filter(seat__team=team)
+            seats = seats.filter(team=team)
+        # Every InMail of some seats: counted from the breakdown rows, not one by one.
+        narrowed = any(name in given for name in ("status", "sent_after", "sent_before")) or any(
+            given.get(name, "").strip() for name in ("recipient", "q", "template", "tag")
+        )
+        self.known_count = None if narrowed else analytics.inmails_of_seats_count(seats)
         if "status" in given:
             inmails = inmails.filter(status=given["status"])
         if "sent_after" in given:
