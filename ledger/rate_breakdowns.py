@@ -29,6 +29,11 @@ InMails (their seat, sender, time, status, template...) and their tags (a tag ad
 after sending). Each statement writes one of the two tables, so the change of the join of
 InMails and tags is the change of that table joined with the other as it stands. SQLite keeps no
 breakdowns: there the analytics count the InMails.
+
+The API's InMail list takes its `count` from the hour rows too (`inmails_of_seats_count`): rows
+changed behind the triggers' back (SQL under `session_replication_role = replica`, a restore
+with triggers disabled, a TRUNCATE) would then page the list wrongly, not only skew the
+analytics. `manage.py rates_check` reports any difference; `--rebuild` mends it.
 """
 
 from __future__ import annotations

@@ -97,8 +97,9 @@ def inmails_of_seats_count(seats: QuerySet[Seat]) -> int | None:
     """How many InMails `seats` have, from the all-time breakdown rows by hour (every InMail is
     in exactly one hour row of its seat): a few rows a seat however long the history, where
     `COUNT(*)` reads every InMail (660 ms at 5,000,000, bench/RESULTS.md). None where the
-    breakdowns may not be read (SQLite, another zone, a rebuild under way): count the InMails.
-    The rows are kept by the same transactions that write the InMails, so both are exact."""
+    breakdowns may not be read (SQLite, no state row as after a flush, another zone): count the
+    InMails. The rows are kept by the same transactions that write the InMails (a rebuild
+    replaces them in one), so both are exact; `rates_check` compares them daily."""
     using = seats.db
     if breakdowns_settled_before(using) is None:
         return None

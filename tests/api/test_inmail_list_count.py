@@ -103,11 +103,21 @@ def test_the_count_of_a_list_of_seats_is_read_from_the_breakdowns_and_exact(
         count, listed, statements = _listed(client, query)
         assert count == listed == _visible(user, **narrower), query
         assert not any(COUNT_OF_INMAILS in sql for sql in statements), query
+        assert any('FROM "ledger_rate_breakdown"' in sql for sql in statements), query
     assert _listed(token_client(org.admin), "")[0] == InMail.objects.count() == 9
 
 
 @pytest.mark.parametrize(
-    "query", ["&status=pending", "&sent_after=2025-01-01T00:00:00Z", "&q=own", "&recipient=x"]
+    "query",
+    [
+        "&status=pending",
+        "&sent_after=2025-01-01T00:00:00Z",
+        "&sent_before=2025-03-04T00:00:00Z",
+        "&q=own",
+        "&recipient=x",
+        "&template=intro",
+        "&tag=java",
+    ],
 )
 def test_any_other_filter_counts_the_inmails(org: Org, clock: Any, query: str) -> None:
     _history(org, clock)
@@ -118,12 +128,40 @@ def test_any_other_filter_counts_the_inmails(org: Org, clock: Any, query: str) -
     assert any(COUNT_OF_INMAILS in sql for sql in statements)
 
 
-def test_where_the_breakdowns_may_not_be_read_the_inmails_are_counted(org: Org, clock: Any) -> None:
+@pytest.mark.parametrize(
+    "state",
+    [
+        f"UPDATE {STATE_TABLE} SET time_zone = 'Pacific/Chatham'",  # noqa: S608 (a zone change)
+        f"DELETE FROM {STATE_TABLE}",  # noqa: S608 (as after a flush)
+    ],
+)
+def test_where_the_breakdowns_may_not_be_read_the_inmails_are_counted(
+    org: Org, clock: Any, state: str
+) -> None:
     _history(org, clock)
-    with connection.cursor() as cursor:  # as after a change of the organisation's zone
-        cursor.execute(f"UPDATE {STATE_TABLE} SET time_zone = 'Pacific/Chatham'")  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(state)
 
     count, listed, statements = _listed(token_client(org.admin), "")
 
     assert count == listed == InMail.objects.count() == 9
     assert any(COUNT_OF_INMAILS in sql for sql in statements)
+
+
+def test_pages_of_a_counted_list_link_and_end_as_before(org: Org, clock: Any) -> None:
+    """Nine InMails by pages of two: four full pages, a last page of one, then 404."""
+    _history(org, clock)
+    client = token_client(org.admin)
+    seen: list[int] = []
+    url: str | None = "/api/v1/inmails/?page_size=2"
+    sizes: list[int] = []
+    while url is not None:
+        page = client.get(url).json()
+        assert page["count"] == 9
+        seen += [inmail["id"] for inmail in page["results"]]
+        sizes.append(len(page["results"]))
+        url = page["next"]
+    assert sizes == [2, 2, 2, 2, 1]
+    assert sorted(seen) == sorted(InMail.objects.values_list("pk", flat=True))
+    assert client.get("/api/v1/inmails/?page_size=2&page=5").json()["previous"] is not None
+    assert client.get("/api/v1/inmails/?page_size=2&page=6").status_code == 404

@@ -107,9 +107,10 @@ class InMailListCreate(_Documented, generics.GenericAPIView[InMail]):
             team = _known_team(request, given["team"])
             inmails = inmails.filter(seat__team=team)
             seats = seats.filter(team=team)
-        # Every InMail of some seats: counted from the breakdown rows, not one by one.
-        narrowed = any(name in given for name in ("status", "sent_after", "sent_before")) or any(
-            given.get(name, "").strip() for name in ("recipient", "q", "template", "tag")
+        # Every InMail of some seats: counted from the breakdown rows, not one by one. Any
+        # other filter given (a blank one filters nothing), whatever it is, counts the InMails.
+        narrowed = any(
+            str(value).strip() for name, value in given.items() if name not in ("seat", "team")
         )
         self.known_count = None if narrowed else analytics.inmails_of_seats_count(seats)
         if "status" in given:
