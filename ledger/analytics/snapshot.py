@@ -53,11 +53,7 @@ def asked_once(using: str, question: Hashable, ask: Callable[[], T]) -> T:
     own transaction on `using`, the first answer to `question` in it, asked once. A context
     copied to another thread has another connection there, and is asked every time."""
     open_snapshot = _ANSWERS.get()
-    if (
-        open_snapshot is None
-        or open_snapshot[0] is not connections[using]
-        or not open_snapshot[0].in_atomic_block
-    ):
+    if open_snapshot is None or open_snapshot[0] is not connections[using]:
         return ask()
     answers = open_snapshot[1]
     if question not in answers:

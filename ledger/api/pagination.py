@@ -7,6 +7,7 @@ is 404, however many digits either has: the served schema says exactly that.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -29,7 +30,9 @@ class _CountedPaginator(Paginator[Any]):
     """Django's paginator, told the number of objects (`known_count`) instead of counting
     them, when the view knows it from elsewhere."""
 
-    known_count: int | None = None
+    def __init__(self, *args: Any, known_count: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.known_count = known_count
 
     @cached_property
     def count(self) -> int:
@@ -58,14 +61,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if len(params.get(self.page_query_param, "").lstrip("0")) > MAX_PAGE_DIGITS:
             raise NotFound("Invalid page.")
         # A view that knows how many objects the list holds says so (`known_count`).
-        known = getattr(view, "known_count", None)
-
-        def counted(objects: Any, per_page: int) -> _CountedPaginator:
-            paginator = _CountedPaginator(objects, per_page)
-            paginator.known_count = known
-            return paginator
-
-        self.django_paginator_class = counted  # type: ignore[assignment]
+        self.django_paginator_class = partial(  # type: ignore[assignment]
+            _CountedPaginator, known_count=getattr(view, "known_count", None)
+        )
         return super().paginate_queryset(queryset, request, view)
 
     def get_page_size(self, request: Request) -> int:

@@ -97,16 +97,12 @@ class InMailListCreate(_Documented, generics.GenericAPIView[InMail]):
     )
     def get(self, request: Request) -> Response:
         given = _query(InMailSearchQuerySerializer, request)
-        inmails = _visible_inmails(request)
         seats = seats_visible_to(request.user)
         if "seat" in given:
-            seat = _known_seat(request, given["seat"])
-            inmails = inmails.filter(seat=seat)
-            seats = seats.filter(pk=seat.pk)
+            seats = seats.filter(pk=_known_seat(request, given["seat"]).pk)
         if "team" in given:
-            team = _known_team(request, given["team"])
-            inmails = inmails.filter(seat__team=team)
-            seats = seats.filter(team=team)
+            seats = seats.filter(team=_known_team(request, given["team"]))
+        inmails = InMail.objects.filter(seat__in=seats.values("pk"))
         # Every InMail of some seats: counted from the breakdown rows, not one by one. Any
         # other filter given (a blank one filters nothing), whatever it is, counts the InMails.
         narrowed = any(
