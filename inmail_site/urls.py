@@ -19,6 +19,9 @@ api_docs = csp_update({"style-src": [UNSAFE_INLINE]})(
 )
 
 urlpatterns = [
+    # The API first: an integration's request is matched against its own patterns without
+    # first trying every page's (the pages' prefixes never start with "api/").
+    path("api/v1/", include("ledger.api.urls")),
     path("", include("ledger.web.urls")),
     path("manage/", include("ledger.console.urls")),
     path("csv/", include("ledger.web.csv_urls")),
@@ -29,7 +32,6 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("api/v1/", include("ledger.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("healthz", healthz, name="healthz"),
