@@ -59,7 +59,7 @@ MIDDLEWARE = [
     # Django's SecurityMiddleware, serving plain http on loopback instead of redirecting it.
     "inmail_site.middleware.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "inmail_site.middleware.CSPMiddleware",  # django-csp's, the header built once
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

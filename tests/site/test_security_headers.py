@@ -66,3 +66,72 @@ def test_hsts_is_sent_over_https(client: Client) -> None:
     answer = client.get("/accounts/login/", secure=True)
 
     assert answer["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+
+
+def django_csp_header(report_only: bool = False) -> str:
+    """The header django-csp itself builds from the settings of the moment."""
+    from csp.utils import build_policy
+
+    return build_policy(report_only=report_only)
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/api/v1/plans/", "/no-such-page/"])
+def test_the_header_built_once_is_django_csps(client: Client, path: str) -> None:
+    answers = [client.get(path) for _ in range(2)]
+
+    assert [a["Content-Security-Policy"] for a in answers] == [django_csp_header()] * 2
+    assert all("Content-Security-Policy-Report-Only" not in a for a in answers)
+
+
+def test_a_changed_setting_changes_the_header(client: Client, settings: object) -> None:
+    client.get("/accounts/login/")  # the header of the first setting, remembered
+    settings.CONTENT_SECURITY_POLICY = {  # type: ignore[attr-defined]
+        "DIRECTIVES": {"default-src": ["'self'"], "img-src": ["https://img.example"]}
+    }
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {  # type: ignore[attr-defined]
+        "DIRECTIVES": {"script-src": ["'none'"]},
+        "EXCLUDE_URL_PREFIXES": ["/api/"],
+    }
+
+    page, api = client.get("/accounts/login/"), client.get("/api/v1/plans/")
+
+    assert directives(page["Content-Security-Policy"]) == {
+        "default-src": "'self'",
+        "img-src": "https://img.example",
+    }
+    assert page["Content-Security-Policy-Report-Only"] == django_csp_header(report_only=True)
+    assert "script-src 'none'" in page["Content-Security-Policy-Report-Only"]
+    assert api["Content-Security-Policy"] == page["Content-Security-Policy"]
+    assert "Content-Security-Policy-Report-Only" not in api  # its prefix is excluded
+
+
+def test_a_nonce_used_by_a_page_still_reaches_the_header(rf: object, settings: object) -> None:
+    from csp.constants import NONCE, SELF
+    from django.http import HttpResponse
+
+    from inmail_site.middleware import CSPMiddleware
+
+    settings.CONTENT_SECURITY_POLICY = {  # type: ignore[attr-defined]
+        "DIRECTIVES": {"script-src": [SELF, NONCE]}
+    }
+    request = rf.get("/accounts/login/")  # type: ignore[attr-defined]
+    middleware = CSPMiddleware(lambda r: HttpResponse(str(r.csp_nonce)))
+
+    answer = middleware(request)
+
+    assert isinstance(answer, HttpResponse)
+    nonce = answer.content.decode()
+    assert f"'nonce-{nonce}'" in directives(answer["Content-Security-Policy"])["script-src"]
+
+
+def test_a_nonce_asked_for_after_the_header_is_an_error(rf: object) -> None:
+    from csp.exceptions import CSPNonceError
+    from django.http import HttpResponse
+
+    from inmail_site.middleware import CSPMiddleware
+
+    request = rf.get("/api/v1/plans/")  # type: ignore[attr-defined]
+    CSPMiddleware(lambda r: HttpResponse("{}"))(request)
+
+    with pytest.raises(CSPNonceError):
+        str(request.csp_nonce)
