@@ -3,12 +3,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Model
+from django.db.models import (
+    BigAutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    F,
+    Field,
+    ForeignKey,
+    IntegerField,
+    Model,
+    PositiveBigIntegerField,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
+    SmallIntegerField,
+    TextField,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.sql import InsertQuery
 
@@ -304,7 +319,7 @@ def _insert_sql(obj: Model) -> tuple[str, list[Any]]:
     plain = [f for f in fields if f.attname not in expressions]
     sql = _INSERTS.get(key)
     if sql is not None:
-        return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in plain]
+        return sql, [_db_value(f, obj, key[1]) for f in plain]
     query = InsertQuery(type(obj))
     query.insert_values(fields, [obj])
     [(sql, params)] = query.get_compiler(connection=connection).as_sql()
@@ -313,6 +328,62 @@ def _insert_sql(obj: Model) -> tuple[str, list[Any]]:
     if same == list(params) and not any(hasattr(f, "get_placeholder") for f in plain):
         _INSERTS[key] = sql
     return sql, list(params)
+
+
+# How the ORM writes a value of the type given to a field of these exact classes (a subclass
+# may convert otherwise): `Field.pre_save` returns the attribute, and `get_db_prep_save`
+# converts with str() or bool(), which give such a value back unchanged, or with int() and then
+# the backend's integer wrapper (psycopg's Int2/Int4/Int8).
+_TEXT = (CharField, TextField)
+_INTEGER = (
+    IntegerField,
+    SmallIntegerField,
+    BigIntegerField,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
+    PositiveBigIntegerField,
+)
+_Write = Callable[[Any], Any]
+_WRITES: dict[tuple[Field[Any, Any], str], tuple[type, _Write] | None] = {}
+
+
+def _db_value(field: Field[Any, Any], obj: Model, vendor: str) -> Any:
+    """`field.get_db_prep_save(field.pre_save(obj, True))`, without the ORM's chain of calls
+    where the value is a plain str, bool or int (7 % of a send's CPU went on them: ~47
+    fields a send)."""
+    try:
+        write = _WRITES[field, vendor]
+    except KeyError:
+        write = _WRITES[field, vendor] = _write_of(field)
+    if write is not None:
+        value = getattr(obj, field.attname)
+        if value is None:
+            return None
+        kind, convert = write
+        if type(value) is kind:
+            return convert(value)
+    return field.get_db_prep_save(field.pre_save(obj, True), connection)
+
+
+def _write_of(field: Field[Any, Any]) -> tuple[type, _Write] | None:
+    ops = connection.ops  # of the vendor it is kept for; these two methods keep no state
+    if isinstance(field, ForeignKey):
+        # The target's own: an auto primary key is checked, not wrapped (AutoFieldMixin).
+        if type(field.target_field) is BigAutoField:
+            return int, ops.validate_autopk_value
+        return None
+    if type(field) in _TEXT:
+        return str, _same
+    if type(field) is BooleanField:
+        return bool, _same
+    if type(field) in _INTEGER:
+        internal_type = field.get_internal_type()
+        return int, lambda value: ops.adapt_integerfield_value(value, internal_type)
+    return None
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _insert(obj: Model) -> None:

@@ -11,18 +11,19 @@ from typing import Any
 import psycopg
 import pytest
 from django.db import DatabaseError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from django.db.models.sql import InsertQuery
 from django.test.utils import CaptureQueriesContext
+from django.utils.translation import gettext_lazy
 from time_machine import TimeMachineFixture
 
 from ledger import schedule
 from ledger.exceptions import InsufficientCredits
-from ledger.models import Account, InMail, Lot
+from ledger.models import Account, InMail, InMailStatus, Lot
 from ledger.rules import normalise_recipient
 from ledger.services import inmails as sends
 from ledger.services.locking import _lock_seat_group, _seat_group_for_update
-from ledger.services.posting import _INSERTS, _insert_sql, _take_many
+from ledger.services.posting import _INSERTS, _db_value, _insert_sql, _take_many
 from ledger.services.prepared import Prepared, save_fields, save_fields_many, update_rows
 from teams.models import Seat
 from tests.ledger.helpers import account_of, new_team, seat_on, send, utc
@@ -281,3 +282,46 @@ def test_take_many_takes_from_every_lot_or_raises_for_the_transaction_to_undo(
     with pytest.raises(InsufficientCredits), transaction.atomic():
         _take_many({lots[0].pk: 1, lots[1].pk: 1})
     assert [Lot.objects.get(pk=lot.pk).remaining for lot in lots] == [before[0] - 2, 0]
+
+
+@pytest.mark.parametrize(
+    ("field_name", "value"),
+    [
+        ("recipient", "https://www.linkedin.com/in/x"),
+        ("recipient", gettext_lazy("a lazy text")),
+        ("status", InMailStatus.PENDING),  # a choice: the enum member, not a str
+        ("paid_from", None),
+        ("open_profile", True),
+        ("credit_cost", 1),
+        ("credit_cost", True),  # a bool in an integer column is written as 1
+        ("seat", None),
+        ("sent_at", utc(2025, 1, 16, 9)),
+        ("template", ""),
+    ],
+)
+def test_a_value_taken_as_it_is_is_the_one_the_orm_would_write(field_name: str, value: Any) -> None:
+    field = InMail._meta.get_field(field_name)
+    assert isinstance(field, Field)
+    inmail = InMail()
+    setattr(inmail, field.attname, value)
+
+    ours = _db_value(field, inmail, connection.vendor)
+    orm = field.get_db_prep_save(field.pre_save(inmail, True), connection)
+
+    assert ours == orm
+    assert type(ours) is type(orm)
+
+
+def test_every_field_a_send_inserts_is_written_as_the_orm_would(
+    time_machine: TimeMachineFixture,
+) -> None:
+    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    sent = send(seat_on("recruiter_lite"), RECIPIENTS[0])
+    entry = sent.inmail.entries.get()
+    rows = [InMail.objects.get(pk=sent.inmail.pk), entry, entry.operation]
+    for row in rows:
+        meta = row._meta
+        for field in meta.local_concrete_fields:
+            orm = field.get_db_prep_save(field.pre_save(row, True), connection)
+            ours = _db_value(field, row, connection.vendor)
+            assert (ours, type(ours)) == (orm, type(orm)), (type(row).__name__, field.name)
