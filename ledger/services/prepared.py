@@ -15,6 +15,7 @@ usual: slower, never different.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections.abc import Callable, Hashable
@@ -76,6 +77,7 @@ class Prepared(Generic[M]):
         self._build = build
         self._compiled: dict[tuple[str, Hashable], _Compiled | None] = {}
         self._lock = threading.Lock()
+        self._runs = itertools.count()
 
     def rows(self, shape: dict[str, Hashable], **values: Any) -> list[Any]:
         key = (DEFAULT_DB_ALIAS, tuple(sorted(shape.items())))
@@ -91,7 +93,7 @@ class Prepared(Generic[M]):
             for i, name in enumerate(compiled.names)
         ]
         with _cursor(connections[DEFAULT_DB_ALIAS]) as cursor:
-            cursor.execute(compiled.sql, params)
+            cursor.execute(_planned_again(compiled.sql, next(self._runs)), params)
             found = cursor.fetchall()
         rows = _converted(compiled, found)
         if compiled.compiler.klass_info is None:  # values_list(): tuples, converted
@@ -129,6 +131,27 @@ class Prepared(Generic[M]):
             [] if klass_info is None else get_related_populators(klass_info, compiler.select, db)
         )
         return _Compiled(str(sql), tuple(names), tuple(constants), compiler, converters, populators)
+
+
+#: Runs of a prepared read before its text changes for the first time (`_planned_again`).
+FIRST_REPLAN = 64
+
+
+def _planned_again(sql: str, runs: int) -> str:
+    """The read's text for its `runs`-th run in this process: the same statement, with a
+    comment that changes after 64, 128, 256, … runs (14 times in its first million).
+
+    PostgreSQL keeps one generic plan per prepared statement and connection, made with the
+    table sizes it knew at the time. A worker that starts on new tables (a new deployment, a
+    benchmark's fresh database, the demo's build) plans a send's read while `ledger_inmail` is
+    empty, by sequential scans, and keeps that plan as the table grows; only an ANALYZE
+    replaces it, and this machine's PostgreSQL runs no autovacuum. A new text is a new
+    prepared statement, planned with the sizes of the moment (psycopg drops the oldest past
+    its `prepared_max`). The statement is planned again each time its runs double, so the
+    cost of planning falls per run as the process lives on.
+    """
+    generation = (runs // FIRST_REPLAN).bit_length()
+    return sql if generation == 0 else f"{sql} /* plan {generation} */"
 
 
 def _cursor(connection: Any) -> Any:

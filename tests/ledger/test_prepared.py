@@ -24,7 +24,14 @@ from ledger.rules import normalise_recipient
 from ledger.services import inmails as sends
 from ledger.services.locking import _lock_seat_group, _seat_group_for_update
 from ledger.services.posting import _INSERTS, _db_value, _insert_sql, _take_many
-from ledger.services.prepared import Prepared, save_fields, save_fields_many, update_rows
+from ledger.services.prepared import (
+    FIRST_REPLAN,
+    Prepared,
+    _planned_again,
+    save_fields,
+    save_fields_many,
+    update_rows,
+)
 from teams.models import Seat
 from tests.ledger.helpers import account_of, new_team, seat_on, send, utc
 
@@ -325,3 +332,34 @@ def test_every_field_a_send_inserts_is_written_as_the_orm_would(
             orm = field.get_db_prep_save(field.pre_save(row, True), connection)
             ours = _db_value(field, row, connection.vendor)
             assert (ours, type(ours)) == (orm, type(orm)), (type(row).__name__, field.name)
+
+
+def test_a_prepared_reads_text_changes_as_its_runs_double() -> None:
+    sql = "SELECT 1"
+    texts = {runs: _planned_again(sql, runs) for runs in (0, 63, 64, 127, 128, 255, 256, 10**6)}
+
+    assert texts[0] == texts[63] == sql
+    assert texts[64] == texts[127] == f"{sql} /* plan 1 */"
+    assert texts[128] == texts[255] == f"{sql} /* plan 2 */"
+    assert texts[256] == f"{sql} /* plan 3 */"
+    assert texts[10**6] == f"{sql} /* plan 14 */"
+
+
+def test_a_read_planned_again_answers_as_before(time_machine: TimeMachineFixture) -> None:
+    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    seat = seat_on("recruiter_lite")
+    sent = send(seat, RECIPIENTS[0]).inmail
+    read = Prepared(lambda seat_id: InMail.objects.filter(seat_id=seat_id))
+    texts: list[str] = []
+
+    def note(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        texts.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note):
+        answers = [read.rows({}, seat_id=seat.pk) for _ in range(FIRST_REPLAN + 1)]
+
+    assert {tuple(row.pk for row in answer) for answer in answers} == {(sent.pk,)}
+    if connection.vendor == "postgresql":  # elsewhere nothing is prepared: the ORM's own text
+        assert "/* plan" not in texts[FIRST_REPLAN - 1]
+        assert texts[FIRST_REPLAN].endswith("/* plan 1 */")
