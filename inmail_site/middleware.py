@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
 from functools import cache
 from typing import Any
 
@@ -126,7 +125,6 @@ class CSPMiddleware(csp_middleware.CSPMiddleware):
 def _site_policy(report_only: bool) -> tuple[str, tuple[str, ...]]:
     """The header django-csp builds from settings for a response without a policy of its own
     and without a nonce, and the path prefixes its setting excludes."""
-    parts = csp_middleware.PolicyParts(None, None, None, None)
     setting: dict[str, Any] = (
         getattr(
             settings,
@@ -136,7 +134,7 @@ def _site_policy(report_only: bool) -> tuple[str, tuple[str, ...]]:
         or {}
     )
     excluded = tuple(setting.get("EXCLUDE_URL_PREFIXES") or ())
-    return build_policy(**asdict(parts), report_only=report_only), excluded
+    return build_policy(report_only=report_only), excluded
 
 
 @receiver(setting_changed)

@@ -4,7 +4,14 @@ page widens the policy for itself only."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
+from csp.constants import NONCE, SELF
+from csp.exceptions import CSPNonceError
+from csp.utils import build_policy
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+from pytest_django import Settings
+
+from inmail_site.middleware import CSPMiddleware
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
 
@@ -70,8 +77,6 @@ def test_hsts_is_sent_over_https(client: Client) -> None:
 
 def django_csp_header(report_only: bool = False) -> str:
     """The header django-csp itself builds from the settings of the moment."""
-    from csp.utils import build_policy
-
     return build_policy(report_only=report_only)
 
 
@@ -83,12 +88,12 @@ def test_the_header_built_once_is_django_csps(client: Client, path: str) -> None
     assert all("Content-Security-Policy-Report-Only" not in a for a in answers)
 
 
-def test_a_changed_setting_changes_the_header(client: Client, settings: object) -> None:
+def test_a_changed_setting_changes_the_header(client: Client, settings: Settings) -> None:
     client.get("/accounts/login/")  # the header of the first setting, remembered
-    settings.CONTENT_SECURITY_POLICY = {  # type: ignore[attr-defined]
+    settings.CONTENT_SECURITY_POLICY = {
         "DIRECTIVES": {"default-src": ["'self'"], "img-src": ["https://img.example"]}
     }
-    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {  # type: ignore[attr-defined]
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {
         "DIRECTIVES": {"script-src": ["'none'"]},
         "EXCLUDE_URL_PREFIXES": ["/api/"],
     }
@@ -105,16 +110,11 @@ def test_a_changed_setting_changes_the_header(client: Client, settings: object) 
     assert "Content-Security-Policy-Report-Only" not in api  # its prefix is excluded
 
 
-def test_a_nonce_used_by_a_page_still_reaches_the_header(rf: object, settings: object) -> None:
-    from csp.constants import NONCE, SELF
-    from django.http import HttpResponse
-
-    from inmail_site.middleware import CSPMiddleware
-
-    settings.CONTENT_SECURITY_POLICY = {  # type: ignore[attr-defined]
-        "DIRECTIVES": {"script-src": [SELF, NONCE]}
-    }
-    request = rf.get("/accounts/login/")  # type: ignore[attr-defined]
+def test_a_nonce_used_by_a_page_still_reaches_the_header(
+    rf: RequestFactory, settings: Settings
+) -> None:
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"script-src": [SELF, NONCE]}}
+    request = rf.get("/accounts/login/")
     middleware = CSPMiddleware(lambda r: HttpResponse(str(r.csp_nonce)))
 
     answer = middleware(request)
@@ -124,14 +124,9 @@ def test_a_nonce_used_by_a_page_still_reaches_the_header(rf: object, settings: o
     assert f"'nonce-{nonce}'" in directives(answer["Content-Security-Policy"])["script-src"]
 
 
-def test_a_nonce_asked_for_after_the_header_is_an_error(rf: object) -> None:
-    from csp.exceptions import CSPNonceError
-    from django.http import HttpResponse
-
-    from inmail_site.middleware import CSPMiddleware
-
-    request = rf.get("/api/v1/plans/")  # type: ignore[attr-defined]
+def test_a_nonce_asked_for_after_the_header_is_an_error(rf: RequestFactory) -> None:
+    request = rf.get("/api/v1/plans/")
     CSPMiddleware(lambda r: HttpResponse("{}"))(request)
 
     with pytest.raises(CSPNonceError):
-        str(request.csp_nonce)
+        str(request.csp_nonce)  # type: ignore[attr-defined]
