@@ -24,13 +24,13 @@ def install(apps: Any, schema_editor: Any) -> None:
         cursor.execute(rate_rollups.hours_trigger_sql())
         cursor.execute(rate_rollups.HOURS_INDEX_SQL)
         # Statistics of the new index expressions, so the planner knows how few rows a bucket
-        # holds (until autovacuum's next analyse it would guess).
-        cursor.execute("ANALYZE ledger_inmail")
+        # holds (until autovacuum's next analyse it would guess); none for empty tables.
+        rate_rollups.analyze_if_filled(cursor, "ledger_inmail")
         cursor.execute(f"SELECT time_zone FROM {rate_rollups.ZONE_TABLE} WHERE id = 1")
         found = cursor.fetchone()
         if found is not None:
             rate_rollups._hours_rebuild(cursor, found[0])
-        cursor.execute(f"ANALYZE {rate_rollups.HOURS_TABLE}")
+        rate_rollups.analyze_if_filled(cursor, rate_rollups.HOURS_TABLE)
 
 
 def uninstall(apps: Any, schema_editor: Any) -> None:

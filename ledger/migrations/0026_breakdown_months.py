@@ -15,12 +15,13 @@ def install(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     from ledger import rate_breakdowns
+    from ledger.rate_rollups import analyze_if_filled
 
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(rate_breakdowns.trigger_sql())
     rate_breakdowns.breakdown_rebuild()
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {rate_breakdowns.MONTH_TABLE}")
+        analyze_if_filled(cursor, rate_breakdowns.MONTH_TABLE)
 
 
 def uninstall(apps: Any, schema_editor: Any) -> None:
