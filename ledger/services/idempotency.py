@@ -21,6 +21,7 @@ from ledger.models import (
     IdempotencyRecord,
 )
 from ledger.services.locking import all_or_nothing
+from ledger.services.prepared import run_bound
 
 # --------------------------------------------------------------------------------------------
 # Idempotency (R16)
@@ -123,10 +124,8 @@ def _insert_record(
         None if value is None else field.get_db_prep_save(value, connection)
         for field, value in zip(fields, values, strict=True)
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return None if row is None else int(row[0])
+    _, rows = run_bound(sql, params, fetch=True)
+    return None if not rows else int(rows[0][0])
 
 
 def _record_answer(record_id: int, status_code: int, body: Any) -> None:
@@ -134,13 +133,14 @@ def _record_answer(record_id: int, status_code: int, body: Any) -> None:
     (the ORM's `update()` compiled it on every send: 4 % of a send's CPU)."""
     status_field = IdempotencyRecord._meta.get_field("status_code")
     response_field = IdempotencyRecord._meta.get_field("response")
+    pk_field = IdempotencyRecord._meta.pk
+    assert pk_field is not None
     params = [
         status_field.get_db_prep_save(status_code, connection),
         None if body is None else response_field.get_db_prep_save(body, connection),
-        record_id,
+        pk_field.get_db_prep_save(record_id, connection),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_answer_sql(connection.vendor), params)
+    run_bound(_answer_sql(connection.vendor), params)
 
 
 @cache

@@ -43,6 +43,7 @@ from ledger.models import (
 from ledger.services.accounts import refresh_due_at, spendable_lots
 from ledger.services.catch_up_rules import post_to
 from ledger.services.locking import Cause
+from ledger.services.prepared import run_bound
 from ledger.webhooks import announce as webhooks  # R23
 
 
@@ -269,27 +270,45 @@ def _spend_from(
     entry.operation_id = RawSQL('(SELECT "id" FROM "operation_row")', ())
     operation_sql, operation_params = _insert_sql(row)
     entry_sql, entry_params = _insert_sql(entry)
+    lot_fields = Lot._meta.concrete_fields
     table = qn(Lot._meta.db_table)
     remaining = qn(Lot._meta.get_field("remaining").column)
+    taken_columns = ", ".join(f"{qn('taken')}.{qn(f.column)}" for f in lot_fields)
     # Names from the models, values as parameters.
     sql = (
         f"WITH {qn('taken')} AS (UPDATE {table} SET {remaining} = {remaining} - %s "  # noqa: S608
         f"WHERE {qn('id')} = %s AND {remaining} >= %s RETURNING *), "
         f"{qn('operation_row')} AS ({operation_sql} RETURNING {qn('id')}), "
         f"{qn('entry_row')} AS ({entry_sql} RETURNING {qn('id')}) "
-        f"SELECT {qn('taken')}.*, "
-        f"(SELECT {qn('id')} FROM {qn('operation_row')}) AS {qn('operation_row_id')}, "
-        f"(SELECT {qn('id')} FROM {qn('entry_row')}) AS {qn('entry_row_id')} "
+        f"SELECT {taken_columns}, "
+        f"(SELECT {qn('id')} FROM {qn('operation_row')}), "
+        f"(SELECT {qn('id')} FROM {qn('entry_row')}) "
         f"FROM {qn('taken')}"
     )
-    taken = list(Lot.objects.raw(sql, [credits, lot_id, credits, *operation_params, *entry_params]))
+    remaining_field = Lot._meta.get_field("remaining")
+    lot_pk = Lot._meta.pk
+    assert lot_pk is not None
+    # The ORM's own types for the values of the take (psycopg's Int4, Int8), so that the
+    # server-bound statement keeps one set of parameter types whatever the numbers' sizes.
+    amount = remaining_field.get_db_prep_save(credits, connection)
+    _, taken = run_bound(
+        sql,
+        [
+            amount,
+            lot_pk.get_db_prep_save(lot_id, connection),
+            amount,
+            *operation_params,
+            *entry_params,
+        ],
+        fetch=True,
+    )
     if len(taken) != 1:
         raise InsufficientCredits("The credits were taken by another operation; try again.")
-    lot = taken[0]
-    row.pk = getattr(lot, "operation_row_id")  # noqa: B009 (a column of the raw query)
+    [found] = taken
+    lot = Lot.from_db(connection.alias, [f.attname for f in lot_fields], found[: len(lot_fields)])
+    row.pk, entry.pk = found[len(lot_fields) :]
     row._state.adding = False
     operation.row = row
-    entry.pk = getattr(lot, "entry_row_id")  # noqa: B009
     entry._state.adding = False
     entry.operation = row
     entry.lot = lot
@@ -395,9 +414,10 @@ def _insert(obj: Model) -> None:
     sql, params = _insert_sql(obj)
     pk = obj._meta.pk
     assert pk is not None
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(pk.column)}", params)
-        obj.pk = cursor.fetchone()[0]
+    _, rows = run_bound(
+        f"{sql} RETURNING {connection.ops.quote_name(pk.column)}", params, fetch=True
+    )
+    obj.pk = rows[0][0]
     obj._state.adding = False
     obj._state.db = connection.alias
 

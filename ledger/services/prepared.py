@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -169,6 +169,27 @@ def _cursor(connection: Any) -> Any:
         return connection._prepare_cursor(ServerBindingCursor(connection.connection))
 
 
+# Runs of each statement `run_bound` ran in this process, by text (`_planned_again`).
+_BOUND_RUNS: dict[str, Iterator[int]] = {}
+
+
+def run_bound(
+    sql: str, params: Sequence[Any], *, fetch: bool = False
+) -> tuple[int, list[tuple[Any, ...]]]:
+    """Run one of a send's writes with its values bound by the server (`_cursor`), so that
+    psycopg keeps it prepared on the connection as it keeps the prepared reads: PostgreSQL
+    parses and plans the statement once per connection, not on every send (the five writes of
+    a send spent 0.33 ms a send planning, by `pg_stat_statements`). Its text changes as
+    `_planned_again` says. Returns the row count and, with `fetch`, the rows. Elsewhere than
+    on PostgreSQL, Django's usual cursor."""
+    runs = _BOUND_RUNS.get(sql)
+    if runs is None:
+        runs = _BOUND_RUNS.setdefault(sql, itertools.count())
+    with _cursor(connections[DEFAULT_DB_ALIAS]) as cursor:
+        cursor.execute(_planned_again(sql, next(runs)), params)
+        return cursor.rowcount, (cursor.fetchall() if fetch else [])
+
+
 def _converted(compiled: _Compiled, found: list[tuple[Any, ...]]) -> list[Any]:
     """The rows with each column's converters applied, as `SQLCompiler.results_iter` does."""
     if not compiled.converters:
@@ -224,10 +245,10 @@ def save_fields(obj: Model, names: tuple[str, ...]) -> None:
             f"WHERE {quote(pk.column)} = %s"
         )
     params = [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]  # type: ignore[union-attr]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, obj.pk])
-        if cursor.rowcount != 1:
-            raise DatabaseError(f"{meta.label} #{obj.pk} was not updated.")
+    pk_value = meta.pk.get_db_prep_save(obj.pk, connection)
+    updated, _ = run_bound(sql, [*params, pk_value])
+    if updated != 1:
+        raise DatabaseError(f"{meta.label} #{obj.pk} was not updated.")
 
 
 def save_fields_many(objs: list[M], names: tuple[str, ...]) -> None:

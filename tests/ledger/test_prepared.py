@@ -6,6 +6,7 @@ ORM answers for the same values, on either database."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -19,10 +20,11 @@ from time_machine import TimeMachineFixture
 
 from ledger import schedule
 from ledger.exceptions import InsufficientCredits
-from ledger.models import Account, InMail, InMailStatus, Lot
+from ledger.models import Account, Entry, IdempotencyRecord, InMail, InMailStatus, Lot
 from ledger.rate_rollups import analyze_if_filled
 from ledger.rules import normalise_recipient
 from ledger.services import inmails as sends
+from ledger.services.idempotency import idempotent_call
 from ledger.services.locking import _lock_seat_group, _seat_group_for_update
 from ledger.services.posting import _INSERTS, _db_value, _insert_sql, _take_many
 from ledger.services.prepared import (
@@ -381,3 +383,64 @@ def test_a_read_planned_again_answers_as_before(time_machine: TimeMachineFixture
     if connection.vendor == "postgresql":  # elsewhere a shape may not compile: the ORM builds it
         assert "/* plan" not in texts[FIRST_REPLAN - 1]
         assert texts[FIRST_REPLAN].endswith("/* plan 1 */")
+
+
+def test_a_sends_writes_are_prepared_on_the_connection_and_answer_as_before(
+    time_machine: TimeMachineFixture,
+) -> None:
+    # The idempotency record's insert and answer, the lot's take with the operation and the
+    # entry, the InMail's insert and the account's update go through `run_bound`: on
+    # PostgreSQL bound by the server, and kept prepared from their third run.
+    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    seat = seat_on("recruiter_lite")
+    account = account_of(seat)
+    before = Lot.objects.get(account=account, remaining__gt=0).remaining
+
+    def send_once(recipient: str) -> tuple[int, Any]:
+        sent = send(seat, recipient)
+        return 201, {"id": sent.inmail.pk}
+
+    answers = [
+        idempotent_call(
+            scope=f"seat:{seat.pk}",
+            key=f"send-{n}",
+            fingerprint=f"print-{n}",
+            operation=partial(send_once, f"linkedin.com/in/person-{n}"),
+        )
+        for n in range(4)
+    ]
+    replay = idempotent_call(
+        scope=f"seat:{seat.pk}",
+        key="send-2",
+        fingerprint="print-2",
+        operation=lambda: (500, None),
+    )
+
+    inmails = list(InMail.objects.filter(seat=seat).order_by("pk"))
+    assert [(a.status_code, a.body, a.replayed) for a in answers] == [
+        (201, {"id": inmail.pk}, False) for inmail in inmails
+    ]
+    assert (replay.status_code, replay.body, replay.replayed) == (201, answers[2].body, True)
+    records = IdempotencyRecord.objects.filter(scope=f"seat:{seat.pk}").order_by("key")
+    assert [(r.key, r.status_code, r.response) for r in records] == [
+        (f"send-{n}", 201, {"id": inmails[n].pk}) for n in range(4)
+    ]
+    spends = list(Entry.objects.filter(inmail__seat=seat).order_by("pk"))
+    assert [
+        (e.amount, e.inmail_id, e.lot_id is not None, e.operation_id is not None) for e in spends
+    ] == [(-1, inmail.pk, True, True) for inmail in inmails]
+    assert Lot.objects.get(pk=spends[0].lot_id).remaining == before - 4
+    account.refresh_from_db()
+    assert account.balance == before - 4
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            prepared = [row[0].lstrip() for row in cursor.fetchall()]
+        starts = (
+            'INSERT INTO "ledger_idempotencyrecord"',
+            'UPDATE "ledger_idempotencyrecord"',
+            'WITH "taken" AS (UPDATE "ledger_lot"',
+            'INSERT INTO "ledger_inmail"',
+            'UPDATE "ledger_account"',
+        )
+        assert [any(p.startswith(start) for p in prepared) for start in starts] == [True] * 5
