@@ -19,12 +19,14 @@ import itertools
 import re
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
+from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 from django.db.models.sql.compiler import SQLCompiler
@@ -166,7 +168,28 @@ def _cursor(connection: Any) -> Any:
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+        cursor = ServerBindingCursor(connection.connection)
+        if connection.queries_logged:
+            connection.validate_thread_sharing()
+            return _BoundDebugCursor(cursor, connection)
+        return connection._prepare_cursor(cursor)
+
+
+class _BoundDebugCursor(CursorDebugWrapper):
+    """Django's debug cursor (DEBUG, or a test capturing queries), logging each statement as
+    the code wrote it: Django logs the text psycopg last sent, and psycopg keeps none once it
+    runs the statement as a prepared one (`connection.queries` would hold None)."""
+
+    @contextmanager
+    def debug_sql(
+        self,
+        sql: Any = None,
+        params: Any = None,
+        use_last_executed_query: bool = False,
+        many: bool = False,
+    ) -> Iterator[None]:
+        with super().debug_sql(sql, params, use_last_executed_query=False, many=many):
+            yield
 
 
 # Runs of each statement `run_bound` ran in this process, by text (`_planned_again`).

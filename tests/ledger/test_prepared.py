@@ -31,6 +31,7 @@ from ledger.services.prepared import (
     FIRST_REPLAN,
     Prepared,
     _planned_again,
+    run_bound,
     save_fields,
     save_fields_many,
     update_rows,
@@ -444,3 +445,14 @@ def test_a_sends_writes_are_prepared_on_the_connection_and_answer_as_before(
             'UPDATE "ledger_account"',
         )
         assert [any(p.startswith(start) for p in prepared) for start in starts] == [True] * 5
+
+
+@pytest.mark.postgres
+def test_a_statement_kept_prepared_is_still_logged_with_its_text() -> None:
+    # psycopg keeps no text of a statement it runs as a prepared one, from the third run
+    # (prepare_threshold 2); Django's query log (DEBUG, tests capturing queries) would hold None.
+    sql = "SELECT %s::int + 1"
+    with CaptureQueriesContext(connection) as queries:
+        answers = [run_bound(sql, [n], fetch=True)[1] for n in range(4)]
+    assert answers == [[(n + 1,)] for n in range(4)]
+    assert [query["sql"] for query in queries.captured_queries] == [sql] * 4
