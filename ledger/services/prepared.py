@@ -79,7 +79,6 @@ class Prepared(Generic[M]):
         self._build = build
         self._compiled: dict[tuple[str, Hashable], _Compiled | None] = {}
         self._lock = threading.Lock()
-        self._runs = itertools.count()
 
     def rows(self, shape: dict[str, Hashable], **values: Any) -> list[Any]:
         key = (DEFAULT_DB_ALIAS, tuple(sorted(shape.items())))
@@ -94,9 +93,7 @@ class Prepared(Generic[M]):
             compiled.constants[i] if name is None else values[name]
             for i, name in enumerate(compiled.names)
         ]
-        with _cursor(connections[DEFAULT_DB_ALIAS]) as cursor:
-            cursor.execute(_planned_again(compiled.sql, next(self._runs)), params)
-            found = cursor.fetchall()
+        _, found = run_bound(compiled.sql, params, fetch=True)
         rows = _converted(compiled, found)
         if compiled.compiler.klass_info is None:  # values_list(): tuples, converted
             return rows
@@ -192,15 +189,16 @@ class _BoundDebugCursor(CursorDebugWrapper):
             yield
 
 
-# Runs of each statement `run_bound` ran in this process, by text (`_planned_again`).
+# Runs of each statement `run_bound` ran in this process, by text (`_planned_again`): each
+# shape of a prepared read and each write counts its own.
 _BOUND_RUNS: dict[str, Iterator[int]] = {}
 
 
 def run_bound(
     sql: str, params: Sequence[Any], *, fetch: bool = False
 ) -> tuple[int, list[tuple[Any, ...]]]:
-    """Run one of a send's writes with its values bound by the server (`_cursor`), so that
-    psycopg keeps it prepared on the connection as it keeps the prepared reads: PostgreSQL
+    """Run a prepared read's statement or one of a send's writes with its values bound by the
+    server (`_cursor`), so that psycopg keeps it prepared on the connection: PostgreSQL
     parses and plans the statement once per connection, not on every send (the five writes of
     a send spent 0.33 ms a send planning, by `pg_stat_statements`). Its text changes as
     `_planned_again` says. Returns the row count and, with `fetch`, the rows. Elsewhere than
