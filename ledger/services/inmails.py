@@ -274,10 +274,11 @@ def inmail_send(
 
     R22: `template` and `tags` are normalised (ledger.rules) and refused on their fields.
 
-    The common send is ten statements or fewer: the group's lock, one read of everything the
-    rules decide on (`_read_for_send`), the InMail, the lot's take, the operation, the entry
-    and the account. Work that is rarely there (windows to close, due expiries or refreshes, a
-    teammate's InMail, a usage limit, webhook endpoints) costs its reads only when it is.
+    The common send is four statements on PostgreSQL: the group's lock, one read of everything the
+    rules decide on (`_read_for_send`), the lot's take with the InMail, the operation and the
+    entry (`_spend_from`, one statement), and the account. Work that is rarely there (windows to
+    close, due expiries or refreshes, a teammate's InMail, a usage limit, webhook endpoints)
+    costs its reads only when it is.
     """
     _validate_message(recipient, subject, body)
     # --- R22 outreach tags ---
@@ -344,9 +345,8 @@ def inmail_send(
             sender=seat.holder,
             template=template,
         )
-        _insert(inmail)
-        _save_tags([(inmail, tags)])  # R22
         if payer is not None and lot_id is not None:
+            # The InMail is inserted by the take's statement, one round trip under the lock.
             lot, _ = _spend_from(
                 payer,
                 lot_id,
@@ -357,6 +357,9 @@ def inmail_send(
                 inmail=inmail,
             )
             group.spent_from(payer, lot, 1)
+        else:
+            _insert(inmail)
+        _save_tags([(inmail, tags)])  # R22
         _bring_up_to_date(group, now)
         teammate = None
         if state.teammate is not None:

@@ -249,25 +249,44 @@ def _spend_from(
     """Take `credits` from one lot the caller chose in spend order (`spendable_lots`) under
     the account's lock, and post the entry.
 
-    On PostgreSQL the take, the operation's row (when it is the operation's first entry) and
-    the entry are one statement: data-modifying CTEs, each INSERT compiled by the ORM from its
-    model. If the lot no longer holds the credits nothing is returned, and the refusal undoes
-    the rest with the transaction.
+    An `inmail` not saved yet (a send's) is inserted here, before its entry.
+
+    On PostgreSQL the take, the InMail (when new), the operation's row (when it is the
+    operation's first entry) and the entry are one statement: data-modifying CTEs, each INSERT
+    compiled by the ORM from its model; the entry's foreign keys are checked at the statement's
+    end, when the rows it names are there. If the lot no longer holds the credits nothing is
+    returned, and the refusal undoes the rest with the transaction.
     """
+    new_inmail = inmail if inmail is not None and inmail._state.adding else None
     if connection.vendor != "postgresql" or operation.row is not None:
+        if new_inmail is not None:
+            _insert(new_inmail)
         lot = _take_by_id(lot_id, credits)
         entry = _post(
             account, at=at, kind=kind, amount=-credits, lot=lot, operation=operation, inmail=inmail
         )
         return lot, entry
     entry = _entry(
-        account, at=at, kind=kind, amount=-credits, lot=None, cause=operation.cause, inmail=inmail
+        account,
+        at=at,
+        kind=kind,
+        amount=-credits,
+        lot=None,
+        cause=operation.cause,
+        inmail=None if new_inmail is not None else inmail,
     )
     entry.lot_id = lot_id
     row = operation.unsaved_row(entry.at)
     qn = connection.ops.quote_name
-    # The operation's id, from the CTE that inserts it (a constant string: no input in it).
+    # The ids of the rows inserted by the statement's other CTEs (constant strings: no input).
     entry.operation_id = RawSQL('(SELECT "id" FROM "operation_row")', ())
+    inmail_cte, inmail_id = "", ""
+    inmail_params: list[Any] = []
+    if new_inmail is not None:
+        entry.inmail_id = RawSQL('(SELECT "id" FROM "inmail_row")', ())
+        inmail_sql, inmail_params = _insert_sql(new_inmail)
+        inmail_cte = f"{qn('inmail_row')} AS ({inmail_sql} RETURNING {qn('id')}), "
+        inmail_id = f", (SELECT {qn('id')} FROM {qn('inmail_row')})"  # noqa: S608
     operation_sql, operation_params = _insert_sql(row)
     entry_sql, entry_params = _insert_sql(entry)
     lot_fields = Lot._meta.concrete_fields
@@ -278,11 +297,12 @@ def _spend_from(
     sql = (
         f"WITH {qn('taken')} AS (UPDATE {table} SET {remaining} = {remaining} - %s "  # noqa: S608
         f"WHERE {qn('id')} = %s AND {remaining} >= %s RETURNING *), "
+        f"{inmail_cte}"
         f"{qn('operation_row')} AS ({operation_sql} RETURNING {qn('id')}), "
         f"{qn('entry_row')} AS ({entry_sql} RETURNING {qn('id')}) "
         f"SELECT {taken_columns}, "
         f"(SELECT {qn('id')} FROM {qn('operation_row')}), "
-        f"(SELECT {qn('id')} FROM {qn('entry_row')}) "
+        f"(SELECT {qn('id')} FROM {qn('entry_row')}){inmail_id} "
         f"FROM {qn('taken')}"
     )
     remaining_field = Lot._meta.get_field("remaining")
@@ -297,6 +317,7 @@ def _spend_from(
             amount,
             lot_pk.get_db_prep_save(lot_id, connection),
             amount,
+            *inmail_params,
             *operation_params,
             *entry_params,
         ],
@@ -306,7 +327,12 @@ def _spend_from(
         raise InsufficientCredits("The credits were taken by another operation; try again.")
     [found] = taken
     lot = Lot.from_db(connection.alias, [f.attname for f in lot_fields], found[: len(lot_fields)])
-    row.pk, entry.pk = found[len(lot_fields) :]
+    row.pk, entry.pk = found[len(lot_fields) : len(lot_fields) + 2]
+    if new_inmail is not None:
+        new_inmail.pk = found[-1]
+        new_inmail._state.adding = False
+        new_inmail._state.db = connection.alias
+        entry.inmail = new_inmail
     row._state.adding = False
     operation.row = row
     entry._state.adding = False

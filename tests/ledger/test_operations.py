@@ -314,11 +314,12 @@ def test_a_send_costs_one_insert_of_its_operation_and_nothing_more(lite: Seat) -
 
     statements = [query["sql"] for query in queries.captured_queries]
     assert sum('INSERT INTO "ledger_operation"' in sql for sql in statements) == 1
-    # 16 before operations (two of them the test's savepoint), 17 with them; 7 since issue 15
-    # (the test's savepoint, the group's lock, one read, the InMail, the lot's take with the
+    # 16 before operations (two of them the test's savepoint), 17 with them; 6 since issue 15
+    # (the test's savepoint, the group's lock, one read, the lot's take with the InMail, the
     # operation and the entry in one statement, the account): the operation adds no statement.
-    # SQLite has no data-modifying CTEs, so the take, the operation and the entry are three.
-    assert len(statements) == (7 if connection.vendor == "postgresql" else 9)
+    # SQLite has no data-modifying CTEs, so the InMail, the take, the operation and the entry
+    # are four.
+    assert len(statements) == (6 if connection.vendor == "postgresql" else 9)
 
 
 # --- ledger_check -----------------------------------------------------------------------------

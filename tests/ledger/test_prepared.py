@@ -15,18 +15,35 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Field, QuerySet
 from django.db.models.sql import InsertQuery
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from time_machine import TimeMachineFixture
 
 from ledger import schedule
 from ledger.exceptions import InsufficientCredits
-from ledger.models import Account, Entry, IdempotencyRecord, InMail, InMailStatus, Lot
+from ledger.models import (
+    Account,
+    Entry,
+    EntryKind,
+    IdempotencyRecord,
+    InMail,
+    InMailStatus,
+    Lot,
+    OperationKind,
+)
 from ledger.rate_rollups import analyze_if_filled
 from ledger.rules import normalise_recipient
 from ledger.services import inmails as sends
 from ledger.services.idempotency import idempotent_call
-from ledger.services.locking import _lock_seat_group, _seat_group_for_update
-from ledger.services.posting import _INSERTS, _db_value, _insert_sql, _take_many
+from ledger.services.locking import Cause, _lock_seat_group, _seat_group_for_update
+from ledger.services.posting import (
+    _INSERTS,
+    OpenOperation,
+    _db_value,
+    _insert_sql,
+    _spend_from,
+    _take_many,
+)
 from ledger.services.prepared import (
     FIRST_REPLAN,
     Prepared,
@@ -389,9 +406,9 @@ def test_a_read_planned_again_answers_as_before(time_machine: TimeMachineFixture
 def test_a_sends_writes_are_prepared_on_the_connection_and_answer_as_before(
     time_machine: TimeMachineFixture,
 ) -> None:
-    # The idempotency record's insert and answer, the lot's take with the operation and the
-    # entry, the InMail's insert and the account's update go through `run_bound`: on
-    # PostgreSQL bound by the server, and kept prepared from their third run.
+    # The idempotency record's insert and answer, the lot's take with the InMail, the operation
+    # and the entry, and the account's update go through `run_bound`: on PostgreSQL bound by
+    # the server, and kept prepared from their third run.
     time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
     seat = seat_on("recruiter_lite")
     account = account_of(seat)
@@ -441,10 +458,11 @@ def test_a_sends_writes_are_prepared_on_the_connection_and_answer_as_before(
             'INSERT INTO "ledger_idempotencyrecord"',
             'UPDATE "ledger_idempotencyrecord"',
             'WITH "taken" AS (UPDATE "ledger_lot"',
-            'INSERT INTO "ledger_inmail"',
             'UPDATE "ledger_account"',
         )
-        assert [any(p.startswith(start) for p in prepared) for start in starts] == [True] * 5
+        assert [any(p.startswith(start) for p in prepared) for start in starts] == [True] * 4
+        take = next(p for p in prepared if p.startswith(starts[2]))
+        assert '"inmail_row" AS (INSERT INTO "ledger_inmail"' in take
 
 
 @pytest.mark.postgres
@@ -456,3 +474,85 @@ def test_a_statement_kept_prepared_is_still_logged_with_its_text() -> None:
         answers = [run_bound(sql, [n], fetch=True)[1] for n in range(4)]
     assert answers == [[(n + 1,)] for n in range(4)]
     assert [query["sql"] for query in queries.captured_queries] == [sql] * 4
+
+
+def test_a_take_with_its_new_inmail_answers_the_rows_it_stored(
+    time_machine: TimeMachineFixture,
+) -> None:
+    # `_spend_from` inserts a new InMail in the take's statement (on PostgreSQL) and rebuilds
+    # the lot from the columns the take returns (`Lot.from_db`): every field of what it answers
+    # is what a read of the stored rows gives.
+    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    seat = seat_on("recruiter_lite")
+    account = account_of(seat)
+    chosen = Lot.objects.filter(account=account, remaining__gt=0).order_by("pk").first()
+    assert chosen is not None
+    now = timezone.now()
+    inmail = InMail(
+        seat=seat,
+        recipient=RECIPIENTS[0],
+        recipient_key=normalise_recipient(RECIPIENTS[0]),
+        subject="Hello",
+        body="A role you may like",
+        sent_at=now,
+        credit_cost=1,
+        paid_from="seat",
+        paid_account=account,
+        created_by=seat.holder,
+        sender=seat.holder,
+    )
+    operation = OpenOperation(OperationKind.INMAIL_SEND, Cause(actor=seat.holder, via="api"))
+
+    with transaction.atomic():
+        _lock_seat_group(seat.pk)
+        lot, entry = _spend_from(
+            account, chosen.pk, 1, at=now, kind=EntryKind.SPEND, operation=operation, inmail=inmail
+        )
+
+    def row(obj: Any) -> dict[str, Any]:
+        return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+    stored_inmail = InMail.objects.get(pk=inmail.pk)
+    assert not inmail._state.adding
+    assert row(inmail) == row(stored_inmail)
+    assert row(lot) == row(Lot.objects.get(pk=chosen.pk))
+    assert lot.remaining == chosen.remaining - 1
+    assert row(entry) == row(Entry.objects.get(pk=entry.pk))
+    assert (entry.inmail_id, entry.lot_id, entry.amount) == (inmail.pk, chosen.pk, -1)
+    assert operation.row is not None
+    assert entry.operation_id == operation.row.pk
+
+
+def test_a_take_that_finds_the_credits_gone_stores_neither_the_inmail_nor_the_entry(
+    time_machine: TimeMachineFixture,
+) -> None:
+    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    seat = seat_on("recruiter_lite")
+    account = account_of(seat)
+    chosen = Lot.objects.filter(account=account, remaining__gt=0).order_by("pk").first()
+    assert chosen is not None
+    Lot.objects.filter(pk=chosen.pk).update(remaining=0)
+    now = timezone.now()
+    inmail = InMail(
+        seat=seat,
+        recipient=RECIPIENTS[1],
+        recipient_key=normalise_recipient(RECIPIENTS[1]),
+        subject="Hello",
+        body="A role you may like",
+        sent_at=now,
+        credit_cost=1,
+        paid_from="seat",
+        paid_account=account,
+        created_by=seat.holder,
+        sender=seat.holder,
+    )
+    operation = OpenOperation(OperationKind.INMAIL_SEND, Cause(actor=seat.holder, via="api"))
+    entries = Entry.objects.count()
+
+    with pytest.raises(InsufficientCredits), transaction.atomic():
+        _spend_from(
+            account, chosen.pk, 1, at=now, kind=EntryKind.SPEND, operation=operation, inmail=inmail
+        )
+
+    assert not InMail.objects.filter(seat=seat).exists()
+    assert Entry.objects.count() == entries
