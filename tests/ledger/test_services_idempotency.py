@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import IntegrityError, connection, transaction
+from psycopg import pq
 from time_machine import TimeMachineFixture
 
 from ledger.exceptions import IdempotencyKeyReused, LedgerValidationError
@@ -187,3 +189,89 @@ def test_old_keys_are_forgotten_after_the_retention(time_machine: TimeMachineFix
     time_machine.move_to(utc(2025, 1, 17, 9, 0, 1))
     assert idempotency_records_purge() == 1
     assert not IdempotencyRecord.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_the_database_refuses_at_the_commit_leaves_nothing_and_the_next_call_works(
+    time_machine: TimeMachineFixture,
+) -> None:
+    # The answer's UPDATE goes to the server with the COMMIT (psycopg's pipeline mode): an
+    # error in it is raised by the commit, the operation's writes are rolled back with the
+    # record, and the connection leaves pipeline mode and serves the next call as usual.
+    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    seat = seat_on("recruiter_lite")
+    balance = own_balance(seat)
+
+    def send_then_answer_badly() -> tuple[int, Any]:
+        send(seat, "linkedin.com/in/jane-doe")
+        return -1, {"status": "a status code the column refuses"}
+
+    with pytest.raises(IntegrityError):
+        idempotent_call(
+            scope="inmails", key="k-1", fingerprint="f", operation=send_then_answer_badly
+        )
+
+    assert connection.connection is not None
+    assert connection.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF
+    assert not IdempotencyRecord.objects.filter(key="k-1").exists()
+    assert not InMail.objects.filter(seat=seat).exists()
+    assert own_balance(seat) == balance
+    operation = Operation()
+    answer = idempotent_call(scope="inmails", key="k-1", fingerprint="f", operation=operation)
+    assert (answer.status_code, answer.body, answer.replayed) == (201, {"run": 1}, False)
+    assert IdempotencyRecord.objects.get(key="k-1").response == {"run": 1}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_answer_is_sent_with_the_commit(time_machine: TimeMachineFixture) -> None:
+    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    seen: list[tuple[str, pq.PipelineStatus]] = []
+
+    def note(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        assert connection.connection is not None
+        seen.append((sql.split()[0], connection.connection.pgconn.pipeline_status))
+        return execute(sql, params, many, context)
+
+    def hook() -> None:
+        # A commit hook runs outside pipeline mode, and its statements answer at once.
+        assert connection.connection is not None
+        hooked.append(connection.connection.pgconn.pipeline_status)
+        hooked.append(IdempotencyRecord.objects.filter(key="k-1").update(fingerprint="f"))
+
+    def operation() -> tuple[int, Any]:
+        transaction.on_commit(hook)
+        return 201, {"run": 1}
+
+    hooked: list[Any] = []
+    with connection.execute_wrapper(note):
+        answer = idempotent_call(scope="inmails", key="k-1", fingerprint="f", operation=operation)
+
+    assert answer.status_code == 201
+    assert seen[:2] == [("INSERT", pq.PipelineStatus.OFF), ("UPDATE", pq.PipelineStatus.ON)]
+    assert hooked == [pq.PipelineStatus.OFF, 1]
+    assert connection.connection is not None
+    assert connection.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF
+    assert IdempotencyRecord.objects.get(key="k-1").status_code == 201
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_callers_transaction_the_answer_waits_for_its_own_result() -> None:
+    # There the call ends in a savepoint's release, not a commit: nothing to send it with, and
+    # an error must be raised where the caller's transaction can still learn of it.
+    seen: list[pq.PipelineStatus] = []
+
+    def note(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        assert connection.connection is not None
+        seen.append(connection.connection.pgconn.pipeline_status)
+        return execute(sql, params, many, context)
+
+    with transaction.atomic(), connection.execute_wrapper(note):
+        answer = idempotent_call(scope="inmails", key="k-1", fingerprint="f", operation=Operation())
+
+    assert answer.status_code == 201
+    assert seen
+    assert set(seen) == {pq.PipelineStatus.OFF}
+    assert IdempotencyRecord.objects.get(key="k-1").response == {"run": 1}
