@@ -18,6 +18,8 @@ from typing import Any
 
 
 def post_worker_init(worker: Any) -> None:
+    # Imported here: gunicorn reads this file before the worker has set Django up, and the
+    # ledger's modules need the settings and the app registry (not an import cycle).
     from django.db.backends.base.base import BaseDatabaseWrapper
 
     from ledger.services import inmails

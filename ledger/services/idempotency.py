@@ -115,23 +115,13 @@ def _with_the_commit() -> Iterator[None]:
         yield  # (the pipeline needs libpq 14 or later)
         return
     connection.ensure_connection()
-    pipeline = connection.connection.pipeline()
-    pipeline.__enter__()
-    open_ = [True]
-
-    def leave(*error: Any) -> None:
-        if open_:
-            open_.clear()
-            pipeline.__exit__(*(error or (None, None, None)))
-
-    transaction.on_commit(leave)
+    pipeline = ExitStack()
+    pipeline.enter_context(connection.connection.pipeline())
+    # Closed by the first commit hook, or on the way out (an ExitStack closes once).
+    transaction.on_commit(pipeline.close)
     connection.run_on_commit.insert(0, connection.run_on_commit.pop())
-    try:
+    with pipeline:
         yield
-    except BaseException as error:
-        leave(type(error), error, error.__traceback__)
-        raise
-    leave()
 
 
 class _Refused(Exception):

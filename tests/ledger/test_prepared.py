@@ -476,6 +476,44 @@ def test_a_statement_kept_prepared_is_still_logged_with_its_text() -> None:
     assert [query["sql"] for query in queries.captured_queries] == [sql] * 4
 
 
+class _TakeForASend:
+    """What `inmail_send` gives `_spend_from`: the seat's first lot holding credits, its new
+    InMail (not saved) and the send's operation."""
+
+    def __init__(self, seat: Seat, recipient: str) -> None:
+        self.account = account_of(seat)
+        lot = Lot.objects.filter(account=self.account, remaining__gt=0).order_by("pk").first()
+        assert lot is not None
+        self.lot = lot
+        self.now = timezone.now()
+        self.inmail = InMail(
+            seat=seat,
+            recipient=recipient,
+            recipient_key=normalise_recipient(recipient),
+            subject="Hello",
+            body="A role you may like",
+            sent_at=self.now,
+            credit_cost=1,
+            paid_from="seat",
+            paid_account=self.account,
+            created_by=seat.holder,
+            sender=seat.holder,
+        )
+        cause = Cause(actor=seat.holder, via="api")
+        self.operation = OpenOperation(OperationKind.INMAIL_SEND, cause)
+
+    def run(self) -> tuple[Lot, Entry]:
+        return _spend_from(
+            self.account,
+            self.lot.pk,
+            1,
+            at=self.now,
+            kind=EntryKind.SPEND,
+            operation=self.operation,
+            inmail=self.inmail,
+        )
+
+
 def test_a_take_with_its_new_inmail_answers_the_rows_it_stored(
     time_machine: TimeMachineFixture,
 ) -> None:
@@ -484,30 +522,12 @@ def test_a_take_with_its_new_inmail_answers_the_rows_it_stored(
     # is what a read of the stored rows gives.
     time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
     seat = seat_on("recruiter_lite")
-    account = account_of(seat)
-    chosen = Lot.objects.filter(account=account, remaining__gt=0).order_by("pk").first()
-    assert chosen is not None
-    now = timezone.now()
-    inmail = InMail(
-        seat=seat,
-        recipient=RECIPIENTS[0],
-        recipient_key=normalise_recipient(RECIPIENTS[0]),
-        subject="Hello",
-        body="A role you may like",
-        sent_at=now,
-        credit_cost=1,
-        paid_from="seat",
-        paid_account=account,
-        created_by=seat.holder,
-        sender=seat.holder,
-    )
-    operation = OpenOperation(OperationKind.INMAIL_SEND, Cause(actor=seat.holder, via="api"))
+    take = _TakeForASend(seat, RECIPIENTS[0])
+    chosen, inmail, operation = take.lot, take.inmail, take.operation
 
     with transaction.atomic():
         _lock_seat_group(seat.pk)
-        lot, entry = _spend_from(
-            account, chosen.pk, 1, at=now, kind=EntryKind.SPEND, operation=operation, inmail=inmail
-        )
+        lot, entry = take.run()
 
     def row(obj: Any) -> dict[str, Any]:
         return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
@@ -528,31 +548,12 @@ def test_a_take_that_finds_the_credits_gone_stores_neither_the_inmail_nor_the_en
 ) -> None:
     time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
     seat = seat_on("recruiter_lite")
-    account = account_of(seat)
-    chosen = Lot.objects.filter(account=account, remaining__gt=0).order_by("pk").first()
-    assert chosen is not None
-    Lot.objects.filter(pk=chosen.pk).update(remaining=0)
-    now = timezone.now()
-    inmail = InMail(
-        seat=seat,
-        recipient=RECIPIENTS[1],
-        recipient_key=normalise_recipient(RECIPIENTS[1]),
-        subject="Hello",
-        body="A role you may like",
-        sent_at=now,
-        credit_cost=1,
-        paid_from="seat",
-        paid_account=account,
-        created_by=seat.holder,
-        sender=seat.holder,
-    )
-    operation = OpenOperation(OperationKind.INMAIL_SEND, Cause(actor=seat.holder, via="api"))
+    take = _TakeForASend(seat, RECIPIENTS[1])
+    Lot.objects.filter(pk=take.lot.pk).update(remaining=0)
     entries = Entry.objects.count()
 
     with pytest.raises(InsufficientCredits), transaction.atomic():
-        _spend_from(
-            account, chosen.pk, 1, at=now, kind=EntryKind.SPEND, operation=operation, inmail=inmail
-        )
+        take.run()
 
     assert not InMail.objects.filter(seat=seat).exists()
     assert Entry.objects.count() == entries
