@@ -52,7 +52,7 @@ from ledger.analytics.scope import (
     rollup_filter_of,
     rollup_scope_of,
 )
-from ledger.analytics.snapshot import one_snapshot
+from ledger.analytics.snapshot import one_snapshot, rows_once
 from ledger.analytics.sql import (
     SIX_WORDS_OR_MORE,
     WEEKDAYS,
@@ -787,7 +787,9 @@ def _hours_histograms(
             rows = rows.filter(month__lte=last)
             if end is None or not schedule.is_month_end(end):
                 edges |= Q(sent_at__gte=schedule.start_of_day(schedule.first_of_month_after(last)))
-        pairs.update(rows.filter(dimension="all").values_list("seat", "sender").distinct())
+        pairs.update(
+            rows_once(rows.filter(dimension="all").values_list("seat", "sender").distinct())
+        )
         sums: dict[str, Expression] = {
             "g_hours": _BucketSums(),
             "g_first": Min("month"),
@@ -1076,10 +1078,12 @@ def _breakdown_medians(
     answered_rows = Q(accepted__gt=0) | Q(declined__gt=0) | Q(replied__gt=0)
     pairs = {
         seat * _PAIR + sender
-        for seat, sender in breakdowns.model.objects.using(using)
-        .filter(breakdowns.rows, answered_rows, kind="hour")
-        .values_list("seat", "sender")
-        .distinct()
+        for seat, sender in rows_once(
+            breakdowns.model.objects.using(using)
+            .filter(breakdowns.rows, answered_rows, kind="hour")
+            .values_list("seat", "sender")
+            .distinct()
+        )
     }
     if not pairs:  # rows without answered InMails yet with buckets: nothing to read
         return {}

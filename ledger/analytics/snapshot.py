@@ -3,7 +3,9 @@
 A page reads its panels in one REPEATABLE READ transaction (`one_snapshot`), so they see the
 same writes. Inside it, what every read asks first (may the rollups be read, up to which day
 are the breakdowns settled, was anything sent after a range's end) has one answer for the whole
-snapshot: `asked_once` asks it the first time and gives that answer to the later reads.
+snapshot: `asked_once` asks it the first time and gives that answer to the later reads, and
+`rows_once` reads a statement's rows once (the scope's (seat, sender) pairs, which each of a
+page's breakdowns asks for).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import QuerySet
 
 T = TypeVar("T")
 
@@ -60,3 +63,22 @@ def asked_once(using: str, question: Hashable, ask: Callable[[], T]) -> T:
         answers[question] = ask()
     answer: T = answers[question]
     return answer
+
+
+def _frozen(value: Any) -> Hashable:
+    """A statement's parameters as a key: lists (an `__in`'s values) as tuples."""
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    return value  # type: ignore[no-any-return]
+
+
+def rows_once(queryset: QuerySet[Any, T]) -> list[T]:
+    """The rows of `queryset`, read once per `one_snapshot` for the same statement and values:
+    the (seat, sender) pairs of a scope, say, which every breakdown of a page asks for. Outside
+    a snapshot, read every time."""
+    using = queryset.db
+    open_snapshot = _ANSWERS.get()
+    if open_snapshot is None or open_snapshot[0] is not connections[using]:
+        return list(queryset)
+    sql, params = queryset.query.get_compiler(using=using).as_sql()
+    return asked_once(using, ("rows", str(sql), _frozen(list(params))), lambda: list(queryset))

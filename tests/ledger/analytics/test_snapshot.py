@@ -8,8 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
 
-from ledger.analytics.snapshot import asked_once, one_snapshot
+from ledger.analytics.snapshot import asked_once, one_snapshot, rows_once
+from teams.models import Team
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -83,3 +86,26 @@ def test_an_error_in_the_snapshot_forgets_its_answers() -> None:
     with pytest.raises(ZeroDivisionError):
         fails_after_asking()
     assert asked_once("default", "q", ask) == 2
+
+
+def test_a_statements_rows_are_read_once_per_snapshot_for_the_same_values() -> None:
+    """`rows_once`: the same statement with the same values is read once in a snapshot; other
+    values (an `__in` list among them) are another read; outside, every call reads."""
+    teams = [Team.objects.create(name=f"Team {n}") for n in range(3)]
+    ids = [team.pk for team in teams]
+
+    def names(*pks: int) -> QuerySet[Team, str]:
+        return Team.objects.filter(pk__in=list(pks)).order_by("pk").values_list("name", flat=True)
+
+    with one_snapshot(), CaptureQueriesContext(connection) as read:
+        assert rows_once(names(ids[0], ids[1])) == ["Team 0", "Team 1"]
+        before = len(read)
+        assert rows_once(names(ids[0], ids[1])) == ["Team 0", "Team 1"]
+        assert len(read) == before  # the same statement and values: not read again
+        assert rows_once(names(ids[2])) == ["Team 2"]
+        assert rows_once(names(ids[0], ids[2])) == ["Team 0", "Team 2"]
+        assert len(read) == before + 2
+    with CaptureQueriesContext(connection) as read:
+        rows_once(names(ids[0]))
+        rows_once(names(ids[0]))
+    assert len(read) == 2
