@@ -154,7 +154,7 @@ def browser_page(
     if request.node.stash.get(_CALL_FAILED, False):
         FAILURES.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-150:]
-        page.screenshot(path=FAILURES / f"{name}.png", full_page=True)
+        capture(page, FAILURES / f"{name}.png")
     context.close()
     _BASE_URLS.pop(page, None)
     _EXPECTED_CONFIRMS.pop(page, None)
@@ -261,7 +261,30 @@ def screenshot(page: Page, name: str) -> Path:
     # Charts are drawn after load; let them and the fonts settle before the picture.
     settle(page)
     expect_quiet_console(page)
-    # caret="initial": hiding the caret leaves style="" on text fields, which htmx copies onto
-    # the fields it swaps in and the CSP then refuses; pictures between actions must not.
-    page.screenshot(path=path, full_page=True, animations="disabled", caret="initial")
+    capture(page, path)
     return path
+
+
+# Chromium now and then refuses one capture and takes the very same picture when asked again
+# a moment later (seen in this project's CI on 2026-12-05, and reported for Playwright by other
+# projects: https://github.com/MarketSquare/robotframework-browser/issues/5237). A picture is
+# for review, not an assertion, so a refused capture is asked again, a few times at most.
+_CAPTURE_REFUSED = "Unable to capture screenshot"
+_CAPTURE_TRIES = 3
+
+
+def capture(page: Page, path: Path) -> None:
+    """Write a full-page picture of the page as it is to path, asking again if Chromium
+    refuses the capture itself (any other error is raised at once).
+
+    caret="initial": hiding the caret leaves style="" on text fields, which htmx copies onto
+    the fields it swaps in and the CSP then refuses; pictures between actions must not.
+    """
+    for attempt in range(1, _CAPTURE_TRIES + 1):
+        try:
+            page.screenshot(path=path, full_page=True, animations="disabled", caret="initial")
+            return
+        except Error as error:
+            if _CAPTURE_REFUSED not in str(error) or attempt == _CAPTURE_TRIES:
+                raise
+            page.wait_for_timeout(250 * attempt)

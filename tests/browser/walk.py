@@ -35,7 +35,7 @@ from ledger.services import (
 )
 from ledger.services.imports import import_job_create
 from teams.models import Plan, Seat
-from tests.browser.conftest import SCREENSHOTS, expect_styled, settle, upload_csv
+from tests.browser.conftest import SCREENSHOTS, capture, expect_styled, settle, upload_csv
 from tests.conftest import Org
 from tests.factories import make_seat
 
@@ -434,6 +434,4 @@ def picture(page: Page, name: str) -> None:
     settle(page)
     expect_styled(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(
-        path=SCREENSHOTS / f"{name}.png", full_page=True, animations="disabled", caret="initial"
-    )
+    capture(page, SCREENSHOTS / f"{name}.png")
