@@ -341,17 +341,21 @@ CACHES = {
 # over many seats may take minutes, so the limits are generous.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=20 * 60)
+# The broker's options whenever it is Redis (the tests that point the app at a Redis of their
+# own take these too). Publishing from a web request must fail fast when Redis is down, never
+# hang the request: without max_retries=0 kombu tries to connect again and again, for ever.
+REDIS_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+    "max_retries": 0,
+    # Tasks acknowledge late, so Redis hands a message to another worker when it is not
+    # acknowledged within this time: it must outlast the longest run the hard limit allows.
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60,
+}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    # Publishing from a web request must fail fast when Redis is down, never hang the request.
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
-        "socket_connect_timeout": 1,
-        "socket_timeout": 2,
-        "max_retries": 0,
-        # Tasks acknowledge late, so Redis hands a message to another worker when it is not
-        # acknowledged within this time: it must outlast the longest run the hard limit allows.
-        "visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = dict(REDIS_BROKER_TRANSPORT_OPTIONS)
 else:
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "celery-broker"

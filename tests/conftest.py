@@ -374,11 +374,7 @@ def broker_down(settings: Any) -> Iterator[None]:
     conf = celery_app.conf
     saved = (conf.broker_url, conf.broker_transport_options)
     conf.broker_url = "redis://127.0.0.1:1/0"
-    conf.broker_transport_options = {
-        "socket_connect_timeout": 1,
-        "socket_timeout": 2,
-        "max_retries": 0,
-    }
+    conf.broker_transport_options = dict(settings.REDIS_BROKER_TRANSPORT_OPTIONS)
     forget_broker_connections()
     yield
     conf.broker_url, conf.broker_transport_options = saved
@@ -402,13 +398,17 @@ def own_redis(settings: Any) -> Iterator[RedisServer]:
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"auth_token": "1000/min", "writes": "1000/min"},
     }
-    previous = celery_app.conf.broker_url, celery_app.conf.task_always_eager
-    celery_app.conf.broker_url = server.url
-    celery_app.conf.task_always_eager = False
+    conf = celery_app.conf
+    previous = conf.broker_url, conf.broker_transport_options, conf.task_always_eager
+    conf.broker_url = server.url
+    # Redis's options, also when the run's broker is the filesystem (no REDIS_URL): with the
+    # filesystem's, a publish to this server once stopped would try to connect for ever.
+    conf.broker_transport_options = dict(settings.REDIS_BROKER_TRANSPORT_OPTIONS)
+    conf.task_always_eager = False
     forget_broker_connections()
     fail_open.breaker.__init__()  # type: ignore[misc]
     yield server
     server.stop()
-    celery_app.conf.broker_url, celery_app.conf.task_always_eager = previous
+    conf.broker_url, conf.broker_transport_options, conf.task_always_eager = previous
     forget_broker_connections()
     fail_open.breaker.__init__()  # type: ignore[misc]
