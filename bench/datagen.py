@@ -222,7 +222,8 @@ def load_rows(
             records = rows.by_model[model]
             if not records:
                 continue
-            fields = model._meta.concrete_fields
+            # Generated columns (the InMail's stored lengths) are the database's to compute.
+            fields = [f for f in model._meta.concrete_fields if not f.generated]
             columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
             table = connection.ops.quote_name(model._meta.db_table)
             started = time.perf_counter()

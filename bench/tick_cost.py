@@ -230,6 +230,8 @@ def replicate(copies: int) -> float:
         for model in order:
             columns, values = [], []
             for field in model._meta.concrete_fields:
+                if field.generated:  # computed by the database
+                    continue
                 column = field.column
                 columns.append(f'"{column}"')
                 if field.primary_key:

@@ -56,7 +56,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, Q
+from django.db.models.functions import Length
 
 from teams.models import Seat, Team
 
@@ -420,6 +421,15 @@ class PaidFrom(models.TextChoices):
     POOL = "pool", "Pool"
 
 
+# The breakdowns by body and subject length (R22, the analytics' rules): body length buckets by
+# characters, under the first limit, under the second, the rest; a subject of six or more
+# whitespace-separated words is "long". A regular expression, not a word count, because both
+# databases can match one (SQLite through Django's REGEXP) while neither can split a string.
+# The rate rollups' triggers (ledger/rate_rollups.py) and the stored columns below sort by these.
+BODY_LIMITS = (400, 1000)
+SIX_WORDS_OR_MORE = r"^\s*\S+(\s+\S+){5}"
+
+
 class InMail(models.Model):
     # No index of its own: (seat, sent_at) serves every per-seat lookup, and a bare seat index
     # tempts the planner into reading a seat's whole history.
@@ -430,6 +440,19 @@ class InMail(models.Model):
     recipient_key = models.CharField(max_length=255)
     subject = models.CharField(max_length=200)
     body = models.TextField(max_length=1900)
+    # What the breakdowns by body and subject length group by, kept by the database with every
+    # write (issue 15): the index the exact medians read (`inmail_answered_day_hours_idx`)
+    # carries them, so a length breakdown's median reads that index alone, not the table.
+    body_chars = models.GeneratedField(
+        expression=Length("body"), output_field=models.IntegerField(), db_persist=True
+    )
+    subject_long = models.GeneratedField(
+        expression=ExpressionWrapper(
+            Q(subject__regex=SIX_WORDS_OR_MORE), output_field=models.BooleanField()
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
     open_profile = models.BooleanField(default=False)
     status = models.CharField(
         max_length=16, choices=InMailStatus.choices, default=InMailStatus.PENDING

@@ -26,6 +26,10 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from ledger import schedule
+
+# Body length limits and the long-subject pattern are rules of the InMail model (its stored
+# columns sort by them); named here too, where the triggers' SQL is built from them.
+from ledger.models import BODY_LIMITS as BODY_LIMITS
 from ledger.models import (
     RATE_ROLLUP_GROUPS,
     RATE_ROLLUP_MEASURES,
@@ -33,6 +37,7 @@ from ledger.models import (
     RESPONSE_HOURS_COLUMNS,
     InMailStatus,
 )
+from ledger.models import SIX_WORDS_OR_MORE as SIX_WORDS_OR_MORE
 
 # --- The rules (one place; ledger.analytics reads them too) ----------------------------------
 
@@ -45,12 +50,6 @@ def cutoff_day(now: datetime) -> date:
     """
     return schedule.local_date(schedule.add_days(now, -RESPONSE_RATE_WINDOW_DAYS))
 
-
-# Body length buckets by characters: under the first limit, under the second, the rest.
-BODY_LIMITS = (400, 1000)
-# Six or more whitespace-separated words. A regular expression, not a word count, because both
-# databases can match one (SQLite through Django's REGEXP) while neither can split a string.
-SIX_WORDS_OR_MORE = r"^\s*\S+(\s+\S+){5}"
 
 TABLE = "ledger_rate_rollup"
 # The database function that rebuilds the breakdowns (ledger/rate_breakdowns.py installs it).
@@ -392,13 +391,23 @@ _ANSWERED_SQL = (
 # The answered InMails by (UTC day of sending, hours) and by (sender, hours): the median's last
 # step reads one group's InMails inside one bucket of hours, for the days of its period (weeks,
 # months, weekdays, every day) or for its senders (recruiters, teams).
-HOURS_INDEX_SQL = f"""
+_DAY_HOURS_INCLUDE = "seat_id, sender_id, sent_at, responded_at, open_profile"
+# Migration 0024 created the indexes with these columns, before the InMail had its stored
+# lengths; 0029 made the day index carry those too (`DAY_HOURS_INDEX_SQL`).
+HOURS_INDEX_SQL_0024 = f"""
 CREATE INDEX IF NOT EXISTS inmail_answered_day_hours_idx
   ON ledger_inmail (({UTC_DAY_SQL}), ({HOURS_SQL}))
-  INCLUDE (seat_id, sender_id, sent_at, responded_at, open_profile) WHERE {_ANSWERED_SQL};
+  INCLUDE ({_DAY_HOURS_INCLUDE}) WHERE {_ANSWERED_SQL};
 CREATE INDEX IF NOT EXISTS inmail_answered_sender_hours_idx
   ON ledger_inmail (sender_id, ({HOURS_SQL}))
   INCLUDE (seat_id, sent_at, responded_at, open_profile) WHERE {_ANSWERED_SQL};
+"""
+# The day index with the body's length and the subject's "long" (the InMail's stored columns):
+# the medians by body and subject length filter a group's rows from the index alone.
+DAY_HOURS_INDEX_SQL = f"""
+CREATE INDEX IF NOT EXISTS inmail_answered_day_hours_idx
+  ON ledger_inmail (({UTC_DAY_SQL}), ({HOURS_SQL}))
+  INCLUDE ({_DAY_HOURS_INCLUDE}, body_chars, subject_long) WHERE {_ANSWERED_SQL};
 """
 DROP_HOURS_INDEX_SQL = """
 DROP INDEX IF EXISTS inmail_answered_day_hours_idx;

@@ -39,7 +39,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Length
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
@@ -54,7 +53,6 @@ from ledger.analytics.scope import (
 )
 from ledger.analytics.snapshot import one_snapshot, rows_once
 from ledger.analytics.sql import (
-    SIX_WORDS_OR_MORE,
     WEEKDAYS,
     AnsweredWithinDays,
     HoursToResponse,
@@ -259,8 +257,8 @@ _GROUPINGS: dict[str, _Grouping] = {
     "body_length": _Grouping(
         _bucket(
             "g_body",
-            When(Q(g_body_chars__lt=BODY_LIMITS[0]), then=Value(BODY_BUCKETS[0][0])),
-            When(Q(g_body_chars__lt=BODY_LIMITS[1]), then=Value(BODY_BUCKETS[1][0])),
+            When(Q(body_chars__lt=BODY_LIMITS[0]), then=Value(BODY_BUCKETS[0][0])),
+            When(Q(body_chars__lt=BODY_LIMITS[1]), then=Value(BODY_BUCKETS[1][0])),
             default=BODY_BUCKETS[2][0],
         ),
         BODY_BUCKETS,
@@ -269,7 +267,7 @@ _GROUPINGS: dict[str, _Grouping] = {
     "subject_length": _Grouping(
         _bucket(
             "g_subject",
-            When(Q(subject__regex=SIX_WORDS_OR_MORE), then=Value(SUBJECT_BUCKETS[1][0])),
+            When(Q(subject_long=True), then=Value(SUBJECT_BUCKETS[1][0])),
             default=SUBJECT_BUCKETS[0][0],
         ),
         SUBJECT_BUCKETS,
@@ -309,8 +307,9 @@ def _grouped(
     """The InMails grouped by the breakdown's fields (none: one group), plus `extra` values."""
     fields = grouping.fields() if grouping is not None else {}
     # No ordering: InMail's default ordering has no place in a GROUP BY.
-    rows = inmails.order_by().alias(g_body_chars=Length("body")).annotate(**fields)
-    return rows.values(*fields, **extra)
+    rows = inmails.order_by().annotate(**fields)
+    grouped: QuerySet[InMail, dict[str, Any]] = rows.values(*fields, **extra)
+    return grouped
 
 
 def _median_hours_by_ranking(

@@ -22,7 +22,7 @@ def install(apps: Any, schema_editor: Any) -> None:
 
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(rate_rollups.hours_trigger_sql())
-        cursor.execute(rate_rollups.HOURS_INDEX_SQL)
+        cursor.execute(rate_rollups.HOURS_INDEX_SQL_0024)
         # Statistics of the new index expressions, so the planner knows how few rows a bucket
         # holds (until autovacuum's next analyse it would guess); none for empty tables.
         rate_rollups.analyze_if_filled(cursor, "ledger_inmail")

@@ -356,7 +356,8 @@ def _insert_sql(obj: Model) -> tuple[str, list[Any]]:
     checks that both ways give the same parameters, or nothing is reused.
     """
     meta = obj._meta
-    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+    # The database computes generated columns (the InMail's stored lengths): never written.
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
     expressions = tuple(
         f.attname for f in fields if hasattr(getattr(obj, f.attname), "resolve_expression")
     )

@@ -15,6 +15,7 @@ from time_machine import TimeMachineFixture
 from ledger import rate_rollups
 from ledger.models import InMailStatus
 from ledger.services import inmail_record_response
+from tests.ledger.conftest import stored_lengths_while_back
 from tests.ledger.helpers import SYSTEM, seat_on, send, utc
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,8 +57,9 @@ def test_going_back_keeps_the_breakdowns_kept_and_coming_forward_rebuilds_the_bu
     assert "h00" not in _columns()
     # The triggers without the buckets still count every write.
     time_machine.move_to(utc(2026, 3, 10, 11), tick=False)
-    send(seat, "linkedin.com/in/bob")
-    inmail_record_response(inmail=first, outcome=InMailStatus.REPLIED, cause=SYSTEM)
+    with stored_lengths_while_back():
+        send(seat, "linkedin.com/in/bob")
+        inmail_record_response(inmail=first, outcome=InMailStatus.REPLIED, cause=SYSTEM)
     assert _hour_counts() == (2, 1)
 
     executor = MigrationExecutor(connection)
