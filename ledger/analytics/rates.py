@@ -622,7 +622,10 @@ def _rollup_counts(
         for group, bucket in _ROLLUP_BUCKETS[group_by]:
             counted[bucket] = _counts_of(total, group, boundary.get(bucket, 0))
     elif group_by in _ROLLUP_BY_DAY:
-        for row in rows.values("day").annotate(**_rollup_sums("all", cutoff_day)):
+        # The same days' sums for the week, month and weekday of a scope: read once a snapshot
+        # (a page's breakdown over time and its breakdown by weekday).
+        by_day = rows.values("day").annotate(**_rollup_sums("all", cutoff_day))
+        for row in rows_once(by_day):
             _add(counted, _day_key(group_by, row["day"]), _counts_of(row, "all", 0))
         for period, extra in boundary.items():
             if extra:
@@ -875,13 +878,24 @@ def _local_days(group_by: str | None, key: RowKey, first: date, last: date) -> l
 
 
 def _utc_days(local_days: list[date]) -> list[date]:
-    """The UTC dates that the local days' instants fall on."""
+    """The UTC dates that the local days' instants fall on.
+
+    Consecutive local days are one span of instants, from the first's midnight to the next
+    midnight after the last, whose UTC dates are those from its start's to its end's: two
+    zone conversions a run of days (a year of days is one run), not two a day."""
     found: set[date] = set()
-    for day in local_days:
-        begins = schedule.start_of_day(day).astimezone(UTC).date()
-        ends = schedule.start_of_day(day + timedelta(days=1)) - timedelta(microseconds=1)
-        last = ends.astimezone(UTC).date()
-        found.update(begins + timedelta(days=n) for n in range((last - begins).days + 1))
+    one_day = timedelta(days=1)
+    runs: list[list[date]] = []
+    for day in sorted(set(local_days)):
+        if runs and runs[-1][1] + one_day == day:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    for first, last in runs:
+        begins = schedule.start_of_day(first).astimezone(UTC).date()
+        ends = schedule.start_of_day(last + one_day) - timedelta(microseconds=1)
+        end_day = ends.astimezone(UTC).date()
+        found.update(begins + timedelta(days=n) for n in range((end_day - begins).days + 1))
     return sorted(found)
 
 

@@ -297,3 +297,54 @@ def test_answers_taken_back_or_deleted_leave_the_hours_rollup_exact(
         assert counted == 1  # created[3], the one answer left
     totals = response_totals(analytics_inmails(org.admin), now=NOW)
     assert totals.median_hours_to_response == exactly(90 / 60)
+
+
+def _utc_days_one_by_one(local_days: list[date]) -> list[date]:
+    """The UTC dates of the local days' instants, day by day (what `_utc_days` gives by runs)."""
+    from datetime import UTC
+
+    from ledger import schedule
+
+    found: set[date] = set()
+    for day in local_days:
+        begins = schedule.start_of_day(day).astimezone(UTC).date()
+        ends = schedule.start_of_day(day + timedelta(days=1)) - timedelta(microseconds=1)
+        last = ends.astimezone(UTC).date()
+        found.update(begins + timedelta(days=n) for n in range((last - begins).days + 1))
+    return sorted(found)
+
+
+# West and east of UTC with daylight saving, half-hour offsets, UTC+14, and Samoa, which skipped
+# 30 December 2011 (its local days of that week cross a day the zone never had).
+_ZONES = ("America/Los_Angeles", "Pacific/Auckland", "Asia/Kolkata", "Pacific/Kiritimati")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    zone=st.sampled_from((*_ZONES, "Pacific/Apia", "UTC")),
+    start=st.dates(min_value=date(2011, 12, 1), max_value=date(2027, 12, 31)),
+    offsets=st.lists(st.integers(min_value=0, max_value=400), max_size=40),
+    step=st.sampled_from((1, 7)),
+)
+def test_the_utc_days_of_local_days_by_runs_are_those_day_by_day(
+    zone: str, start: date, offsets: list[int], step: int
+) -> None:
+    from ledger.analytics.rates import _utc_days
+
+    local_days = [start + timedelta(days=offset * step) for offset in offsets]
+    with override_settings(TIME_ZONE=zone):
+        assert _utc_days(local_days) == _utc_days_one_by_one(local_days)
+
+
+@pytest.mark.parametrize("zone", [*_ZONES, "Pacific/Apia"])
+def test_a_year_of_local_days_and_the_week_samoa_skipped_a_day_are_one_run(zone: str) -> None:
+    from ledger.analytics.rates import _utc_days
+
+    year = [date(2026, 1, 1) + timedelta(days=n) for n in range(365)]
+    samoa = [date(2011, 12, 28) + timedelta(days=n) for n in range(6)]
+    with override_settings(TIME_ZONE=zone):
+        for days in (year, samoa):
+            assert _utc_days(days) == _utc_days_one_by_one(days)
+        # West of UTC a local day ends on the next UTC date; east, it begins on the one before.
+        found = _utc_days(year)
+        assert len(found) == 366
