@@ -49,26 +49,28 @@ def restore_sqlite_triggers(apps: Any, schema_editor: Any) -> None:
     _kept_triggers.clear()
 
 
-def day_index_with_lengths(apps: Any, schema_editor: Any) -> None:
+def _day_index(schema_editor: Any, *, with_lengths: bool) -> None:
+    """The day index rebuilt with the stored lengths, or as 0024 made it (going back; the
+    sender index is created IF NOT EXISTS and stays)."""
     if schema_editor.connection.vendor != "postgresql":
         return
     from ledger import rate_rollups
 
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("DROP INDEX IF EXISTS inmail_answered_day_hours_idx")
-        cursor.execute(rate_rollups.DAY_HOURS_INDEX_SQL)
-        rate_rollups.analyze_if_filled(cursor, "ledger_inmail")
+        if with_lengths:
+            cursor.execute(rate_rollups.DAY_HOURS_INDEX_SQL)
+            rate_rollups.analyze_if_filled(cursor, "ledger_inmail")
+        else:
+            cursor.execute(rate_rollups.HOURS_INDEX_SQL_0024)
+
+
+def day_index_with_lengths(apps: Any, schema_editor: Any) -> None:
+    _day_index(schema_editor, with_lengths=True)
 
 
 def day_index_without_lengths(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    from ledger import rate_rollups
-
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("DROP INDEX IF EXISTS inmail_answered_day_hours_idx")
-        # Only the day index is missing: the sender one is created IF NOT EXISTS.
-        cursor.execute(rate_rollups.HOURS_INDEX_SQL_0024)
+    _day_index(schema_editor, with_lengths=False)
 
 
 class Migration(migrations.Migration):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from django.db import connection
 from time_machine import TimeMachineFixture
 
 from ledger.models import Account, Entry, InMail, Lot
@@ -172,3 +175,25 @@ def run_busy_ledger(time_machine: TimeMachineFixture) -> list[Seat]:
     time_machine.move_to(utc(2025, 7, 1, 9))
     ledger_bring_all_up_to_date()
     return [lite, first, second]
+
+
+@contextmanager
+def stored_lengths_while_back() -> Iterator[None]:
+    """For a test that writes InMails through today's services on a database migrated back
+    before 0029: the InMail's stored lengths (which today's model reads) added for the block,
+    then removed, so that the way forward adds them as a deployment would."""
+    fields = [
+        field
+        for field in InMail._meta.concrete_fields
+        if field.name in ("body_chars", "subject_long")
+    ]
+    assert len(fields) == 2
+    with connection.schema_editor() as editor:
+        for field in fields:
+            editor.add_field(InMail, field)
+    try:
+        yield
+    finally:
+        with connection.schema_editor() as editor:
+            for field in fields:
+                editor.remove_field(InMail, field)

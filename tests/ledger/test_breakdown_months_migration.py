@@ -15,8 +15,7 @@ from time_machine import TimeMachineFixture
 from ledger import rate_rollups
 from ledger.models import InMailStatus
 from ledger.services import inmail_record_response
-from tests.ledger.conftest import stored_lengths_while_back
-from tests.ledger.helpers import SYSTEM, seat_on, send, utc
+from tests.ledger.helpers import SYSTEM, seat_on, send, stored_lengths_while_back, utc
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

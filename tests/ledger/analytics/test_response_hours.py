@@ -11,7 +11,7 @@ InMails.
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from time_machine import TimeMachineFixture
 
-from ledger import rate_rollups
+from ledger import rate_rollups, schedule
 from ledger.analytics import analytics_inmails, breakdown_inmails, response_rates, response_totals
-from ledger.analytics.rates import ROLLUP_GROUP_BY
+from ledger.analytics.rates import ROLLUP_GROUP_BY, _utc_days
 from ledger.analytics.scope import rollup_scope_of
 from ledger.models import InMail, InMailStatus, ResponseHoursRollup
 from ledger.services import inmail_record_response, seat_reassign
@@ -301,10 +301,6 @@ def test_answers_taken_back_or_deleted_leave_the_hours_rollup_exact(
 
 def _utc_days_one_by_one(local_days: list[date]) -> list[date]:
     """The UTC dates of the local days' instants, day by day (what `_utc_days` gives by runs)."""
-    from datetime import UTC
-
-    from ledger import schedule
-
     found: set[date] = set()
     for day in local_days:
         begins = schedule.start_of_day(day).astimezone(UTC).date()
@@ -329,8 +325,6 @@ _ZONES = ("America/Los_Angeles", "Pacific/Auckland", "Asia/Kolkata", "Pacific/Ki
 def test_the_utc_days_of_local_days_by_runs_are_those_day_by_day(
     zone: str, start: date, offsets: list[int], step: int
 ) -> None:
-    from ledger.analytics.rates import _utc_days
-
     local_days = [start + timedelta(days=offset * step) for offset in offsets]
     with override_settings(TIME_ZONE=zone):
         assert _utc_days(local_days) == _utc_days_one_by_one(local_days)
@@ -338,8 +332,6 @@ def test_the_utc_days_of_local_days_by_runs_are_those_day_by_day(
 
 @pytest.mark.parametrize("zone", [*_ZONES, "Pacific/Apia"])
 def test_a_year_of_local_days_and_the_week_samoa_skipped_a_day_are_one_run(zone: str) -> None:
-    from ledger.analytics.rates import _utc_days
-
     year = [date(2026, 1, 1) + timedelta(days=n) for n in range(365)]
     samoa = [date(2011, 12, 28) + timedelta(days=n) for n in range(6)]
     with override_settings(TIME_ZONE=zone):
