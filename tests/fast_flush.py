@@ -1,4 +1,4 @@
-"""A transactional test's flush on PostgreSQL, deleting only the rows the test wrote.
+"""A transactional test's flush on PostgreSQL and SQLite, deleting only the rows the test wrote.
 
 Django ends every `transaction=True` test with `manage.py flush`: one TRUNCATE of every table
 (on PostgreSQL a new file for each of the ~50 tables and each of their indexes) and then the
@@ -11,8 +11,17 @@ the triggers off (`flush_written_tables`): ~30 ms. The content types and permiss
 as they are rather than deleted and created again: they are what the migrations made, and no
 test changes them. The end state is the one `flush` leaves (every other table empty, sequences
 not reset), and the data migrations' seeded rows are put back before the next transactional
-test as before (tests/conftest.py `_migration_data`). SQLite, and a test case asking for reset
-sequences, a serialized rollback or a subset of the apps, keep Django's own flush.
+test as before (tests/conftest.py `_migration_data`).
+
+SQLite has no switch for its triggers, and Django's flush deletes its tables in the order of a
+Python set (a different order in each process): when `ledger_responseday` or `ledger_entryday`
+was emptied before `ledger_inmail` or `ledger_entry`, the days' triggers (migrations 0017 and
+0018) wrote a -1 row for the deleted InMail or entry, which pointed at a seat or an account
+deleted in the same transaction, and the commit failed (`FOREIGN KEY constraint failed`, now
+and then, in any transactional test that had recorded a response). Here the tables with
+triggers are emptied first and then every table that still holds a row, the triggers' rows
+included, in one transaction. A test case asking for reset sequences, a serialized rollback or a
+subset of the apps keeps Django's own flush.
 """
 
 from __future__ import annotations
@@ -66,14 +75,37 @@ def flush_written_tables(connection: Any) -> None:
         cursor.execute("; ".join(f"DELETE FROM {quote(name)}" for name in written))  # noqa: S608
 
 
+def flush_written_sqlite_tables(connection: Any) -> None:
+    """Delete every row of every table that holds one on SQLite, in one transaction: first the
+    tables whose deletes fire a trigger, then whatever holds a row after them (the rows those
+    triggers wrote). The foreign keys are checked at the commit (Django declares them deferred),
+    when nothing points anywhere any more."""
+    quote = connection.ops.quote_name
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT tbl_name FROM sqlite_master WHERE type = 'trigger'")
+        fired = {name for (name,) in cursor.fetchall()}
+        for _ in range(3):
+            written = sorted(tables_with_rows(connection), key=lambda name: name not in fired)
+            if not written:
+                return
+            for name in written:
+                cursor.execute(f"DELETE FROM {quote(name)}")  # noqa: S608 (table names)
+        left = tables_with_rows(connection)
+        if left:
+            raise RuntimeError(f"rows keep coming back after a flush in {', '.join(left)}")
+
+
+FLUSHES = {"postgresql": flush_written_tables, "sqlite": flush_written_sqlite_tables}
+
+
 def _fixture_teardown(self: Any) -> None:
     names = self._databases_names(include_mirrors=False)
     plain = self.reset_sequences or self.serialized_rollback or self.available_apps is not None
-    if plain or any(connections[name].vendor != "postgresql" for name in names):
+    if plain or any(connections[name].vendor not in FLUSHES for name in names):
         _DJANGO_TEARDOWN(self)
         return
     for name in names:
-        flush_written_tables(connections[name])
+        FLUSHES[connections[name].vendor](connections[name])
 
 
 def install() -> None:
