@@ -82,7 +82,10 @@ class InMailSendForm(forms.Form):
                 "hx-include": "#send-form [name=seat]",
                 "hx-target": "#recipient-check",
                 "hx-swap": "innerHTML",
-                "hx-sync": "closest form:abort",
+                # A check still under way when the form is sent holds the send back until it
+                # answers (the send then replaces the form, the check's answer with it): an
+                # aborted request would put an htmx error in the console instead.
+                "hx-sync": "closest form:drop",
                 "aria-describedby": "id_recipient_helptext recipient-check",
             }
         ),

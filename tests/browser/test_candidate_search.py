@@ -6,9 +6,10 @@ a 390 px phone."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from playwright.sync_api import Page, ViewportSize, expect
+from playwright.sync_api import Page, Route, ViewportSize, expect
 
 from ledger import schedule
 from ledger.models import InMail
@@ -150,3 +151,33 @@ def test_the_navigation_search_finds_an_inmail_and_opens_its_candidate(
     expect(page.locator("table tbody > tr")).to_have_count(1)
     expect(page.get_by_text("Contacted by a teammate")).to_have_count(0)
     _check_page(page, "Ada's candidate page")
+
+
+def test_sending_while_the_recipient_check_is_under_way_waits_for_it_and_logs_no_error(
+    browser_page: Page, org: Org
+) -> None:
+    """The check of the recipient is still on its way when Log InMail is pressed (a slow
+    server): the send waits for it rather than aborting it (an aborted htmx request is an error
+    in the console), then replaces the form, the check's answer with it."""
+    scene = _scene(org)
+    page = browser_page
+    sign_in(page, org.recruiter)
+    held: list[Route] = []
+    page.route(re.compile(r"/inmails/send/recipient/"), lambda route: held.append(route))
+
+    page.get_by_label("Subject").fill("Compilers at Talent North")
+    page.get_by_label("Message").fill("Hello Grace, a role for you.")
+    with page.expect_request(re.compile(r"/inmails/send/recipient/")):
+        page.get_by_label("Recipient", exact=True).fill("linkedin.com/in/grace-hopper")
+    page.wait_for_timeout(50)  # the route's handler has taken the check
+    assert len(held) == 1
+    page.get_by_role("button", name="Log InMail").click()
+    page.wait_for_timeout(300)
+    assert not InMail.objects.filter(subject="Compilers at Talent North").exists()  # waiting
+    held[0].continue_()
+
+    expect(page.locator("#send-form [role=status]")).to_contain_text("Logged the InMail to")
+    expect(page.locator("#recipient-check")).to_be_empty()
+    assert InMail.objects.filter(seat=scene.seat, subject="Compilers at Talent North").count() == 1
+    expect_quiet_console(page)
+    assert_accessible(page, "home after a send that waited for the recipient check")
