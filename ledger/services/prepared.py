@@ -7,10 +7,13 @@ uses, so its conditions stay where the rules are, but only once per shape: it is
 stand-in values, the positions where each stand-in lands among the statement's parameters are
 remembered, and a call binds its own values there and runs the remembered SQL.
 
-Only values passed through unchanged to the driver can be bound this way (ids, text, aware
-datetimes on PostgreSQL). If a stand-in does not come out as it went in — SQLite, for example,
-turns datetimes into text — the shape is not prepared and every call builds its queryset as
-usual: slower, never different.
+Only values that reach the driver as they went in, or as the backend's adapter for their type
+makes them, can be bound this way: ids, text, and instants and days (which PostgreSQL takes as
+they are and SQLite as the text `adapt_datetimefield_value` / `adapt_datefield_value` write, so
+a call's instants and days are adapted the same way before they are bound). If a stand-in does
+not come out as either — `seat_id + 1`, or an instant reaching a SQLite statement unadapted,
+which would compare in another text form — the shape is not prepared and every call builds its
+queryset as usual: slower, never different.
 """
 
 from __future__ import annotations
@@ -52,6 +55,16 @@ def _stand_in(index: int, value: Any) -> Any:
     raise TypeError(f"A {type(value).__name__} can't be bound to a prepared read.")
 
 
+def _adapter(connection: Any, value: Any) -> Callable[[Any], Any] | None:
+    """What the backend does to a value of this type on its way to a statement's parameters,
+    as a field's `get_db_prep_value` does (None: nothing)."""
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value  # type: ignore[no-any-return]
+    if isinstance(value, date):
+        return connection.ops.adapt_datefield_value  # type: ignore[no-any-return]
+    return None
+
+
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
@@ -59,6 +72,8 @@ class _Compiled:
     # compiled into the queryset (kept in `constants`).
     names: tuple[str | None, ...]
     constants: tuple[Any, ...]
+    # By name, the backend's adapter a call's value goes through before it is bound.
+    adapters: dict[str, Callable[[Any], Any]]
     compiler: SQLCompiler
     # What turning a row into values and models takes, worked out once (Django works it out
     # for every query): the columns' converters, and the select_related populators.
@@ -89,6 +104,8 @@ class Prepared(Generic[M]):
         compiled = self._compiled[key]
         if compiled is None:
             return list(self._build(**shape, **values))
+        for name, adapt in compiled.adapters.items():
+            values[name] = adapt(values[name])
         params = [
             compiled.constants[i] if name is None else values[name]
             for i, name in enumerate(compiled.names)
@@ -106,19 +123,33 @@ class Prepared(Generic[M]):
         queryset = self._build(**shape, **stand_ins)
         compiler = queryset.query.get_compiler(using=db)
         sql, params = compiler.as_sql()
+        # The adapters that change a value (on PostgreSQL none: a send binds as before).
+        adapters = {
+            name: adapt
+            for name, s in stand_ins.items()
+            if (adapt := _adapter(compiler.connection, s)) is not None and adapt(s) != s
+        }
+        # Each stand-in as the backend passes it on (on PostgreSQL, the stand-in itself).
+        adapted = {
+            name: adapters[name](s) if name in adapters else s for name, s in stand_ins.items()
+        }
         names: list[str | None] = []
         constants: list[Any] = []
         found: set[str] = set()
         for param in params:
             name = next(
-                (n for n, s in stand_ins.items() if type(param) is type(s) and param == s), None
+                (n for n, a in adapted.items() if type(param) is type(a) and param == a), None
             )
+            if name is None and any(
+                type(param) is type(s) and param == s for s in stand_ins.values()
+            ):
+                return None  # a stand-in the backend did not adapt: another form than a call's
             names.append(name)
             constants.append(None if name is not None else param)
             if name is not None:
                 found.add(name)
         text = str(sql)
-        leaked = any(str(s) in text for s in stand_ins.values() if not isinstance(s, datetime))
+        leaked = any(str(a) in text for a in adapted.values() if not isinstance(a, datetime))
         if found != set(stand_ins) or leaked:
             return None
         columns = [selected[0] for selected in compiler.select[0 : compiler.col_count]]
@@ -129,7 +160,15 @@ class Prepared(Generic[M]):
         populators = (
             [] if klass_info is None else get_related_populators(klass_info, compiler.select, db)
         )
-        return _Compiled(str(sql), tuple(names), tuple(constants), compiler, converters, populators)
+        return _Compiled(
+            str(sql),
+            tuple(names),
+            tuple(constants),
+            {name: adapt for name, adapt in adapters.items() if name in found},
+            compiler,
+            converters,
+            populators,
+        )
 
 
 #: Runs of a prepared read before its text changes for the first time (`_planned_again`).

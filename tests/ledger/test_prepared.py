@@ -8,11 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Field, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.sql import InsertQuery
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -24,6 +26,7 @@ from ledger.exceptions import InsufficientCredits
 from ledger.models import (
     Account,
     Entry,
+    EntryDay,
     EntryKind,
     IdempotencyRecord,
     InMail,
@@ -34,6 +37,7 @@ from ledger.models import (
 from ledger.rate_rollups import analyze_if_filled
 from ledger.rules import normalise_recipient
 from ledger.services import inmails as sends
+from ledger.services.flow_days import flow_days_rebuild
 from ledger.services.idempotency import idempotent_call
 from ledger.services.locking import Cause, _lock_seat_group, _seat_group_for_update
 from ledger.services.posting import (
@@ -117,11 +121,16 @@ def test_a_sends_read_answers_what_the_orm_answers_for_every_seat_recipient_and_
                 assert _fields(bound) == _fields(built)
                 compared += 1
     assert compared == 27
-    # The statement was compiled once per shape, and only on PostgreSQL reused.
+    # The statement was compiled once per shape and reused, on both databases (on SQLite with
+    # the instants and days bound as the backend's text).
     compiled = list(prepared._compiled.values())
     assert compiled
-    on_postgres = connection.vendor == "postgresql"
-    assert all((c is not None) == on_postgres for c in compiled)
+    assert all(c is not None for c in compiled)
+    adapted = {name for c in compiled if c is not None for name in c.adapters}
+    if connection.vendor == "postgresql":
+        assert adapted == set()
+    else:
+        assert adapted == {"now", "month_start", "windows_cutoff", "teammates_since"}
 
 
 def test_the_answers_differ_where_the_values_do(time_machine: TimeMachineFixture) -> None:
@@ -175,6 +184,60 @@ def test_a_stand_in_that_does_not_come_out_as_it_went_in_is_not_prepared() -> No
     assert prepared.rows({}, seat_id=seat.pk) == []
     assert list(prepared._compiled.values()) == [None]
     assert calls[1:] == [seat.pk - 1, seat.pk]  # built on every call after the failed compile
+
+
+def test_instants_and_days_are_bound_as_the_backend_adapts_them_to_the_microsecond(
+    time_machine: TimeMachineFixture,
+) -> None:
+    """On SQLite an instant is text in the backend's form (UTC, no offset): a call's instants
+    and days are adapted as the ORM adapts them, so the boundaries answer the same."""
+    flow_days_rebuild()  # the entries' days kept, as a deployment keeps them
+    time_machine.move_to(utc(2025, 1, 15, 9, 30), tick=False)
+    seat = seat_on("recruiter_lite")
+    sent = send(seat, RECIPIENTS[0]).inmail
+    since: Prepared[InMail] = Prepared(
+        lambda *, seat_id, since: InMail.objects.filter(seat_id=seat_id, sent_at__gte=since)
+    )
+    on_or_after: Prepared[EntryDay] = Prepared(
+        lambda *, day: EntryDay.objects.filter(day__gte=day).order_by("pk")
+    )
+    for instant in (
+        sent.sent_at - timedelta(microseconds=1),
+        sent.sent_at,
+        sent.sent_at + timedelta(microseconds=1),
+        (sent.sent_at + timedelta(hours=1)).astimezone(ZoneInfo("America/New_York")),
+    ):
+        assert since.rows({}, seat_id=seat.pk, since=instant) == list(
+            InMail.objects.filter(seat_id=seat.pk, sent_at__gte=instant)
+        )
+    assert [row.pk for row in since.rows({}, seat_id=seat.pk, since=sent.sent_at)] == [sent.pk]
+    days = list(EntryDay.objects.order_by("pk"))
+    assert days
+    for day in (days[0].day - timedelta(days=1), days[0].day, days[-1].day + timedelta(days=1)):
+        assert on_or_after.rows({}, day=day) == [row for row in days if row.day >= day]
+    compiled = [*since._compiled.values(), *on_or_after._compiled.values()]
+    assert len(compiled) == 2
+    assert None not in compiled
+
+
+def test_an_instant_reaching_the_statement_unadapted_is_not_prepared_where_it_would_differ(
+    time_machine: TimeMachineFixture,
+) -> None:
+    """Raw SQL's values skip the backend's adapters: on SQLite such an instant is bound in the
+    driver's own text form, so binding a call's adapted instant there would compare other text.
+    The shape is not prepared and the ORM builds it every call; on PostgreSQL it is the same
+    value either way and is prepared."""
+    time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
+    seat = seat_on("recruiter_lite")
+    sent = send(seat, RECIPIENTS[0]).inmail
+    raw: Prepared[InMail] = Prepared(
+        lambda *, since: InMail.objects.filter(sent_at__gte=RawSQL("%s", [since]))
+    )
+    assert raw.rows({}, since=sent.sent_at - timedelta(days=1)) == list(
+        InMail.objects.filter(sent_at__gte=RawSQL("%s", [sent.sent_at - timedelta(days=1)]))
+    )
+    (compiled,) = raw._compiled.values()
+    assert (compiled is None) == (connection.vendor == "sqlite")
 
 
 def test_a_bool_is_a_shape_not_a_value() -> None:
@@ -400,9 +463,8 @@ def test_a_read_planned_again_answers_as_before(time_machine: TimeMachineFixture
         answers = [read.rows({}, seat_id=seat.pk) for _ in range(FIRST_REPLAN + 1)]
 
     assert {tuple(row.pk for row in answer) for answer in answers} == {(sent.pk,)}
-    if connection.vendor == "postgresql":  # elsewhere a shape may not compile: the ORM builds it
-        assert "/* plan" not in texts[FIRST_REPLAN - 1]
-        assert texts[FIRST_REPLAN].endswith("/* plan 1 */")
+    assert "/* plan" not in texts[FIRST_REPLAN - 1]
+    assert texts[FIRST_REPLAN].endswith("/* plan 1 */")
 
 
 def test_a_sends_writes_are_prepared_on_the_connection_and_answer_as_before(
