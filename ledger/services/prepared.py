@@ -164,7 +164,7 @@ class Prepared(Generic[M]):
             str(sql),
             tuple(names),
             tuple(constants),
-            {name: adapt for name, adapt in adapters.items() if name in found},
+            adapters,
             compiler,
             converters,
             populators,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import pytest
 from playwright.sync_api import Page, Route, ViewportSize, expect
 
 from ledger import schedule
@@ -18,6 +19,8 @@ from ledger.services import Cause, inmail_send
 from teams.models import Seat
 from tests.browser.axe import assert_accessible, assert_fits
 from tests.browser.conftest import BROWSER_TESTS, expect_quiet_console, sign_in
+from tests.browser.walk import DESKTOP as WALK_DESKTOP
+from tests.browser.walk import PHONE as WALK_PHONE
 from tests.conftest import Org
 from tests.factories import make_seat
 
@@ -153,31 +156,51 @@ def test_the_navigation_search_finds_an_inmail_and_opens_its_candidate(
     _check_page(page, "Ada's candidate page")
 
 
+def _checked(page: Page, where: str) -> None:
+    """The page after an action, at the width it is walked at: no console error, no sideways
+    scroll, nothing axe-core finds."""
+    expect_quiet_console(page)
+    assert_fits(page, where)
+    assert_accessible(page, where)
+
+
+@pytest.mark.parametrize("viewport", [WALK_DESKTOP, WALK_PHONE], ids=["1440px", "390px"])
 def test_sending_while_the_recipient_check_is_under_way_waits_for_it_and_logs_no_error(
-    browser_page: Page, org: Org
+    browser_page: Page, org: Org, viewport: ViewportSize
 ) -> None:
     """The check of the recipient is still on its way when Log InMail is pressed (a slow
     server): the send waits for it rather than aborting it (an aborted htmx request is an error
     in the console), then replaces the form, the check's answer with it."""
     scene = _scene(org)
     page = browser_page
+    page.set_viewport_size(viewport)
+    width = f"{viewport['width']} px"
     sign_in(page, org.recruiter)
     held: list[Route] = []
     page.route(re.compile(r"/inmails/send/recipient/"), lambda route: held.append(route))
 
     page.get_by_label("Subject").fill("Compilers at Talent North")
     page.get_by_label("Message").fill("Hello Grace, a role for you.")
-    with page.expect_request(re.compile(r"/inmails/send/recipient/")):
-        page.get_by_label("Recipient", exact=True).fill("linkedin.com/in/grace-hopper")
-    page.wait_for_timeout(50)  # the route's handler has taken the check
+    page.get_by_label("Recipient", exact=True).fill("linkedin.com/in/grace-hopper")
+    for _ in range(200):  # the check leaves after its 400 ms delay; the route holds it
+        if held:
+            break
+        page.wait_for_timeout(10)
     assert len(held) == 1
+    expect(page.locator("#recipient-check")).to_be_empty()
+    _checked(page, f"home with the recipient check held, {width}")
+
     page.get_by_role("button", name="Log InMail").click()
     page.wait_for_timeout(300)
-    assert not InMail.objects.filter(subject="Compilers at Talent North").exists()  # waiting
-    held[0].continue_()
+    # The send waits behind the check: nothing logged, the form as it was, no error.
+    assert not InMail.objects.filter(subject="Compilers at Talent North").exists()
+    expect(page.get_by_label("Recipient", exact=True)).to_have_value("linkedin.com/in/grace-hopper")
+    expect(page.locator("#send-form [role=status]")).to_have_count(0)
+    _checked(page, f"home with the send waiting for the check, {width}")
 
+    held[0].continue_()
     expect(page.locator("#send-form [role=status]")).to_contain_text("Logged the InMail to")
     expect(page.locator("#recipient-check")).to_be_empty()
+    expect(page.get_by_label("Recipient", exact=True)).to_have_value("")
     assert InMail.objects.filter(seat=scene.seat, subject="Compilers at Talent North").count() == 1
-    expect_quiet_console(page)
-    assert_accessible(page, "home after a send that waited for the recipient check")
+    _checked(page, f"home after a send that waited for the recipient check, {width}")

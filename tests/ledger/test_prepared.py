@@ -5,7 +5,7 @@ ORM answers for the same values, on either database."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -226,16 +226,18 @@ def test_an_instant_reaching_the_statement_unadapted_is_not_prepared_where_it_wo
     """Raw SQL's values skip the backend's adapters: on SQLite such an instant is bound in the
     driver's own text form, so binding a call's adapted instant there would compare other text.
     The shape is not prepared and the ORM builds it every call; on PostgreSQL it is the same
-    value either way and is prepared."""
+    value either way and is prepared. The instant is used adapted too (the lookup), so the raw
+    use is what refuses the shape, not a value found nowhere."""
     time_machine.move_to(utc(2025, 1, 15, 9), tick=False)
     seat = seat_on("recruiter_lite")
     sent = send(seat, RECIPIENTS[0]).inmail
-    raw: Prepared[InMail] = Prepared(
-        lambda *, since: InMail.objects.filter(sent_at__gte=RawSQL("%s", [since]))
-    )
-    assert raw.rows({}, since=sent.sent_at - timedelta(days=1)) == list(
-        InMail.objects.filter(sent_at__gte=RawSQL("%s", [sent.sent_at - timedelta(days=1)]))
-    )
+
+    def build(*, since: datetime) -> QuerySet[InMail]:
+        return InMail.objects.filter(sent_at__gte=since).exclude(sent_at__lt=RawSQL("%s", [since]))
+
+    raw: Prepared[InMail] = Prepared(build)
+    since = sent.sent_at - timedelta(days=1)
+    assert raw.rows({}, since=since) == list(build(since=since))
     (compiled,) = raw._compiled.values()
     assert (compiled is None) == (connection.vendor == "sqlite")
 
