@@ -55,11 +55,13 @@ def _load_axe(page: Page) -> None:
 
 
 # Until htmx has swapped and settled and CSS transitions have ended, colours are in between
-# (a fading row measures as low contrast): axe reads the page only once it is still.
-_SETTLE = """async () => {
+# (a fading row measures as low contrast): axe reads the page only once it is still. A page
+# whose request a test holds on purpose (`requests_held`) is still once its swaps are.
+_SETTLE = """async (requestsHeld) => {
     const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    const swapping = ".htmx-swapping, .htmx-settling, .htmx-added";
     const busy = () => document.querySelector(
-        ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added");
+        requestsHeld ? swapping : `.htmx-request, ${swapping}`);
     for (let i = 0; i < 100 && busy(); i++) await sleep(50);
     const finite = document.getAnimations().filter(
         (a) => a.effect && a.effect.getTiming().iterations !== Infinity);
@@ -70,9 +72,10 @@ _SETTLE = """async () => {
 }"""
 
 
-def axe_violations(page: Page) -> list[Violation]:
-    """Every axe violation on the page once it is still."""
-    page.evaluate(_SETTLE)
+def axe_violations(page: Page, *, requests_held: bool = False) -> list[Violation]:
+    """Every axe violation on the page once it is still (`requests_held`: a test holds an
+    htmx request on purpose, so the page is still while it waits)."""
+    page.evaluate(_SETTLE, requests_held)
     _load_axe(page)
     found: list[dict[str, Any]] = page.evaluate(
         """async (tags) => {
@@ -102,9 +105,9 @@ def describe(violations: list[Violation]) -> str:
     )
 
 
-def assert_accessible(page: Page, where: str = "") -> None:
+def assert_accessible(page: Page, where: str = "", *, requests_held: bool = False) -> None:
     """axe-core finds no violation on the page as it is now."""
-    violations = axe_violations(page)
+    violations = axe_violations(page, requests_held=requests_held)
     label = where or page.url
     assert not violations, f"axe-core {axe_version()} on {label}:\n{describe(violations)}"
 
