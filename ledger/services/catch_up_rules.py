@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from django.utils.translation import ngettext
-
 from ledger import schedule
 from ledger.exceptions import InsufficientCredits, credits_text
 from ledger.models import AccountKind, AccountRefresh, EntryKind, LotSource, RefreshKind
@@ -183,11 +181,12 @@ def grant_memo(kind: str, *, granted: int, monthly: int, cap: int) -> str:
 
 
 def expiry_memo(credits: int) -> str:
-    return ngettext(
-        "%(count)d credit reached the end of its life",
-        "%(count)d credits reached the end of their life",
-        credits,
-    ) % {"count": credits}
+    """The memo of an expiry's entry: stored text, written as the other memos are, without
+    the translation machinery (which cost a tick at 100,000 seats 1.5 s of CPU for 129,600
+    expiries, asking for the request's language each time)."""
+    if credits == 1:
+        return "1 credit reached the end of its life"
+    return f"{credits} credits reached the end of their life"
 
 
 def trim_memo(cap: int) -> str:

@@ -364,7 +364,10 @@ def update_rows(
             f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 (names from the model)
             f"FROM unnest({arrays}) AS v({', '.join(quoted)}) WHERE t.{quoted[0]} = v.{quoted[0]}"
         )
-    with connection.cursor() as cursor:
+    # Bound by the server: the arrays go to PostgreSQL as psycopg dumps them (binary), not
+    # quoted element by element into the text in Python (a tenth of a tick's CPU at 100,000
+    # seats, its accounts' timestamps above all).
+    with _cursor(connection) as cursor:
         cursor.execute(sql, [pks, *columns])
         if cursor.rowcount != len(pks):
             missing = len(pks) - cursor.rowcount

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.utils import translation
 from pytest_django import Settings
 from time_machine import TimeMachineFixture
 
 from ledger.exceptions import LedgerValidationError
 from ledger.models import Entry, EntryKind, Lot, LotSource, Refresh, RefreshKind
+from ledger.services.catch_up_rules import expiry_memo
 from teams.models import Seat
 from tests.fields import differences
 from tests.ledger.helpers import account_of, ledger_rows, own_balance, seat_on, set_plan, utc
@@ -285,3 +287,20 @@ def test_lifetime_ends_at_local_midnight_90_days_later_across_the_dst_change(
     assert own_balance(seat) == 90
     expiry = Entry.objects.get(account=account_of(seat), kind=EntryKind.EXPIRY)
     assert (expiry.at, expiry.amount, expiry.lot_id) == (utc(2025, 4, 15, 4), -30, lot.pk)
+    assert expiry.memo == "30 credits reached the end of their life"
+
+
+@pytest.mark.parametrize(
+    ("credits", "memo"),
+    [
+        (1, "1 credit reached the end of its life"),
+        (2, "2 credits reached the end of their life"),
+        (150, "150 credits reached the end of their life"),
+    ],
+)
+def test_an_expirys_memo_counts_its_credits_in_english_whatever_the_language(
+    credits: int, memo: str
+) -> None:
+    # Stored with the entry: the same text whichever language the request or job runs in.
+    with translation.override("de"):
+        assert expiry_memo(credits) == memo
