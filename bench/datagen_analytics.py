@@ -310,6 +310,7 @@ def simulate_account(
     (saved later) and returns the lots that were already in the database."""
     from ledger.models import InMail, InMailTag, Lot, Refresh
     from ledger.rules import normalise_recipient
+    from ledger.services.catch_up_rules import expiry_memo
 
     seat = account.seat
     plan = seat.plan
@@ -335,9 +336,6 @@ def simulate_account(
         )
         return at
 
-    def life_over(credits: int) -> str:
-        return f"{credits} credit{'s' if credits != 1 else ''} reached the end of their life"
-
     for lot in existing:
         ledger.push(lot.expires_at, 0, "expiry", lot)
     ledger.push(refresh_at(1), 1, "refresh", 1)
@@ -347,7 +345,7 @@ def simulate_account(
     while ledger.events:
         at, kind, payload = ledger.pop()
         if kind == "expiry":
-            ledger.expire(at, payload, life_over)
+            ledger.expire(at, payload, expiry_memo)
         elif kind == "refresh":
             k = payload
             last_refresh = k

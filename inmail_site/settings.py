@@ -119,14 +119,15 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
     if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
-        # The few reads the ledger compiles once (ledger/services/prepared.py: a send's read
-        # of its seat) are bound by the server and kept prepared on the connection from their
-        # third run (psycopg counts two first): PostgreSQL plans them once per connection, not
-        # on every call (the seat read took 0.66 ms of planning per send; bench/RESULTS.md,
-        # "Send throughput"), and a send's five writes (`run_bound`: 0.33 ms of planning a
-        # send). Every other statement is bound by Django as usual and never prepared. Off
-        # (DATABASE_PREPARED_STATEMENTS=0) behind a pooler in transaction mode, where a
-        # connection's prepared statements are not its own.
+        # Bound by the server and kept prepared on the connection from their third run
+        # (psycopg counts two first), so PostgreSQL plans them once per connection, not on
+        # every call: the few reads the ledger compiles once (ledger/services/prepared.py: a
+        # send's read of its seat took 0.66 ms of planning per send; bench/RESULTS.md, "Send
+        # throughput"), a send's five writes (`run_bound`: 0.33 ms of planning a send) and the
+        # batched account UPDATE (`update_rows`: its arrays go to the server as psycopg dumps
+        # them, not quoted into the text). Every other statement is bound by Django as usual
+        # and never prepared. Off (DATABASE_PREPARED_STATEMENTS=0) behind a pooler in
+        # transaction mode, where a connection's prepared statements are not its own.
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

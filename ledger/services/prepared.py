@@ -193,10 +193,11 @@ def _planned_again(sql: str, runs: int) -> str:
 
 
 def _cursor(connection: Any) -> Any:
-    """Django's cursor for a prepared read; on PostgreSQL one whose values the server binds, so
-    that psycopg keeps the statement prepared on the connection once it has run
-    `prepare_threshold` times (settings.py): PostgreSQL plans it once per connection instead of
-    on every call. Still Django's cursor wrapper, so the statement is logged and counted."""
+    """Django's cursor for a prepared read or a bound write (`run_bound`, `update_rows`); on
+    PostgreSQL one whose values the server binds, so that psycopg keeps the statement prepared
+    on the connection once it has run `prepare_threshold` times (settings.py): PostgreSQL plans
+    it once per connection instead of on every call. Still Django's cursor wrapper, so the
+    statement is logged and counted."""
     threshold = connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold")
     if connection.vendor != "postgresql" or threshold is None:
         return connection.cursor()
@@ -364,8 +365,9 @@ def update_rows(
             f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 (names from the model)
             f"FROM unnest({arrays}) AS v({', '.join(quoted)}) WHERE t.{quoted[0]} = v.{quoted[0]}"
         )
-    # Bound by the server: the arrays go to PostgreSQL as psycopg dumps them (binary), not
-    # quoted element by element into the text in Python (a tenth of a tick's CPU at 100,000
+    # Bound by the server (`_cursor`): the arrays go to PostgreSQL as psycopg dumps them
+    # (binary where their elements' type is known), not quoted element by element into the
+    # statement's text in Python (a tenth of a tick's CPU at 100,000
     # seats, its accounts' timestamps above all).
     with _cursor(connection) as cursor:
         cursor.execute(sql, [pks, *columns])
