@@ -206,15 +206,16 @@ def _take_many(taken: dict[int, int]) -> None:
         for lot_id, credits in taken.items():
             _take_from(lot_id, credits)
         return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE ledger_lot AS lot SET remaining = lot.remaining - v.taken "
-            "FROM unnest(%s::bigint[], %s::integer[]) AS v(id, taken) "
-            "WHERE lot.id = v.id AND lot.remaining >= v.taken",
-            [list(taken), list(taken.values())],
-        )
-        if cursor.rowcount != len(taken):
-            raise InsufficientCredits("The credits were taken by another operation; try again.")
+    # Bound by the server, as the send's writes are (`run_bound`): the arrays are not quoted
+    # into the statement's text in Python.
+    rowcount, _ = run_bound(
+        "UPDATE ledger_lot AS lot SET remaining = lot.remaining - v.taken "
+        "FROM unnest(%s::bigint[], %s::integer[]) AS v(id, taken) "
+        "WHERE lot.id = v.id AND lot.remaining >= v.taken",
+        [list(taken), list(taken.values())],
+    )
+    if rowcount != len(taken):
+        raise InsufficientCredits("The credits were taken by another operation; try again.")
 
 
 def _take_by_id(lot_id: int, credits: int) -> Lot:
