@@ -367,8 +367,8 @@ def update_rows(
         )
     # Bound by the server (`_cursor`): the arrays go to PostgreSQL as psycopg dumps them
     # (binary where their elements' type is known), not quoted element by element into the
-    # statement's text in Python (a tenth of a tick's CPU at 100,000
-    # seats, its accounts' timestamps above all).
+    # statement's text in Python (a tenth of a tick's CPU at 100,000 seats, its accounts'
+    # timestamps above all).
     with _cursor(connection) as cursor:
         cursor.execute(sql, [pks, *columns])
         if cursor.rowcount != len(pks):

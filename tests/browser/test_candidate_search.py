@@ -20,14 +20,13 @@ from teams.models import Seat
 from tests.browser.axe import assert_accessible, assert_fits
 from tests.browser.conftest import BROWSER_TESTS, expect_quiet_console, sign_in
 from tests.browser.walk import DESKTOP as WALK_DESKTOP
-from tests.browser.walk import PHONE as WALK_PHONE
+from tests.browser.walk import PHONE
 from tests.conftest import Org
 from tests.factories import make_seat
 
 pytestmark = BROWSER_TESTS
 
 GRACE = "https://www.linkedin.com/in/grace-hopper/"
-PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
@@ -164,7 +163,7 @@ def _checked(page: Page, where: str, *, requests_held: bool = False) -> None:
     assert_accessible(page, where, requests_held=requests_held)
 
 
-@pytest.mark.parametrize("viewport", [WALK_DESKTOP, WALK_PHONE], ids=["1440px", "390px"])
+@pytest.mark.parametrize("viewport", [WALK_DESKTOP, PHONE], ids=["1440px", "390px"])
 def test_sending_while_the_recipient_check_is_under_way_waits_for_it_and_logs_no_error(
     browser_page: Page, org: Org, viewport: ViewportSize
 ) -> None:
